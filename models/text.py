@@ -1,0 +1,80 @@
+"""Text utilities for the language services: sentence splitting, spans, boilerplate."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WS = re.compile(r"\s+")
+_BULLET = re.compile(r"^\s*(?:[-*•·▪●◦‣∙]|\d{1,2}[.)])\s+")
+# sentence ends: . ! ? followed by space and an uppercase letter/digit, never inside "e.g." or "U.S."
+_SENTENCE_END = re.compile(r"(?<!\b[A-Za-z]\.[A-Za-z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_SPAN_SPLIT = re.compile(r"\s*(?:[,;:/|()\[\]]|\s(?:and|or|as well as|including|such as|like|e\.g\.|i\.e\.|with|using|in|for)\s)\s*", re.I)
+_LEADING_JOINER = re.compile(r"^(?:and|or|with|plus|using)\s+", re.I)
+_WORD = re.compile(r"[a-z0-9][a-z0-9+#.\-']*", re.I)
+
+# Lines that describe pay, benefits, the company or the application process rather than
+# the work itself; they must not turn into skills.
+_BOILERPLATE = re.compile(
+    r"(\$\s?\d|\d+\s?(?:k|000)\s*(?:-|to|–)\s*\$?\d|\bsalary\b|\bper (?:hour|year|annum)\b|\bcompensation\b|"
+    r"\bbenefits?\b|\b401\s?\(?k\)?|\bpaid time off\b|\bpto\b|\bhealth insurance\b|\bdental\b|\bvision insurance\b|"
+    r"\bequal opportunity\b|\beeo\b|\bregardless of (?:race|gender|age)\b|\baffirmative action\b|"
+    r"\bapply (?:now|today|online)\b|\bsend (?:your|us your) (?:cv|resume)\b|\bto apply\b|"
+    r"\babout us\b|\bfounded in\b|\bwe are (?:a|an|the) (?:leading|global|fast|growing|award)|"
+    r"\bour (?:company|mission|team|culture) (?:is|was|has)\b|\bheadquartered\b|\bvisit our website\b|"
+    r"\bwww\.|https?://|@[a-z0-9-]+\.[a-z])",
+    re.I,
+)
+
+
+def normalize(text: str) -> str:
+    """NFC, unified whitespace, no control characters."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return text
+
+
+def fold(text: str) -> str:
+    """Lower-case, whitespace-collapsed form used for exact label matching."""
+    return _WS.sub(" ", text.casefold()).strip()
+
+
+def sentences(text: str) -> list[tuple[str, int]]:
+    """Split a CV or job ad into sentences/lines, each with its character offset."""
+    out: list[tuple[str, int]] = []
+    offset = 0
+    for line in normalize(text).split("\n"):
+        start = offset
+        offset += len(line) + 1
+        stripped = _BULLET.sub("", line)
+        lead = len(line) - len(stripped)
+        if not stripped.strip():
+            continue
+        pos = 0
+        for part in _SENTENCE_END.split(stripped):
+            idx = stripped.find(part, pos)
+            pos = idx + len(part)
+            part_clean = _WS.sub(" ", part).strip()
+            if len(part_clean) >= 2:
+                out.append((part_clean, start + lead + max(idx, 0)))
+    return out
+
+
+def is_boilerplate(sentence: str) -> bool:
+    return bool(_BOILERPLATE.search(sentence))
+
+
+def spans(sentence: str, max_words: int = 8) -> list[str]:
+    """Short phrases inside a sentence: list items, coordinated terms, parentheticals."""
+    parts = [_LEADING_JOINER.sub("", p.strip(" .-")) for p in _SPAN_SPLIT.split(sentence)]
+    out: list[str] = []
+    for part in parts:
+        words = part.split()
+        if not words or len(words) > max_words:
+            continue
+        if part.lower() != sentence.lower().strip(" ."):
+            out.append(part)
+    return list(dict.fromkeys(out))
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().strip(".'") for w in _WORD.findall(text)]

@@ -1,0 +1,1 @@
+"""Blueprints: parse and validate the request, call models/, serialise the answer."""

@@ -1,0 +1,134 @@
+"""Language services: skills from text, skill search, title normalisation, title skills."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from service.api.spec import operation, param
+from service.runtime import reference
+from service.validation import json_body, query_int, query_str
+
+bp = Blueprint("language", __name__, url_prefix="/v1")
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
+
+
+def _text_schema(field: str, max_length: int, description: str) -> dict:
+    return {
+        "type": "object",
+        "required": [field],
+        "additionalProperties": False,
+        "properties": {
+            field: {"type": "string", "minLength": 1, "maxLength": max_length, "description": description},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 200, "description": "most results returned"},
+        },
+    }
+
+
+SKILL_HIT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "ESCO skill URI"},
+        "label": {"type": "string"},
+        "score": {"type": "number"},
+        "evidence": {"type": "string", "description": "the sentence or span the skill was found in"},
+        "offset": {"type": "integer", "description": "character offset of the evidence in the text (-1 if not located)"},
+        "exact": {"type": "boolean", "description": "a label of the skill occurs verbatim"},
+    },
+}
+SKILL_LIST = {"type": "object", "properties": {"skills": {"type": "array", "items": SKILL_HIT}}}
+TEXT_LIMIT_DOC = "longer than the max_text_chars setting gives 413"
+
+
+def _body(field: str, description: str) -> dict:
+    settings = _settings()
+    body = json_body(request, _text_schema(field, 10**9, description), settings.max_body_bytes)
+    if len(body[field]) > settings.max_text_chars:
+        from models.errors import TooLarge
+
+        raise TooLarge(
+            f"{field} is {len(body[field])} characters; the limit is {settings.max_text_chars}",
+            {"field": field, "limit": settings.max_text_chars},
+        )
+    return body
+
+
+@bp.post("/skills/extract")
+@operation(
+    "ESCO skills a CV or job ad mentions or implies, ranked, with the sentence or span each came from",
+    tag="language",
+    body=_text_schema("text", 50_000, f"CV or job ad text; {TEXT_LIMIT_DOC}"),
+    response=SKILL_LIST,
+    errors=(400, 413, 503),
+)
+def extract_skills():
+    body = _body("text", "")
+    hits = reference().skills.extract(body["text"], k=body.get("limit", 30))
+    return jsonify({"skills": [h.to_dict() for h in hits]})
+
+
+@bp.get("/skills/search")
+@operation(
+    "Ranked ESCO skills for a short query",
+    tag="language",
+    params=[
+        param("q", required=True, description="the query, e.g. 'wind turbine maintenance'"),
+        param("limit", schema={"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
+    ],
+    response=SKILL_LIST,
+    errors=(400, 503),
+)
+def search_skills():
+    q = query_str(request.args, "q", required=True, max_length=500)
+    limit = query_int(request.args, "limit", 10, 1, 100)
+    hits = reference().skills.search(q, k=limit)
+    return jsonify({"query": q, "skills": [h.to_dict() for h in hits]})
+
+
+OCCUPATION_HIT = {
+    "type": "object",
+    "properties": {"soc": {"type": "string"}, "title": {"type": "string"}, "score": {"type": "number"}},
+}
+
+
+@bp.post("/titles/normalize")
+@operation(
+    "Ranked SOC 2018 occupations (and the nearest ESCO occupations) for a job title",
+    tag="language",
+    body=_text_schema("title", 300, "job title as typed by a person"),
+    response={
+        "type": "object",
+        "properties": {
+            "occupations": {"type": "array", "items": OCCUPATION_HIT},
+            "esco_occupations": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    errors=(400, 413, 503),
+)
+def normalize_title():
+    body = json_body(request, _text_schema("title", 300, ""), _settings().max_body_bytes)
+    limit = body.get("limit", 5)
+    titles = reference().titles
+    return jsonify(
+        {
+            "title": body["title"],
+            "occupations": titles.normalize(body["title"], k=limit),
+            "esco_occupations": titles.nearest_esco(body["title"], k=limit),
+        }
+    )
+
+
+@bp.post("/titles/skills")
+@operation(
+    "The skills a job with this title needs, ranked",
+    tag="language",
+    body=_text_schema("title", 300, "job title as typed by a person"),
+    response=SKILL_LIST,
+    errors=(400, 413, 503),
+)
+def title_skills():
+    body = json_body(request, _text_schema("title", 300, ""), _settings().max_body_bytes)
+    ref = reference()
+    result = ref.title_skills(body["title"], k=body.get("limit", 20))
+    return jsonify(result)

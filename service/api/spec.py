@@ -1,0 +1,59 @@
+"""OpenAPI metadata attached to view functions, collected into one document by openapi.py."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "description": "stable machine-readable code"},
+                "message": {"type": "string", "description": "what went wrong, for people"},
+                "details": {"description": "structured details (e.g. JSON paths of invalid fields) or null"},
+            },
+        }
+    },
+}
+
+
+def param(name: str, where: str = "query", *, required: bool = False, schema: dict | None = None, description: str = "") -> dict:
+    return {
+        "name": name,
+        "in": where,
+        "required": required or where == "path",
+        "schema": schema or {"type": "string"},
+        "description": description,
+    }
+
+
+def operation(
+    summary: str,
+    *,
+    tag: str,
+    body: dict | None = None,
+    params: list[dict] | None = None,
+    response: dict | None = None,
+    errors: tuple[int, ...] = (400,),
+    content_type: str = "application/json",
+    extra_responses: dict[str, Any] | None = None,
+) -> Callable:
+    """Describe an endpoint; the decorated function is unchanged."""
+
+    def wrap(fn: Callable) -> Callable:
+        fn.openapi = {
+            "summary": summary,
+            "tag": tag,
+            "body": body,
+            "content_type": content_type,
+            "params": params or [],
+            "response": response or {"type": "object"},
+            "errors": errors,
+            "extra_responses": extra_responses or {},
+        }
+        return fn
+
+    return wrap

@@ -1,0 +1,62 @@
+"""One error shape for every failure: {"error": {"code", "message", "details"}}.
+
+Domain errors carry their own status and code; Werkzeug's HTTP errors are mapped to the same
+shape; anything else is logged with its traceback and answered with a bare 500.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from models.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "not_ready",
+}
+
+
+def error_response(status: int, code: str, message: str, details=None) -> Response:
+    response = jsonify({"error": {"code": code, "message": message, "details": details}})
+    response.status_code = status
+    return response
+
+
+def _domain(exc: DomainError) -> Response:
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+def _http(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    message = exc.description or exc.name
+    if status == 413:
+        message = "request body is larger than the limit"
+    response = error_response(status, _HTTP_CODES.get(status, "http_error"), message)
+    if status == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def _unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return _http(exc)
+    log.exception("unhandled error")
+    return error_response(500, "internal_error", "internal error; it has been logged")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain)
+    app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,68 @@
+"""The OpenAPI 3.1 document, generated from the routes and their `operation` metadata."""
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+from service.api.spec import ERROR_SCHEMA
+
+_STATUS_TEXT = {
+    400: "Invalid request",
+    401: "Missing or invalid API key",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Body too large",
+    415: "Unsupported media type",
+    503: "Not ready (indices still loading)",
+}
+
+
+def _path(rule: str) -> str:
+    return re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule)
+
+
+def build_document(app: Flask) -> dict:
+    paths: dict[str, dict] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        view = app.view_functions.get(rule.endpoint)
+        meta = getattr(view, "openapi", None)
+        if meta is None:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            op: dict = {
+                "summary": meta["summary"],
+                "operationId": f"{rule.endpoint}_{method.lower()}".replace(".", "_"),
+                "tags": [meta["tag"]],
+                "parameters": meta["params"],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {meta["content_type"]: {"schema": meta["response"]}},
+                    },
+                    **meta["extra_responses"],
+                },
+            }
+            if meta["body"] is not None:
+                op["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["body"]}}}
+            for status in sorted({*meta["errors"], 405}):
+                op["responses"][str(status)] = {
+                    "description": _STATUS_TEXT.get(status, "Error"),
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                }
+            op["responses"]["500"] = {
+                "description": "Internal error (no details are disclosed)",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+            paths.setdefault(_path(rule.rule), {})[method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Talent matching for regional hubs",
+            "version": "1.0.0",
+            "description": "ESCO skills, SOC occupations and regions; every error has the shape of the Error schema.",
+        },
+        "paths": paths,
+        "components": {"schemas": {"Error": ERROR_SCHEMA}},
+    }

@@ -1,0 +1,147 @@
+"""Request parsing and validation at the edge.
+
+Bodies are checked against the same JSON Schema documents the OpenAPI description
+publishes (a small, strict subset of JSON Schema), so the documentation and the behaviour
+cannot drift apart. Every problem is reported with its JSON path.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Request
+
+from models.errors import InvalidInput, TooLarge
+
+_TYPES = {
+    "object": dict,
+    "array": list,
+    "string": str,
+    "boolean": bool,
+    "integer": int,
+    "number": (int, float),
+    "null": type(None),
+}
+
+
+def decode_body(request: Request, limit: int) -> str:
+    """The raw body as text: 413 over the limit, 400 for invalid UTF-8."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise TooLarge(f"request body is {length} bytes; the limit is {limit}", {"limit": limit})
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        raise TooLarge(f"request body is larger than the limit of {limit} bytes", {"limit": limit})
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("request body is not valid UTF-8", {"byte_offset": exc.start}, code="invalid_utf8") from None
+
+
+def parse_json(text: str) -> Any:
+    if not text.strip():
+        raise InvalidInput("request body is empty; a JSON document is required", code="invalid_json")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"request body is not valid JSON: {exc.msg}", {"line": exc.lineno, "column": exc.colno}, code="invalid_json"
+        ) from None
+
+
+def json_body(request: Request, schema: dict, limit: int) -> Any:
+    body = parse_json(decode_body(request, limit))
+    problems = validate(body, schema)
+    if problems:
+        raise InvalidInput("request body does not match the schema", {"errors": problems}, code="validation_failed")
+    return body
+
+
+def _type_ok(value: Any, expected: str | list[str]) -> bool:
+    names = expected if isinstance(expected, list) else [expected]
+    for name in names:
+        if name in ("integer", "number") and isinstance(value, bool):
+            continue
+        if name == "integer" and isinstance(value, float) and value.is_integer():
+            return True
+        if isinstance(value, _TYPES[name]):
+            return True
+    return False
+
+
+def validate(value: Any, schema: dict, path: str = "$") -> list[dict]:
+    """All violations of `schema` in `value`, each {"path", "message"}; empty when valid."""
+    if "anyOf" in schema:
+        if any(not validate(value, option, path) for option in schema["anyOf"]):
+            return []
+        return [{"path": path, "message": schema.get("description") or "does not match any allowed form"}]
+    expected = schema.get("type")
+    if expected and not _type_ok(value, expected):
+        return [{"path": path, "message": f"expected {expected}, got {_json_type(value)}"}]
+    problems: list[dict] = []
+    if "enum" in schema and value not in schema["enum"]:
+        problems.append({"path": path, "message": f"must be one of {schema['enum']}"})
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            problems.append({"path": path, "message": "must not be empty" if schema["minLength"] == 1 else f"shorter than {schema['minLength']} characters"})
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            problems.append({"path": path, "message": f"longer than {schema['maxLength']} characters"})
+        if schema.get("minLength", 0) >= 1 and not value.strip():
+            problems.append({"path": path, "message": "must not be blank"})
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            problems.append({"path": path, "message": f"must be ≥ {schema['minimum']}"})
+        if "maximum" in schema and value > schema["maximum"]:
+            problems.append({"path": path, "message": f"must be ≤ {schema['maximum']}"})
+    if isinstance(value, list):
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            problems.append({"path": path, "message": f"more than {schema['maxItems']} items"})
+        if "minItems" in schema and len(value) < schema["minItems"]:
+            problems.append({"path": path, "message": f"fewer than {schema['minItems']} items"})
+        if "items" in schema:
+            for i, item in enumerate(value):
+                problems += validate(item, schema["items"], f"{path}[{i}]")
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        for name in schema.get("required", []):
+            if name not in value:
+                problems.append({"path": f"{path}.{name}", "message": "is required"})
+        for name, item in value.items():
+            if name in props:
+                problems += validate(item, props[name], f"{path}.{name}")
+            elif schema.get("additionalProperties") is False:
+                problems.append({"path": f"{path}.{name}", "message": "unknown field"})
+            elif isinstance(schema.get("additionalProperties"), dict):
+                problems += validate(item, schema["additionalProperties"], f"{path}.{name}")
+    return problems
+
+
+def _json_type(value: Any) -> str:
+    for name in ("null", "boolean", "integer", "number", "string", "array", "object"):
+        if _type_ok(value, name):
+            return name
+    return type(value).__name__
+
+
+def query_int(args, name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"query parameter {name} must be an integer", {"parameter": name, "value": raw}) from None
+    if not minimum <= value <= maximum:
+        raise InvalidInput(f"query parameter {name} must be between {minimum} and {maximum}", {"parameter": name, "value": value})
+    return value
+
+
+def query_str(args, name: str, *, required: bool = False, max_length: int = 500) -> str | None:
+    raw = args.get(name)
+    if raw is None or not raw.strip():
+        if required:
+            raise InvalidInput(f"query parameter {name} is required", {"parameter": name}, code="missing_parameter")
+        return None
+    if len(raw) > max_length:
+        raise InvalidInput(f"query parameter {name} is longer than {max_length} characters", {"parameter": name})
+    return raw.strip()

@@ -1,0 +1,1 @@
+"""Offline pipelines: reference pack, importers, evaluation, benchmarks, demo data."""

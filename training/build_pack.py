@@ -1,0 +1,100 @@
+"""Build the reference pack: skills, occupations/titles and regions, each an artifact.
+
+    python -m training.build_pack                      # packaged data, into $TALENT_DATA_DIR/pack
+    python -m training.build_pack --esco-dir DIR --oews-dir DIR   # official releases
+    python -m training.build_pack --force              # rebuild even when inputs are unchanged
+
+An artifact whose manifest records the same inputs is kept as it is, so a second run costs
+only the checksums.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from functools import cache
+from pathlib import Path
+
+from models.encoder import Encoder
+from models.settings import Settings, load_settings
+from training.build_regions import build_regions
+from training.build_skills import build_skills
+from training.build_titles import build_titles
+from training.sources import esco_official, esco_packaged
+from training.sources.packaged import ESCO_OCCUPATIONS_CSV, ESCO_ICT_OCCUPATIONS, ESCO_SKILLS_CSV, input_fingerprint
+
+log = logging.getLogger("build_pack")
+
+
+class EscoSource:
+    """ESCO skills and occupations from the packaged data or an official CSV download."""
+
+    def __init__(self, esco_dir: Path | None = None):
+        self.esco_dir = esco_dir
+
+    @property
+    def fingerprints(self) -> dict[str, str]:
+        if self.esco_dir:
+            return {"esco": esco_official.esco_dir_fingerprint(self.esco_dir)}
+        return {
+            "esco_skills": input_fingerprint(*ESCO_SKILLS_CSV),
+            "esco_occupations": input_fingerprint(*ESCO_OCCUPATIONS_CSV),
+            "esco_ict_relations": input_fingerprint(*ESCO_ICT_OCCUPATIONS),
+        }
+
+    @cache
+    def _read(self):
+        if self.esco_dir:
+            return esco_official.read_esco_dir(self.esco_dir)
+        return esco_packaged.read_packaged_skills(), esco_packaged.read_packaged_occupations()
+
+    def skills(self):
+        return self._read()[0]
+
+    def occupations(self):
+        return self._read()[1]
+
+
+def build_pack(
+    settings: Settings,
+    esco_dir: Path | None = None,
+    oews_dir: Path | None = None,
+    force: bool = False,
+    encoder: Encoder | None = None,
+) -> dict[str, dict]:
+    pack = settings.pack_path
+    pack.mkdir(parents=True, exist_ok=True)
+    encoder = encoder or Encoder(settings.encoder or None)
+    esco = EscoSource(esco_dir)
+    report: dict[str, dict] = {}
+    steps = [
+        ("skills", lambda: build_skills(pack, encoder, esco.skills, esco.fingerprints, force)),
+        ("titles", lambda: build_titles(pack, encoder, esco.occupations, esco.fingerprints, force)),
+        ("regions", lambda: build_regions(pack, settings, oews_dir, force)),
+    ]
+    for name, step in steps:
+        started = time.time()
+        manifest, built = step()
+        seconds = time.time() - started
+        report[name] = {"built": built, "seconds": round(seconds, 1), "counts": manifest.get("counts")}
+        log.info("%-8s %s in %.1fs %s", name, "built" if built else "up to date", seconds, manifest.get("counts", ""))
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="overrides TALENT_DATA_DIR")
+    parser.add_argument("--esco-dir", type=Path, help="official ESCO CSV download (skills_en.csv, occupations_en.csv, ...)")
+    parser.add_argument("--oews-dir", type=Path, help="official BLS OEWS flat files (oe.area, oe.data.0.Current, ...)")
+    parser.add_argument("--force", action="store_true", help="rebuild every artifact")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    settings = load_settings({"data_dir": args.data_dir} if args.data_dir else None)
+    started = time.time()
+    report = build_pack(settings, args.esco_dir, args.oews_dir, args.force)
+    built = [name for name, r in report.items() if r["built"]]
+    print(f"pack at {settings.pack_path}: built {built or 'nothing (all current)'} in {time.time() - started:.1f}s")
+
+
+if __name__ == "__main__":
+    main()

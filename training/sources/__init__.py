@@ -1,0 +1,1 @@
+"""Readers of reference data: the packaged defaults and the official release formats."""
