@@ -23,14 +23,6 @@ class Setting:
         return "TALENT_" + self.name.upper()
 
 
-def _bool(value: str) -> bool:
-    if value.strip().lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.strip().lower() in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError(f"not a boolean: {value!r}")
-
-
 SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "var", "Directory holding the reference pack, indices and the SQLite database."),
     Setting("database_url", "", "SQLAlchemy URL of the tenant database; empty means SQLite in the data directory. Also read from DATABASE_URL."),

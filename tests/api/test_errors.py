@@ -1,0 +1,104 @@
+"""Every failure answers in the one error shape, with the right status, and no traceback."""
+from __future__ import annotations
+
+import pytest
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    if code:
+        assert body["error"]["code"] == code
+    return body["error"]
+
+
+def test_empty_text_is_rejected(client):
+    err = assert_error(client.post("/v1/skills/extract", json={"text": ""}), 400, "validation_failed")
+    assert err["details"]["errors"][0]["path"] == "$.text"
+
+
+def test_blank_text_is_rejected(client):
+    assert_error(client.post("/v1/skills/extract", json={"text": "   \n "}), 400, "validation_failed")
+
+
+def test_missing_field_and_unknown_field_are_reported_with_paths(client):
+    err = assert_error(client.post("/v1/skills/extract", json={"txt": "python"}), 400, "validation_failed")
+    paths = {e["path"]: e["message"] for e in err["details"]["errors"]}
+    assert paths == {"$.text": "is required", "$.txt": "unknown field"}
+
+
+def test_wrong_type(client):
+    err = assert_error(client.post("/v1/titles/normalize", json={"title": 42}), 400, "validation_failed")
+    assert err["details"]["errors"] == [{"path": "$.title", "message": "expected string, got integer"}]
+
+
+def test_invalid_json(client):
+    assert_error(
+        client.post("/v1/skills/extract", data=b'{"text": "python', content_type="application/json"), 400, "invalid_json"
+    )
+
+
+def test_empty_body(client):
+    assert_error(client.post("/v1/skills/extract", data=b"", content_type="application/json"), 400, "invalid_json")
+
+
+def test_invalid_utf8(client):
+    assert_error(
+        client.post("/v1/skills/extract", data=b'{"text": "caf\xe9"}', content_type="application/json"), 400, "invalid_utf8"
+    )
+
+
+def test_text_over_the_limit_is_413(client, app):
+    limit = app.config["SETTINGS"].max_text_chars
+    err = assert_error(client.post("/v1/skills/extract", json={"text": "a" * (limit + 1)}), 413, "too_large")
+    assert err["details"]["limit"] == limit
+
+
+def test_body_over_the_limit_is_413(client, app):
+    limit = app.config["SETTINGS"].max_body_bytes
+    assert_error(client.post("/v1/titles/normalize", data=b"x" * (limit + 1), content_type="application/json"), 413)
+
+
+def test_missing_query_parameter(client):
+    err = assert_error(client.get("/v1/skills/search"), 400, "missing_parameter")
+    assert err["details"] == {"parameter": "q"}
+    assert_error(client.get("/v1/regions/resolve?q="), 400, "missing_parameter")
+
+
+def test_bad_integer_parameter(client):
+    assert_error(client.get("/v1/skills/search?q=python&limit=many"), 400, "invalid_input")
+    assert_error(client.get("/v1/skills/search?q=python&limit=0"), 400, "invalid_input")
+
+
+def test_unknown_region_is_404(client):
+    err = assert_error(client.get("/v1/regions/oews-9999999"), 404, "not_found")
+    assert err["details"] == {"id": "oews-9999999"}
+
+
+@pytest.mark.parametrize("path", ["/v1/nothing-here", "/nope"])
+def test_unknown_route_is_404_in_shape(client, path):
+    assert_error(client.get(path), 404, "not_found")
+
+
+def test_wrong_method_is_405_in_shape(client):
+    assert_error(client.get("/v1/skills/extract"), 405, "method_not_allowed")
+
+
+def test_unexpected_exception_is_a_bare_500(settings, reference):
+    from service import create_app
+
+    app = create_app({"data_dir": str(settings.data_path)}, reference=reference)
+
+    @app.get("/__boom_for_test")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    response = app.test_client().get("/__boom_for_test")
+    err = assert_error(response, 500, "internal_error")
+    assert "secret" not in response.get_data(as_text=True)
+    assert err["details"] is None

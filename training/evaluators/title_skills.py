@@ -1,0 +1,39 @@
+"""Job title -> the skills the job needs (benchmarks/title-skills format, TalentCLEF 2025 B).
+
+Each row: {"title": ..., "relevant": {uri: grade}} with grade 2 essential, 1 optional.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+PRIMARY = "map"
+DEPTH = 1000
+
+
+def average_precision(ranked: list[str], relevant: dict[str, int], depth: int = DEPTH) -> float:
+    if not relevant:
+        return 0.0
+    hits, total = 0, 0.0
+    for rank, uri in enumerate(ranked[:depth], start=1):
+        if uri in relevant:
+            hits += 1
+            total += hits / rank
+    return total / len(relevant)
+
+
+def ndcg(ranked: list[str], relevant: dict[str, int], k: int = 20) -> float:
+    dcg = sum((2 ** relevant.get(uri, 0) - 1) / math.log2(i + 2) for i, uri in enumerate(ranked[:k]))
+    ideal = sorted(relevant.values(), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def evaluate(rows: list[dict], rank: Callable[[list[str]], list[list[str]]]) -> dict[str, float]:
+    """`rank` maps titles to ranked skill URIs (up to 1000 each)."""
+    ranked = rank([r["title"] for r in rows])
+    n = len(rows)
+    return {
+        "ndcg@20": sum(ndcg(rk, r["relevant"]) for rk, r in zip(ranked, rows)) / n,
+        "map": sum(average_precision(rk, r["relevant"]) for rk, r in zip(ranked, rows)) / n,
+    }
