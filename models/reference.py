@@ -10,6 +10,7 @@ from models.encoder import Encoder
 from models.occupations import TitleNormalizer
 from models.regions import RegionCatalog
 from models.skills import SkillCatalog
+from models.title_skills import TitleSkillRanker
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,19 @@ class ReferenceData:
         encoder = encoder or Encoder()
         data = cls(
             encoder=encoder,
-            skills=SkillCatalog.load(pack_dir / "skills", encoder),
+            skills=SkillCatalog.load(pack_dir / "taxonomy", encoder),
             titles=TitleNormalizer.load(pack_dir / "titles", encoder),
             regions=RegionCatalog.load(pack_dir / "regions"),
         )
         log.info("reference pack loaded from %s in %.1fs", pack_dir, time.time() - started)
         return data
+
+    @property
+    def title_skill_ranker(self) -> TitleSkillRanker:
+        return TitleSkillRanker(self.skills, self.titles)
+
+    def title_skills(self, title: str, k: int = 20) -> dict:
+        return self.title_skill_ranker.rank(title, k)
+
+    def title_skill_ids(self, title: str, k: int = 1000) -> list[str]:
+        return self.title_skill_ranker.ranked_ids(title, k)

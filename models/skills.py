@@ -53,8 +53,18 @@ class SkillHit:
 
 
 class SkillCatalog:
-    def __init__(self, skills: list[dict], index: FaissIndex, owners: np.ndarray, views: np.ndarray, encoder: Encoder):
+    def __init__(
+        self,
+        skills: list[dict],
+        index: FaissIndex,
+        owners: np.ndarray,
+        views: np.ndarray,
+        encoder: Encoder,
+        occupations: list[dict] | None = None,
+    ):
         self.skills = skills
+        # ESCO occupations (label, definition, skill relations where known), by URI
+        self.occupations = {o["id"]: o for o in occupations or []}
         self.by_id = {s["id"]: i for i, s in enumerate(skills)}
         self.index = index
         self.owners = owners
@@ -66,16 +76,17 @@ class SkillCatalog:
     # ---- loading -------------------------------------------------------------------------
     @classmethod
     def load(cls, directory: Path, encoder: Encoder) -> "SkillCatalog":
-        manifest = artifacts.verify(directory, "skills")
+        manifest = artifacts.verify(directory, "taxonomy")
         if manifest.get("encoder") != encoder.fingerprint:
             raise artifacts.ArtifactError(
                 f"{directory} was embedded with {manifest.get('encoder')}, the service runs {encoder.fingerprint}"
             )
         skills = artifacts.read_json(directory / "skills.json")
+        occupations = artifacts.read_json(directory / "occupations.json")
         index = FaissIndex.load(directory / "index.faiss", "flat")
         owners = np.load(directory / "owners.npy", allow_pickle=False)
         views = np.load(directory / "views.npy", allow_pickle=False)
-        return cls(skills, index, owners, views, encoder)
+        return cls(skills, index, owners, views, encoder, occupations)
 
     def _name_table(self) -> dict[str, list[int]]:
         """Folded label/alt label -> skills, for exact mentions in text."""

@@ -29,7 +29,7 @@ def encoder():
 def reference(settings, encoder):
     from models.reference import ReferenceData
 
-    if not (settings.pack_path / "skills").exists():
+    if not (settings.pack_path / "taxonomy").exists():
         pytest.exit(f"no reference pack at {settings.pack_path}: run `make test` (it builds the pack first)", 2)
     return ReferenceData.load(settings.pack_path, encoder)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from models.encoder import Encoder
 from models.settings import Settings, load_settings
 from training.build_regions import build_regions
-from training.build_skills import build_skills
+from training.build_taxonomy import build_taxonomy
 from training.build_titles import build_titles
 from training.sources import esco_official, esco_packaged
 from training.sources.packaged import ESCO_OCCUPATIONS_CSV, ESCO_ICT_OCCUPATIONS, ESCO_SKILLS_CSV, input_fingerprint
@@ -68,7 +68,7 @@ def build_pack(
     esco = EscoSource(esco_dir)
     report: dict[str, dict] = {}
     steps = [
-        ("skills", lambda: build_skills(pack, encoder, esco.skills, esco.fingerprints, force)),
+        ("taxonomy", lambda: build_taxonomy(pack, encoder, esco.skills, esco.occupations, esco.fingerprints, force)),
         ("titles", lambda: build_titles(pack, encoder, esco.occupations, esco.fingerprints, force)),
         ("regions", lambda: build_regions(pack, settings, oews_dir, force)),
     ]

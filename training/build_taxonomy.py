@@ -1,4 +1,5 @@
-"""Skills artifact: the ESCO skills, one vector per name and one per definition, in FAISS."""
+"""Taxonomy artifact: ESCO skills (one vector per name and per definition, in FAISS) and
+ESCO occupations with their skill relations where the source has them."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +10,7 @@ import numpy as np
 from models import artifacts
 from models.encoder import Encoder
 from models.index import FaissIndex
-from models.records import Skill
+from models.records import EscoOccupation, Skill
 from models.skills import VIEW_ALT, VIEW_DEFINITION, VIEW_LABEL
 from models.text import fold
 
@@ -45,14 +46,15 @@ def skill_texts(skills: list[Skill]) -> tuple[list[str], np.ndarray, np.ndarray]
     return texts, np.asarray(owners, dtype=np.int32), np.asarray(views, dtype=np.int8)
 
 
-def build_skills(
+def build_taxonomy(
     pack_dir: Path,
     encoder: Encoder,
     skills: Callable[[], list[Skill]],
+    occupations: Callable[[], list[EscoOccupation]],
     source_inputs: dict[str, str],
     force: bool = False,
 ) -> tuple[dict, bool]:
-    """Build pack_dir/skills unless current. `skills` is called only when a build is needed."""
+    """Build pack_dir/taxonomy unless current. The sources are read only when a build is needed."""
     inputs = {**source_inputs, "encoder": encoder.fingerprint, "method": METHOD, "max_alt_labels": str(MAX_ALT_LABELS)}
 
     def write(tmp: Path) -> dict:
@@ -65,11 +67,18 @@ def build_skills(
         np.save(tmp / "owners.npy", owners, allow_pickle=False)
         np.save(tmp / "views.npy", views, allow_pickle=False)
         artifacts.write_json(tmp / "skills.json", [s.to_dict() for s in records])
+        occs = occupations()
+        artifacts.write_json(tmp / "occupations.json", [o.to_dict() for o in occs])
         return {
             "encoder": encoder.fingerprint,
             "dimension": encoder.dim,
-            "counts": {"skills": len(records), "vectors": len(texts)},
+            "counts": {
+                "skills": len(records),
+                "vectors": len(texts),
+                "esco_occupations": len(occs),
+                "occupations_with_relations": sum(1 for o in occs if o.skills),
+            },
             "index": index.params,
         }
 
-    return artifacts.build(Path(pack_dir) / "skills", "skills", inputs, write, force)
+    return artifacts.build(Path(pack_dir) / "taxonomy", "taxonomy", inputs, write, force)

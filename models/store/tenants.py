@@ -1,0 +1,143 @@
+"""Tenants and their API keys.
+
+A key is "tk_" + secrets.token_urlsafe(32) (256 random bits). Only its SHA-256 is stored,
+with its first KEY_PREFIX_LEN characters in clear to find the row (and to let an operator
+tell keys apart). A fast unsalted hash is right here: the key is a high-entropy random
+secret, not a password, so there is no dictionary to guess from, and a slow hash (bcrypt,
+scrypt) would only add latency to every request. The hash comparison is constant-time.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from models.errors import Conflict, InvalidInput, NotFound
+from models.store.db import Database
+from models.store.tables import KEY_PREFIX_LEN, MAX_NAME, api_keys, tenants, utcnow
+
+KEY_SCHEME = "tk_"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: int
+    name: str
+    created_at: datetime
+    key_prefixes: tuple[str, ...] = field(default=())  # active keys; filled by list_tenants
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _new_key() -> str:
+    return KEY_SCHEME + secrets.token_urlsafe(32)
+
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or not name.strip() or name != name.strip():
+        raise InvalidInput("a tenant name is a non-empty string without surrounding spaces")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"a tenant name has at most {MAX_NAME} characters")
+    return name
+
+
+def _issue_key(conn, tenant_id: int) -> str:
+    key = _new_key()
+    conn.execute(insert(api_keys).values(
+        tenant_id=tenant_id, key_prefix=key[:KEY_PREFIX_LEN], key_hash=_hash(key), created_at=utcnow(),
+    ))
+    return key
+
+
+def _tenant_id(conn, name: str) -> int:
+    tenant_id = conn.execute(select(tenants.c.id).where(tenants.c.name == name)).scalar()
+    if tenant_id is None:
+        raise NotFound(f"no tenant named {name!r}")
+    return tenant_id
+
+
+def _revoke_all(conn, tenant_id: int) -> int:
+    return conn.execute(
+        update(api_keys)
+        .where(api_keys.c.tenant_id == tenant_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+
+
+def create_tenant(db: Database, name: str) -> tuple[Tenant, str]:
+    """A new tenant and its first API key (shown once: only its hash is kept)."""
+    name = _check_name(name)
+    now = utcnow()
+    try:
+        with db.transaction() as conn:
+            if conn.execute(select(tenants.c.id).where(tenants.c.name == name)).first():
+                raise Conflict(f"a tenant named {name!r} exists")
+            tenant_id = conn.execute(
+                insert(tenants).values(name=name, created_at=now).returning(tenants.c.id)
+            ).scalar_one()
+            key = _issue_key(conn, tenant_id)
+    except IntegrityError:  # created concurrently by another process
+        raise Conflict(f"a tenant named {name!r} exists") from None
+    return Tenant(tenant_id, name, now, (key[:KEY_PREFIX_LEN],)), key
+
+
+def rotate_key(db: Database, name: str) -> str:
+    """Revoke every key of the tenant and issue a new one."""
+    with db.transaction() as conn:
+        tenant_id = _tenant_id(conn, name)
+        _revoke_all(conn, tenant_id)
+        return _issue_key(conn, tenant_id)
+
+
+def revoke_keys(db: Database, name: str) -> int:
+    """Revoke every key of the tenant (it can no longer authenticate); returns how many."""
+    with db.transaction() as conn:
+        return _revoke_all(conn, _tenant_id(conn, name))
+
+
+def get_tenant(db: Database, name: str) -> Tenant:
+    with db.connect() as conn:
+        row = conn.execute(select(tenants).where(tenants.c.name == name)).first()
+    if row is None:
+        raise NotFound(f"no tenant named {name!r}")
+    return Tenant(row.id, row.name, row.created_at)
+
+
+def list_tenants(db: Database) -> list[Tenant]:
+    """Every tenant by id, with the prefixes of its active keys."""
+    with db.connect() as conn:
+        rows = conn.execute(select(tenants).order_by(tenants.c.id)).all()
+        keys = conn.execute(
+            select(api_keys.c.tenant_id, api_keys.c.key_prefix)
+            .where(api_keys.c.revoked_at.is_(None))
+            .order_by(api_keys.c.tenant_id, api_keys.c.id)
+        ).all()
+    prefixes: dict[int, list[str]] = {}
+    for tenant_id, prefix in keys:
+        prefixes.setdefault(tenant_id, []).append(prefix)
+    return [Tenant(r.id, r.name, r.created_at, tuple(prefixes.get(r.id, ()))) for r in rows]
+
+
+def authenticate(db: Database, key: str | None) -> int | None:
+    """The id of the tenant owning this active key, or None."""
+    if not isinstance(key, str) or not key.startswith(KEY_SCHEME) or not 20 <= len(key) <= 200:
+        return None
+    digest = _hash(key)
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(api_keys.c.tenant_id, api_keys.c.key_hash)
+            .where(api_keys.c.key_prefix == key[:KEY_PREFIX_LEN], api_keys.c.revoked_at.is_(None))
+        ).all()
+    found = None
+    for tenant_id, stored in rows:  # no early exit: the time taken does not depend on which row matched
+        if hmac.compare_digest(stored.encode("ascii"), digest.encode("ascii")):
+            found = tenant_id
+    return found
+

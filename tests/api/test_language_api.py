@@ -1,0 +1,71 @@
+"""Language services through the HTTP API, on the real pack and encoder, with known answers."""
+from __future__ import annotations
+
+PYTHON_SKILL = "Python (computer programming)"
+
+
+def labels(items):
+    return [s["label"] for s in items]
+
+
+def test_extract_finds_python_with_its_evidence(client):
+    text = (
+        "Acme Widgets is a leading global provider of widgets, founded in 1921.\n"
+        "You will write Python services and REST APIs for our data platform.\n"
+        "Salary: $90,000 - $110,000 per year plus benefits."
+    )
+    response = client.post("/v1/skills/extract", json={"text": text})
+    assert response.status_code == 200
+    skills = response.get_json()["skills"]
+    assert PYTHON_SKILL in labels(skills[:10])
+    python = next(s for s in skills if s["label"] == PYTHON_SKILL)
+    assert "Python" in python["evidence"]
+    assert text[python["offset"] :].startswith(python["evidence"][:6]) or python["evidence"] in text
+    # boilerplate lines (company blurb, pay) give no evidence
+    assert all("Salary" not in s["evidence"] and "founded" not in s["evidence"] for s in skills)
+    scores = [s["score"] for s in skills]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_ranks_the_named_skill_first(client):
+    body = client.get("/v1/skills/search?q=python programming&limit=5").get_json()
+    assert body["skills"][0]["label"] == PYTHON_SKILL
+    assert len(body["skills"]) == 5
+
+
+def test_normalize_title(client):
+    body = client.post("/v1/titles/normalize", json={"title": "Wind Turbine Technician"}).get_json()
+    assert body["occupations"][0]["soc"] == "49-9081"
+    assert body["esco_occupations"], "nearest ESCO occupations are listed too"
+
+
+def test_title_skills(client):
+    body = client.post("/v1/titles/skills", json={"title": "software developer", "limit": 20}).get_json()
+    assert len(body["skills"]) == 20
+    text = " ".join(labels(body["skills"])).lower()
+    assert any(word in text for word in ("software", "programming", "ict")), text
+
+
+def test_resolve_fort_wayne(client):
+    body = client.get("/v1/regions/resolve?q=Fort Wayne, IN").get_json()
+    first = body["matches"][0]["region"]
+    assert first["id"] == "oews-0023060"
+    assert first["name"] == "Fort Wayne, IN"
+
+
+def test_region_detail_has_statistics(client):
+    body = client.get("/v1/regions/oews-0023060").get_json()
+    assert body["region"]["kind"] in ("metro", "micro_hub", "large_metro")
+    assert body["statistics"]
+
+
+def test_nonmetropolitan_area_is_a_micro_hub(client):
+    body = client.get("/v1/regions?q=nonmetropolitan&limit=1000").get_json()
+    assert body["total"] > 100
+    assert {r["kind"] for r in body["regions"]} == {"micro_hub"}
+
+
+def test_health_and_ready(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["skills"] > 13000
