@@ -10,6 +10,8 @@ Regions
   outside the US and Puerto Rico (whose places resolve to OEWS areas instead). State =
   GeoNames admin1 code. They carry no labour statistics.
 
+Catalogue order (``list``): OEWS areas by total employment, then world cities by population.
+
 Kinds (thresholds are the settings ``large_metro_min_jobs`` and ``micro_hub_max_jobs``)
 ---------------------------------------------------------------------------------------
 * OEWS nonmetropolitan area -> ``micro_hub``, whatever its size.
@@ -24,8 +26,10 @@ Kinds (thresholds are the settings ``large_metro_min_jobs`` and ``micro_hub_max_
 Points
 ------
 * Metro: the GeoNames coordinates of its principal city, the first city named in the area
-  name, looked up among US places (GeoNames, 1,000+ people) of the first state named
-  ("Dallas-Fort Worth-Arlington, TX" -> Dallas, TX; "Urban Honolulu" -> Honolulu).
+  name, looked up among the US places (GeoNames, 1,000+ people) of the states named: the
+  most populous place of that name, primary names before alternate names, with "Town",
+  "County", "City" and "Urban" dropped when nothing else matches ("Dallas-Fort
+  Worth-Arlington, TX" -> Dallas, TX; "Urban Honolulu" -> Honolulu; "Boise City" -> Boise).
 * Nonmetropolitan area: the most populous GeoNames place (1,000+ people) that the locator
   below puts in that area and that lies at least 1.5 reaches from every anchor (clear of
   metro fringes, which a distance rule cannot tell from nonmetro towns); failing that, the
@@ -49,12 +53,23 @@ BLS defines areas by counties, which GeoNames does not give; the locator approxi
    Hill Country of Texas, ...) get hand-placed coordinates (``NONMETRO_ANCHORS``).
 4. A state without nonmetropolitan areas (NJ, RI, DC): the metro with the smallest ratio.
 
-Resolution (``RegionCatalog.resolve``) matches the folded text (accents, case, punctuation
-and St/Ft/Mt abbreviations normalised) against area names, principal cities, world-city
-names and GeoNames alternate names, then US places (which resolve through the locator);
-", <state or country>" qualifiers (name, USPS code, ISO2/ISO3) filter; a bare state or
-country lists its largest regions. Scores are in (0, 1]: the match kind's base score times
-0.9 + 0.1 x a size factor (log10 of population, or of twice the jobs, over 7.5).
+Resolution (``RegionCatalog.resolve``)
+-------------------------------------
+The folded text (accents, case, punctuation and St/Ft/Mt abbreviations normalised) is
+matched against area names, principal cities, a few metro nicknames (``METRO_NICKNAMES``),
+world-city names and their Latin-script GeoNames alternate names, then US places, which
+resolve through the locator (with the reason). ", <state or country>" qualifiers (name, USPS
+code, ISO2/ISO3) filter; a bare state or country name lists its largest regions; with no
+exact match, name prefixes, then close spellings (difflib, ratio >= 0.8) are tried.
+Scores are in (0, 1]: the match kind's base score (area name 1.0, principal city 0.98, world
+city 0.97, state listing 0.97 - 0.01 x rank, nickname 0.96, other principal city 0.95,
+country listing 0.95 - 0.01 x rank, alternate name 0.9, US place 0.75-0.85 by locator rule,
+prefix <= 0.7, close spelling <= 0.6) times 0.9 + 0.1 x a size factor (log10 of population,
+or of twice the jobs, over 7.5), so the larger of two equal matches ranks first.
+
+Data notes: GeoNames "cities" include city districts (Antakalnis in Vilnius) and the
+alternate names hold oddities ("Indiana" for a Brazilian town), so a state or country name
+never matches through an alternate name.
 """
 from __future__ import annotations
 
@@ -116,11 +131,29 @@ _COMPASS: dict[str, tuple[float | None, float | None]] = {  # word -> (u east sh
     "southeast": (0.8, 0.2), "southeastern": (0.8, 0.2), "southwest": (0.2, 0.2), "southwestern": (0.2, 0.2),
 }  # fmt: skip
 
-# match kinds of the name index -> (base score, reason)
-MATCH_AREA, MATCH_PRINCIPAL, MATCH_OTHER_PRINCIPAL, MATCH_CITY, MATCH_ALTERNATE = range(5)
-_MATCH_BASE = {MATCH_AREA: 1.0, MATCH_PRINCIPAL: 0.98, MATCH_OTHER_PRINCIPAL: 0.95, MATCH_CITY: 0.97, MATCH_ALTERNATE: 0.9}
+# Common names of metros that none of their cities carries (OEWS area code -> names).
+METRO_NICKNAMES: dict[str, tuple[str, ...]] = {
+    "0041860": ("San Francisco Bay Area", "Bay Area", "SF"),
+    "0041940": ("Silicon Valley",),
+    "0035620": ("NYC", "New York City"),
+    "0033460": ("Twin Cities",),
+    "0019100": ("DFW", "Dallas-Fort Worth"),
+    "0039580": ("Research Triangle", "Triangle"),
+    "0040140": ("Inland Empire",),
+    "0047260": ("Hampton Roads",),
+    "0037980": ("Philly",),
+    "0035380": ("NOLA",),
+    "0019340": ("Quad Cities",),
+}
+
+# match kinds of the name index, with their base scores
+MATCH_AREA, MATCH_PRINCIPAL, MATCH_OTHER_PRINCIPAL, MATCH_CITY, MATCH_ALTERNATE, MATCH_NICKNAME = range(6)
+_MATCH_BASE = {
+    MATCH_AREA: 1.0, MATCH_PRINCIPAL: 0.98, MATCH_OTHER_PRINCIPAL: 0.95, MATCH_CITY: 0.97, MATCH_ALTERNATE: 0.9,
+    MATCH_NICKNAME: 0.96,
+}  # fmt: skip
 _PLACE_BASE = {"metro": 0.85, "nonmetro": 0.82, "nearest_metro": 0.75}
-_STATE_LIST_BASE, _COUNTRY_LIST_BASE, _PREFIX_BASE, _FUZZY_BASE = 0.9, 0.88, 0.7, 0.6
+_STATE_LIST_BASE, _COUNTRY_LIST_BASE, _PREFIX_BASE, _FUZZY_BASE = 0.97, 0.95, 0.7, 0.6
 
 COUNTRY_ALIASES = {
     "usa": "US", "united states of america": "US", "america": "US", "uk": "GB", "great britain": "GB",
@@ -264,7 +297,8 @@ class UsLocator:
                 r = float(ratio[row, j])
                 mode = "metro" if r <= 1.0 else "nearest_metro"
                 if mode == "metro" or populations[n] >= METRO_CORE_MIN_POPULATION or states[n] not in self.targets:
-                    out.append(Placement(int(self.region[j]), mode, self.label[j], float(d[row, j]), float(self.reach[j]), r))
+                    region = int(self.region[j])
+                    out.append(Placement(region, mode, self.label[j], float(d[row, j]), float(self.reach[j]), r))
                     continue
                 south, north, west, east = self.extents[states[n]]
                 u = (lons[n] - west) / max(east - west, 1e-9)
@@ -313,7 +347,7 @@ class RegionCatalog:
         self._country_arr = np.array(self._countries)
         self._state_arr = np.array(self._states)
         self._source_arr = np.array(self._sources)
-        self._index = {rid: i for i, rid in enumerate(self._ids)}
+        self._index = dict(zip(self._ids, range(len(self._ids))))
         self._cache: list[Region | None] = [None] * len(self._ids)
 
         with np.load(directory / "regions.npz", allow_pickle=False) as npz:
@@ -332,7 +366,7 @@ class RegionCatalog:
         self.n_stat = int(self._stats["employment"].shape[0])
 
         self._keys: list[str] = read_json(directory / "names.json")  # sorted
-        self._key_pos = {key: k for k, key in enumerate(self._keys)}
+        self._key_pos = dict(zip(self._keys, range(len(self._keys))))
         with np.load(directory / "names.npz", allow_pickle=False) as npz:
             self._name_arrays = {name: npz[name] for name in npz.files}
         self._fuzzy_buckets: dict[str, list[str]] | None = None
@@ -439,14 +473,18 @@ class RegionCatalog:
         q: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> list[Region]:
-        """Regions matching every filter (q: substring of the folded name), in catalogue order."""
+    ) -> tuple[int, list[Region]]:
+        """(how many regions match every filter, one page of them) in catalogue order.
+        q: substring of the folded name; state: USPS code or admin1 code (areas spanning
+        several states are listed under each)."""
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must be >= 0")
         positions = self._filtered(kind, country, state, q)
-        return [self._region(i) for i in positions[offset : offset + limit]]
+        return len(positions), [self._region(i) for i in positions[offset : offset + limit]]
 
-    def count(self, kind: str | None = None, country: str | None = None, state: str | None = None, q: str | None = None) -> int:
+    def count(
+        self, kind: str | None = None, country: str | None = None, state: str | None = None, q: str | None = None
+    ) -> int:
         return len(self._filtered(kind, country, state, q))
 
     def counts_by_kind(self, source: str | None = None) -> dict[str, int]:
@@ -474,7 +512,8 @@ class RegionCatalog:
     ) -> list[tuple[Region, float]]:
         """The k regions nearest to a point (optionally of one kind or source), with distances in km."""
         p, l0 = math.radians(lat), math.radians(lon)
-        a = np.sin((self._lat_rad - p) / 2) ** 2 + math.cos(p) * np.cos(self._lat_rad) * np.sin((self._lon_rad - l0) / 2) ** 2
+        dlat, dlon = np.sin((self._lat_rad - p) / 2), np.sin((self._lon_rad - l0) / 2)
+        a = dlat**2 + math.cos(p) * np.cos(self._lat_rad) * dlon**2
         d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
         if kind is not None or source is not None:
             d = np.where(self._mask(kind, None, None, source), d, np.inf)
@@ -524,13 +563,15 @@ class RegionCatalog:
             "location_quotient": _num(s["location_quotient"][i, j], 2),
             "national_employment": _num(s["national_employment"][j]),
             "national_median_wage": nat_wage,
+            "national_median_wage_topcoded": bool(s["national_wage_topcoded"][j]),
             "national_per_1000": _num(s["national_per_1000"][j], 3),
             "wage_vs_national": round(wage / nat_wage, 3) if wage and nat_wage else None,
         }
 
-    def stats(self, region_id: str, soc: str | None = None) -> dict[str, dict[str, Any]]:
-        """Per detailed SOC: employment, median annual wage, per-1,000 share, location quotient and
-        the national figures, largest employment first. Empty for regions without OEWS statistics."""
+    def stats(self, region_id: str, soc: str | None = None, limit: int | None = None) -> dict[str, dict[str, Any]]:
+        """SOC code -> employment, median annual wage, per-1,000 share, location quotient and the
+        national figures, for the occupations OEWS publishes in the region, largest employment
+        first (at most `limit`). Empty for regions without OEWS statistics (world cities)."""
         i = self._position(region_id)
         if i >= self.n_stat:
             return {}
@@ -540,6 +581,8 @@ class RegionCatalog:
         row = self._stats["employment"][i]
         present = np.flatnonzero(~np.isnan(row) | ~np.isnan(self._stats["median_wage"][i]))
         order = present[np.argsort(-np.nan_to_num(row[present], nan=-1.0), kind="stable")]
+        if limit is not None:
+            order = order[: max(limit, 0)]
         return {self.socs[j]: self._record(i, int(j)) for j in order}
 
     def occupation_regions(
@@ -574,7 +617,8 @@ class RegionCatalog:
         out = []
         for rank, i in enumerate(rows, 1):
             rec = self._record(int(i), j)
-            out.append({"rank": rank, "region": self._region(int(i)), **{k: v for k, v in rec.items() if k not in ("soc", "title")}})
+            del rec["soc"], rec["title"]
+            out.append({"rank": rank, "region": self._region(int(i)), **rec})
         return out
 
     # -- resolution --------------------------------------------------------------------------
@@ -616,7 +660,10 @@ class RegionCatalog:
             if state not in self.locator.targets
             else "a place of 50,000+ people is always metropolitan"
         )
-        return f"{place}, {state} is beyond every metro's reach and {why}; nearest metro via {p.anchor} ({p.distance_km:.0f} km)"
+        return (
+            f"{place}, {state} is beyond every metro's reach and {why}; "
+            f"nearest metro via {p.anchor} ({p.distance_km:.0f} km)"
+        )
 
     def _name_candidates(
         self, key: str, states: set[str], countries: set[str], out: dict[int, tuple[float, str]], note: str
@@ -625,12 +672,17 @@ class RegionCatalog:
         if k is None:
             return
         na = self._name_arrays
+        # GeoNames alternate names include odd ones ("Indiana" for a Brazilian town): a state or
+        # country name never matches through them
+        skip_alternates = key in self._state_keys or key in self._country_keys
         for e in range(int(na["region_start"][k]), int(na["region_start"][k + 1])):
             i, code = int(na["region_index"][e]), int(na["region_match"][e])
-            if not self._region_ok(i, states, countries):
+            if not self._region_ok(i, states, countries) or (skip_alternates and code == MATCH_ALTERNATE):
                 continue
             if code == MATCH_AREA:
                 reason = "area name"
+            elif code == MATCH_NICKNAME:
+                reason = f"common name of the {self._names[i]} metropolitan area"
             elif code in (MATCH_PRINCIPAL, MATCH_OTHER_PRINCIPAL):
                 reason = f"principal city of the {self._names[i]} metropolitan area"
             elif code == MATCH_CITY:
@@ -645,7 +697,9 @@ class RegionCatalog:
             if (states or countries) and st not in states and not countries & {"US", st}:
                 continue
             i = int(pa["region"][j])
-            placement = Placement(i, ps["mode"][j], ps["anchor"][j], float(pa["distance_km"][j]), float(pa["reach_km"][j]))
+            placement = Placement(
+                i, ps["mode"][j], ps["anchor"][j], float(pa["distance_km"][j]), float(pa["reach_km"][j])
+            )
             reason = self._placement_reason(ps["name"][j], st, placement, self._region(i))
             self._offer(out, i, self._scored(i, _PLACE_BASE[placement.mode]), reason + note)
 
@@ -667,7 +721,8 @@ class RegionCatalog:
             iso = self._country_keys[key]
             base = _COUNTRY_LIST_BASE if len(key) > 3 else _COUNTRY_LIST_BASE - 0.05
             for rank, i in enumerate(self._filtered(None, iso, None, None)[:limit]):
-                self._offer(out, i, self._scored(i, base - 0.01 * rank), f"one of the largest regions in {self._country_name(iso)}")
+                reason = f"one of the largest regions in {self._country_name(iso)}"
+                self._offer(out, i, self._scored(i, base - 0.01 * rank), reason)
 
     def _fuzzy(self, key: str, states: set[str], countries: set[str], out: dict[int, tuple[float, str]]) -> None:
         start = bisect.bisect_left(self._keys, key)

@@ -189,7 +189,8 @@ def _migration_transaction(db: Database) -> Iterator[Connection]:
     for the duration (they cannot be switched inside a transaction) because Alembic's batch
     mode rebuilds a table by copy-drop-rename, and dropping a parent table with foreign keys
     on would cascade-delete its children's rows. `PRAGMA foreign_key_check` then verifies
-    the result before commit.
+    the result before commit, and the AUTOINCREMENT counters are carried over (see
+    _keep_sqlite_counters).
     """
     with db.engine.connect() as conn:
         raw = conn.connection.driver_connection if db.dialect == "sqlite" else None
@@ -200,14 +201,43 @@ def _migration_transaction(db: Database) -> Iterator[Connection]:
             with conn.begin():
                 if db.dialect == "postgresql":
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
+                counters = _sqlite_counters(conn) if raw is not None else {}
                 yield conn
                 if raw is not None:
                     problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if problems:
                         raise RuntimeError(f"migration broke foreign keys: {problems[:5]}")
+                    _keep_sqlite_counters(conn, counters)
         finally:
             if raw is not None:
                 raw.execute("PRAGMA foreign_keys=ON").close()
+
+
+def _sqlite_counters(conn: Connection) -> dict[str, int]:
+    """AUTOINCREMENT counters (sqlite_sequence): the highest id each table ever handed out."""
+    if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").first() is None:
+        return {}
+    return dict(conn.exec_driver_sql("SELECT name, seq FROM sqlite_sequence").all())
+
+
+def _keep_sqlite_counters(conn: Connection, before: dict[str, int]) -> None:
+    """Ids are never reused, across migrations too. A batch-mode rebuild of a table (copy,
+    drop, rename) loses AUTOINCREMENT unless the migration passes
+    table_kwargs={"sqlite_autoincrement": True}, and resets the counter to the highest id
+    still present (so the id of the last deleted record would come back): refuse the first,
+    repair the second."""
+    for name, seq in before.items():
+        sql = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).scalar()
+        if sql is None:  # dropped (a downgrade)
+            continue
+        if "AUTOINCREMENT" not in sql.upper():
+            raise RuntimeError(
+                f"migration rebuilt table {name} without AUTOINCREMENT; pass "
+                "table_kwargs={'sqlite_autoincrement': True} to op.batch_alter_table")
+        if not conn.exec_driver_sql(
+                "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (seq, name)).rowcount:
+            conn.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, seq))
 
 
 def _run(target, fn, version_locations: list[str] | None) -> None:

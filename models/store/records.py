@@ -3,15 +3,15 @@
 Every function takes the tenant id: a record of another tenant, or of another kind, is
 indistinguishable from a missing one (NotFound, same message).
 
-Writes: each public write function is one transaction (`Database.transaction()`), which
-first locks the tenant's row (PostgreSQL: SELECT ... FOR NO KEY UPDATE; SQLite: the write
-transaction holds the database's write lock anyway). Writes of one tenant therefore happen
-one after another, which is what makes
-* upsert by external_id safe without ON CONFLICT (look up, then insert or update), and
-* the change log gap-free for readers: within a tenant, changes commit in `seq` order, so
-  a reader that has seen seq N never later finds a committed change below N. Without the
-  lock, PostgreSQL can commit sequence values out of order and an index that replays the
-  log from its last seq would miss a change for good.
+Writes: each public write function is one transaction (`Database.transaction()`, entered
+through `_writing`), which first locks the tenant's row (PostgreSQL: SELECT ... FOR NO KEY
+UPDATE; SQLite: the write transaction holds the database's write lock anyway). Writes of one
+tenant therefore happen one after another, which keeps the change log gap-free for readers:
+within a tenant, changes commit in `seq` order, so a reader that has seen seq N never later
+finds a committed change below N. Without the lock, PostgreSQL can commit sequence values
+out of order and an index that replays the log from its last seq would miss a change for
+good. Upserts are INSERT ... ON CONFLICT DO UPDATE on the (tenant, kind, external_id)
+unique index (same statement on both backends).
 Every write appends one row per touched record to `changes` in the same transaction: a
 failed write changes nothing, neither records nor log.
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 
@@ -50,7 +50,7 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 FILTERS = ("region_id", "soc", "status", "updated_since")
 CONTENT = ("data", "understood", "region_id", "soc", "status", "vector")  # what a write sets
-_IN_CHUNK = 500  # ids or external ids per IN (...) list
+_IN_CHUNK = 500  # ids per IN (...) list
 _MAX_ID = 2**63 - 1
 
 
@@ -278,47 +278,48 @@ def _locked_version(conn: Connection, tenant_id: int, kind: str, record_id: Any,
     return row.id, row.version, row.external_id
 
 
+def _insert(conn: Connection):
+    """The dialect's INSERT, the one with ON CONFLICT (both backends have it, same API)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - only the two backends are supported
+        raise NotImplementedError(conn.dialect.name)
+    return dialect_insert(records)
+
+
 def _upsert_rows(conn: Connection, tenant_id: int, kind: str, items: list[dict], now: datetime) -> list[UpsertResult]:
-    # Duplicate external ids within one call: the last occurrence is written (once).
+    """INSERT ... ON CONFLICT (tenant_id, kind, external_id) DO UPDATE ... RETURNING, in
+    batches (SQLAlchemy's insertmanyvalues). The conflict target is the unique index, so each
+    row costs one index probe whatever the planner knows about the table, and a record was
+    created exactly when it comes back at version 1 (an update always makes it 2 or more)."""
+    # Duplicate external ids within one call: the last occurrence is written (once); one
+    # statement must not touch a row twice (PostgreSQL refuses).
     last: dict[str, int] = {}
     first: dict[str, int] = {}
     for i, item in enumerate(items):
         last[item["external_id"]] = i
         first.setdefault(item["external_id"], i)
-    existing: dict[str, tuple[int, int]] = {}
-    for chunk in _chunks(list(last)):
-        for ext, rid, version in conn.execute(
-            select(records.c.external_id, records.c.id, records.c.version)
-            .where(*_scope(tenant_id, kind), records.c.external_id.in_(chunk))
-        ):
-            existing[ext] = (rid, version)
-
-    ids: dict[str, tuple[int, int]] = {}  # external id -> (id, new version)
-    new = [items[i] for ext, i in last.items() if ext not in existing]
-    if new:
-        rows = conn.execute(
-            insert(records).returning(records.c.external_id, records.c.id),
-            [{**item, "tenant_id": tenant_id, "kind": kind, "created_at": now, "updated_at": now, "version": 1}
-             for item in new],
-        ).all()
-        ids.update((ext, (rid, 1)) for ext, rid in rows)
-    old = [(existing[ext], items[i]) for ext, i in last.items() if ext in existing]
-    if old:
-        conn.execute(
-            update(records).where(records.c.id == bindparam("b_id")).values(
-                {name: bindparam("b_" + name) for name in CONTENT}
-                | {"updated_at": now, "version": records.c.version + 1}
-            ),
-            [{"b_id": rid, **{"b_" + name: item[name] for name in CONTENT}} for (rid, _), item in old],
-        )
-        ids.update((item["external_id"], (rid, version + 1)) for (rid, version), item in old)
-
-    written = sorted(last.items(), key=lambda pair: pair[1])
-    _log(conn, tenant_id, kind, [(ids[ext][0], "upsert") for ext, _ in written], now)
-    return [
-        UpsertResult(ids[ext][0], ext, ext not in existing and first[ext] == i, ids[ext][1])
-        for i, ext in enumerate(item["external_id"] for item in items)
-    ]
+    order = sorted(last.values())
+    stmt = _insert(conn)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[records.c.tenant_id, records.c.kind, records.c.external_id],
+        set_={name: stmt.excluded[name] for name in CONTENT}
+        | {"updated_at": stmt.excluded.updated_at, "version": records.c.version + 1},
+    ).returning(records.c.external_id, records.c.id, records.c.version)
+    rows = conn.execute(stmt, [
+        {**items[i], "tenant_id": tenant_id, "kind": kind, "created_at": now, "updated_at": now, "version": 1}
+        for i in order
+    ]).all()
+    written = {ext: (rid, version) for ext, rid, version in rows}
+    _log(conn, tenant_id, kind, [(written[items[i]["external_id"]][0], "upsert") for i in order], now)
+    results = []
+    for i, item in enumerate(items):
+        ext = item["external_id"]
+        rid, version = written[ext]
+        results.append(UpsertResult(rid, ext, version == 1 and first[ext] == i, version))
+    return results
 
 
 def _whole_item(item: Any) -> dict[str, Any]:

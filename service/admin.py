@@ -1,0 +1,72 @@
+"""Operator commands: tenants, API keys, migrations.
+
+    python -m service.admin create-tenant NAME   # prints the tenant's API key (shown once)
+    python -m service.admin rotate-key NAME      # revokes every key of NAME, prints a new one
+    python -m service.admin revoke-key NAME      # revokes every key of NAME
+    python -m service.admin list-tenants
+    python -m service.admin migrate
+
+The database comes from the settings (TALENT_DATABASE_URL or DATABASE_URL, else SQLite in
+TALENT_DATA_DIR); every command migrates it to the latest schema first. Keys go to stdout
+alone, so `KEY=$(python -m service.admin create-tenant acme)` works; messages go to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from models.errors import DomainError
+from models.settings import load_settings
+from models.store import tenants
+from models.store.db import Database, current_revision, upgrade
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m service.admin", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_ in (
+        ("create-tenant", "create a tenant and print its API key"),
+        ("rotate-key", "revoke the tenant's keys and print a new one"),
+        ("revoke-key", "revoke every key of the tenant"),
+    ):
+        commands.add_parser(name, help=help_).add_argument("name", help="tenant name")
+    commands.add_parser("list-tenants", help="list tenants with the prefixes of their active keys")
+    commands.add_parser("migrate", help="migrate the database to the latest schema")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    db = Database(settings.sqlalchemy_url)
+    try:
+        upgrade(db)
+        if args.command == "migrate":
+            print(f"database at revision {current_revision(db)}", file=sys.stderr)
+        elif args.command == "create-tenant":
+            tenant, key = tenants.create_tenant(db, args.name)
+            print(f"created tenant {tenant.name!r} (id {tenant.id}); the key is shown only now", file=sys.stderr)
+            print(key)
+        elif args.command == "rotate-key":
+            key = tenants.rotate_key(db, args.name)
+            print(f"previous keys of {args.name!r} revoked; new key:", file=sys.stderr)
+            print(key)
+        elif args.command == "revoke-key":
+            count = tenants.revoke_keys(db, args.name)
+            print(f"revoked {count} key(s) of {args.name!r}", file=sys.stderr)
+        elif args.command == "list-tenants":
+            print("id\tname\tcreated_at\tactive_keys")
+            for t in tenants.list_tenants(db):
+                keys = ",".join(t.key_prefixes) or "-"
+                print(f"{t.id}\t{t.name}\t{t.created_at.isoformat(timespec='seconds')}\t{keys}")
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
