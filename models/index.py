@@ -148,8 +148,12 @@ class FaissIndex:
         scores[ids < 0] = -np.inf
         return scores, ids
 
-    def reconstruct(self, ident: int) -> np.ndarray:
-        return self._index.reconstruct(int(ident))
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of these ids (IDMap2 keeps the id -> vector mapping)."""
+        ids = _as_ids(ids)
+        if len(ids) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([self._index.reconstruct(int(i)) for i in ids]).astype(np.float32)
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))

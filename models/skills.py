@@ -71,7 +71,11 @@ class SkillCatalog:
         self.views = views
         self.encoder = encoder
         self.weights = LinkWeights()
-        self._names = self._name_table()
+        self.exact_names = self._name_table()
+        # row of each skill's preferred-label vector, for profile vectors built from skills
+        self._label_rows = np.full(len(skills), -1, dtype=np.int64)
+        label = np.flatnonzero(views == VIEW_LABEL)
+        self._label_rows[owners[label]] = label
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
@@ -140,16 +144,21 @@ class SkillCatalog:
                 if i + n > len(tokens):
                     break
                 key = " ".join(tokens[i : i + n])
-                for skill in self._names.get(key, ()):
+                for skill in self.exact_names.get(key, ()):
                     if skill not in found or len(key) > len(found[skill]):
                         found[skill] = key
         return found
 
     def rank_sentence(self, sentence: str, k: int = 100) -> list[SkillHit]:
         """All skills a single sentence mentions or implies, best first."""
-        return self._rank_sentences([sentence], k)[0]
+        return self._rank_sentences([sentence], k)[0][0]
 
-    def _rank_sentences(self, batch: list[str], k: int) -> list[list[SkillHit]]:
+    def label_vectors(self, skill_rows: list[int]) -> np.ndarray:
+        """Preferred-label vectors of the given skills (by catalogue position)."""
+        return self.index.vectors(self._label_rows[np.asarray(skill_rows, dtype=np.int64)])
+
+    def _rank_sentences(self, batch: list[str], k: int) -> tuple[list[list[SkillHit]], np.ndarray]:
+        """Rank skills for each sentence; also returns the sentence vectors."""
         span_lists = [spans(s) for s in batch]
         texts = list(batch) + [sp for spl in span_lists for sp in spl]
         vectors = self.encoder.encode(texts)
@@ -181,33 +190,51 @@ class SkillCatalog:
                     evidence = span_lists[b][int(which[i])]
                 hits.append(SkillHit(self.skills[i]["id"], self.skills[i]["label"], float(combined[i]), evidence, exact=i in exact))
             out.append(hits)
-        return out
+        return out, vectors[: len(batch)]
 
     # ---- public services -------------------------------------------------------------------
     def search(self, query: str, k: int = 10) -> list[SkillHit]:
         return self.rank_sentence(query, k)
 
     def extract(self, text: str, k: int = 30, min_score: float = 0.55) -> list[SkillHit]:
-        """Skills a CV or job ad mentions or implies, merged over its sentences.
+        return self.extract_many([text], k, min_score)[0][0]
 
-        Boilerplate sentences (pay, benefits, company blurb, how to apply) are skipped.
-        A skill keeps its best sentence as evidence; skills supported by several sentences
-        get a small boost, because repetition is evidence too.
+    def extract_many(
+        self, texts: list[str], k: int = 30, min_score: float = 0.55, chunk: int = 128
+    ) -> list[tuple[list[SkillHit], np.ndarray]]:
+        """Skills each CV or job ad mentions or implies, merged over its sentences, and the
+        vectors of its sentences.
+
+        Boilerplate sentences (pay, benefits, company blurb, how to apply) are skipped. A skill
+        keeps its best sentence as evidence; skills supported by several sentences get a
+        small boost, because repetition is evidence too. Sentences of all texts are encoded
+        together in chunks, which is what makes bulk ingest fast.
         """
-        parts = [(s, off) for s, off in sentences(text) if not is_boilerplate(s)]
-        best: dict[str, SkillHit] = {}
-        support: dict[str, int] = {}
-        for start in range(0, len(parts), 32):
-            chunk = parts[start : start + 32]
-            ranked = self._rank_sentences([s for s, _ in chunk], k)
-            for (sentence, offset), hits in zip(chunk, ranked):
-                for hit in hits:
+        parts = [
+            (t, s, off) for t, text in enumerate(texts) for s, off in sentences(text or "") if not is_boilerplate(s)
+        ]
+        ranked: list[list[SkillHit]] = []
+        vectors = np.zeros((len(parts), self.encoder.dim), dtype=np.float32)
+        for start in range(0, len(parts), chunk):
+            hits, vecs = self._rank_sentences([s for _, s, _ in parts[start : start + chunk]], k)
+            ranked += hits
+            vectors[start : start + len(hits)] = vecs
+        results = []
+        owners = np.asarray([t for t, _, _ in parts], dtype=np.int64)
+        for t in range(len(texts)):
+            best: dict[str, SkillHit] = {}
+            support: dict[str, int] = {}
+            for j in np.flatnonzero(owners == t):
+                _, sentence, offset = parts[j]
+                for hit in ranked[j]:
                     if hit.score < min_score:
                         continue
                     support[hit.id] = support.get(hit.id, 0) + 1
                     if hit.id not in best or hit.score > best[hit.id].score:
-                        hit.offset = offset + max(sentence.find(hit.evidence), 0) if hit.evidence != sentence else offset
+                        found = sentence.find(hit.evidence) if hit.evidence != sentence else 0
+                        hit.offset = offset + max(found, 0)
                         best[hit.id] = hit
-        for sid, hit in best.items():
-            hit.score = min(1.0, hit.score + 0.02 * (support[sid] - 1))
-        return sorted(best.values(), key=lambda h: -h.score)[:k]
+            for sid, hit in best.items():
+                hit.score = min(1.0, hit.score + 0.02 * (support[sid] - 1))
+            results.append((sorted(best.values(), key=lambda h: -h.score)[:k], vectors[owners == t]))
+        return results

@@ -9,7 +9,7 @@ from service.api.spec import ERROR_SCHEMA
 
 _STATUS_TEXT = {
     400: "Invalid request",
-    401: "Missing or invalid API key",
+    401: "Missing, unknown or revoked API key",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
@@ -44,8 +44,10 @@ def build_document(app: Flask) -> dict:
                     **meta["extra_responses"],
                 },
             }
+            if 401 in meta["errors"]:
+                op["security"] = [{"apiKey": []}]
             if meta["body"] is not None:
-                op["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["body"]}}}
+                op["requestBody"] = {"required": True, "content": {meta["body_content_type"]: {"schema": meta["body"]}}}
             for status in sorted({*meta["errors"], 405}):
                 op["responses"][str(status)] = {
                     "description": _STATUS_TEXT.get(status, "Error"),
@@ -64,5 +66,8 @@ def build_document(app: Flask) -> dict:
             "description": "ESCO skills, SOC occupations and regions; every error has the shape of the Error schema.",
         },
         "paths": paths,
-        "components": {"schemas": {"Error": ERROR_SCHEMA}},
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA},
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "the tenant's API key"}},
+        },
     }

@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from models.errors import NotReady
 from models.reference import ReferenceData
 from models.settings import Settings
+from models.store.db import Database, upgrade
 
 log = logging.getLogger(__name__)
 EXTENSION = "talent"
@@ -24,6 +25,13 @@ class Runtime:
         self.settings = settings
         self.reference = reference
         self.load_error: str | None = None
+        settings.data_path.mkdir(parents=True, exist_ok=True)
+        # created per process (create_app runs after gunicorn forks), migrated at start:
+        # upgrading an up-to-date schema is a no-op, and concurrent workers are serialised
+        self.database = Database(settings.sqlalchemy_url)
+        upgrade(self.database)
+        self._records = None
+        self._records_lock = threading.Lock()
         self._ready = threading.Event()
         if reference is not None:
             self._ready.set()
@@ -54,6 +62,22 @@ class Runtime:
                 raise NotReady("the reference pack failed to load", {"reason": self.load_error})
             raise NotReady("the reference pack is still loading; retry shortly")
         return self.reference
+
+
+    def records(self):
+        """Tenant records service (needs the reference data for understanding and vectors)."""
+        if self._records is None:
+            ref = self.require_reference()
+            with self._records_lock:
+                if self._records is None:
+                    from models.tenant_index import TenantIndexes
+                    from models.tenant_records import TenantRecords
+
+                    indexes = TenantIndexes(
+                        self.database, ref.encoder.dim, self.settings.data_path / "indices", ref.encoder.fingerprint
+                    )
+                    self._records = TenantRecords(self.database, ref, indexes)
+        return self._records
 
 
 def init_app(app: Flask, reference: ReferenceData | None) -> Runtime:

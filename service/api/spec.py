@@ -39,6 +39,7 @@ def operation(
     response: dict | None = None,
     errors: tuple[int, ...] = (400,),
     content_type: str = "application/json",
+    body_content_type: str = "application/json",
     extra_responses: dict[str, Any] | None = None,
 ) -> Callable:
     """Describe an endpoint; the decorated function is unchanged."""
@@ -49,6 +50,7 @@ def operation(
             "tag": tag,
             "body": body,
             "content_type": content_type,
+            "body_content_type": body_content_type,
             "params": params or [],
             "response": response or {"type": "object"},
             "errors": errors,

@@ -605,9 +605,8 @@ def test_migrations_match_tables(db):
     assert diff == []
 
 
-def test_sqlite_ids_use_autoincrement(db):
-    if db.dialect != "sqlite":
-        pytest.skip("SQLite only")
+def test_sqlite_ids_use_autoincrement(sqlite_db):
+    db = sqlite_db
     with db.connect() as conn:
         sql = dict(conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
         pragmas = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("journal_mode", "foreign_keys")]
@@ -695,9 +694,8 @@ def test_downgrade_upgrade_cycle_keeps_data(backend, tmp_path):
         test_sqlite_ids_use_autoincrement(db)
 
 
-def test_sqlite_migration_losing_autoincrement_is_refused(backend, tmp_path):
-    if backend.name != "sqlite":
-        pytest.skip("SQLite only")
+def test_sqlite_migration_losing_autoincrement_is_refused(sqlite_backend, tmp_path):
+    backend = sqlite_backend
     versions = tmp_path / "later_versions"
     versions.mkdir()
     (versions / "t0002_plan.py").write_text(LATER_MIGRATION.replace(

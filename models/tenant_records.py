@@ -1,0 +1,156 @@
+"""Tenant records (candidates, needs, programmes): understand, store, index — in that order.
+
+Writes go to the database in one transaction (models/store/records.py); the tenant's index is
+derived from the database's change log, so it is brought up to date right after the write and
+can always be rebuilt. Documents arrive here already validated against their schema.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from models.errors import Conflict, DomainError, InvalidInput, NotFound
+from models.reference import ReferenceData
+from models.store import records as store
+from models.store.db import Database
+from models.tenant_index import TenantIndexes
+from models.understanding import RecordUnderstander, Understanding, raise_on_errors
+
+KINDS = ("candidate", "need", "program")
+
+
+def _item(doc: dict, u: Understanding) -> dict:
+    return {
+        "external_id": doc["external_id"],
+        "data": doc,
+        "understood": u.understood,
+        "region_id": u.region_id,
+        "soc": u.soc,
+        "status": u.status,
+        "vector": u.vector.astype(np.float32).tobytes(),
+    }
+
+
+def public(record: store.Record) -> dict:
+    """A record as the API shows it (never its raw vector)."""
+    return record.to_dict(with_vector=False)
+
+
+@dataclass
+class BulkLine:
+    """One parsed NDJSON line: a valid document, or the error that rejected it."""
+
+    line: int
+    doc: dict | None = None
+    error: DomainError | None = None
+
+
+class TenantRecords:
+    def __init__(self, db: Database, ref: ReferenceData, indexes: TenantIndexes):
+        self.db = db
+        self.ref = ref
+        self.indexes = indexes
+        self.understander = RecordUnderstander(ref)
+
+    def _understand_one(self, kind: str, doc: dict) -> Understanding:
+        (u,) = self.understander.understand(kind, [doc])
+        raise_on_errors(u)
+        return u
+
+    def _refresh_index(self, tenant_id: int, kind: str) -> None:
+        self.indexes.get(tenant_id, kind)  # replays the change just written
+
+    # ---- single records ----------------------------------------------------------------------
+    def create(self, tenant_id: int, kind: str, doc: dict) -> dict:
+        try:
+            existing = store.get_by_external_id(self.db, tenant_id, kind, doc["external_id"])
+        except NotFound:
+            existing = None
+        if existing is not None:
+            raise Conflict(
+                f"a {kind} with external_id {doc['external_id']!r} exists; PUT /{kind}s/{existing.id} replaces it",
+                {"id": existing.id, "external_id": doc["external_id"]},
+            )
+        u = self._understand_one(kind, doc)
+        record, _ = store.upsert(self.db, tenant_id, kind, _item(doc, u))
+        self._refresh_index(tenant_id, kind)
+        return public(record)
+
+    def get(self, tenant_id: int, kind: str, record_id: int) -> dict:
+        return public(store.get(self.db, tenant_id, kind, record_id))
+
+    def list(self, tenant_id: int, kind: str, filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+        items, next_cursor = store.list_records(self.db, tenant_id, kind, filters, limit, cursor)
+        return [public(r) for r in items], next_cursor
+
+    def replace(self, tenant_id: int, kind: str, record_id: int, doc: dict, expected_version: int | None = None) -> dict:
+        store.get(self.db, tenant_id, kind, record_id)  # 404 before any encoding work
+        u = self._understand_one(kind, doc)
+        record = store.replace(self.db, tenant_id, kind, record_id, _item(doc, u), expected_version=expected_version)
+        self._refresh_index(tenant_id, kind)
+        return public(record)
+
+    def patch(
+        self, tenant_id: int, kind: str, record_id: int, fields: dict, validate: Callable[[dict], None]
+    ) -> dict:
+        """Merge top-level fields into the stored document (null removes a field), validate
+        the result as a whole, and write it only if nobody changed the record meanwhile."""
+        current = store.get(self.db, tenant_id, kind, record_id)
+        merged = {k: v for k, v in {**current.data, **fields}.items() if v is not None}
+        validate(merged)
+        return self.replace(tenant_id, kind, record_id, merged, expected_version=current.version)
+
+    def delete(self, tenant_id: int, kind: str, record_id: int) -> None:
+        store.delete(self.db, tenant_id, kind, record_id)
+        self._refresh_index(tenant_id, kind)
+
+    def export(self, tenant_id: int, kind: str) -> Iterator[dict]:
+        for record in store.export(self.db, tenant_id, kind):
+            yield public(record)
+
+    # ---- bulk --------------------------------------------------------------------------------
+    def bulk_upsert(self, tenant_id: int, kind: str, lines: Iterable[BulkLine], chunk: int = 256) -> Iterator[dict]:
+        """Upsert parsed NDJSON lines chunk by chunk; yield one result per line, in order.
+
+        A chunk is understood in one batch and written in one transaction; its results are
+        yielded only after the commit, so every line reported as written is in the database
+        (and, right after, in the index). Lines that failed validation are reported as errors
+        and the rest of their chunk is still written.
+        """
+        pending: list[BulkLine] = []
+        for line in lines:
+            pending.append(line)
+            if len(pending) >= chunk:
+                yield from self._write_chunk(tenant_id, kind, pending)
+                pending = []
+        if pending:
+            yield from self._write_chunk(tenant_id, kind, pending)
+
+    def _write_chunk(self, tenant_id: int, kind: str, lines: list[BulkLine]) -> list[dict]:
+        valid = [ln for ln in lines if ln.error is None]
+        understood = self.understander.understand(kind, [ln.doc for ln in valid]) if valid else []
+        results: dict[int, dict] = {}
+        writable: list[tuple[BulkLine, Understanding]] = []
+        for ln, u in zip(valid, understood):
+            if u.errors:
+                results[ln.line] = _error_result(ln.line, InvalidInput("invalid reference", {"errors": u.errors}, code="validation_failed"))
+            else:
+                writable.append((ln, u))
+        if writable:
+            written = store.bulk_upsert(self.db, tenant_id, kind, [_item(ln.doc, u) for ln, u in writable])
+            for (ln, _), res in zip(writable, written):
+                results[ln.line] = {
+                    "line": ln.line, "status": "created" if res.created else "updated",
+                    "id": res.id, "external_id": res.external_id, "version": res.version,
+                }
+            self._refresh_index(tenant_id, kind)
+        for ln in lines:
+            if ln.error is not None:
+                results[ln.line] = _error_result(ln.line, ln.error)
+        return [results[ln.line] for ln in lines]
+
+
+def _error_result(line: int, error: DomainError) -> dict:
+    return {"line": line, "status": "error", "error": {"code": error.code, "message": error.message, "details": error.details}}

@@ -1,0 +1,207 @@
+"""Understanding tenant records with the language services, in batches.
+
+For every candidate, need or programme the service derives, and shows back to the client:
+- skills: each listed skill linked to an ESCO skill (by URI, by exact label, or by meaning
+  above LINK_MIN_SCORE), plus the skills found in the free text; listed strings that could not
+  be linked are kept and flagged, never dropped;
+- occupation: the title (need) or headline / first desired role (candidate) normalised to SOC;
+- region: the given region id, or the free-text location resolved to a region;
+- vector: one profile vector (the normalised mean of the title, the linked skills and the
+  free-text sentences), stored with the row and indexed per tenant.
+
+Everything that needs the encoder is collected across the whole batch first and encoded in
+one call, because the encoder, not the database, limits ingest speed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from models.errors import InvalidInput
+from models.reference import ReferenceData
+from models.text import fold
+
+ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
+LINK_MIN_SCORE = 0.62  # a free-text skill links only this close to an ESCO name (cosine-based score)
+TEXT_SKILL_MIN_SCORE = 0.6  # skills found in free text need a little more evidence
+TEXT_SKILLS_MAX = 25
+REGION_MIN_SCORE = 0.5
+SOC_MIN_SCORE = 0.3
+
+# which fields of each kind carry what
+SKILL_FIELDS = {
+    "candidate": (("skills", "has"),),
+    "need": (("required_skills", "required"), ("nice_to_have_skills", "nice_to_have")),
+    "program": (("skills_taught", "teaches"),),
+}
+TEXT_FIELD = {"candidate": "summary", "need": "description", "program": "description"}
+
+
+@dataclass
+class Understanding:
+    understood: dict
+    region_id: str | None
+    soc: str | None
+    status: str | None
+    vector: np.ndarray
+    errors: list[dict] = field(default_factory=list)
+
+
+def _skill_entries(doc: dict, kind: str) -> list[tuple[str, str, dict]]:
+    """(field role, given string, extra) for every listed skill."""
+    out = []
+    for name, role in SKILL_FIELDS[kind]:
+        for i, item in enumerate(doc.get(name) or []):
+            if isinstance(item, str):
+                out.append((role, item.strip(), {"path": f"$.{name}[{i}]"}))
+            else:
+                extra = {k: item[k] for k in ("years", "level") if k in item}
+                out.append((role, item["skill"].strip(), {"path": f"$.{name}[{i}]", **extra}))
+    return out
+
+
+def _title_of(doc: dict, kind: str) -> str | None:
+    if kind == "candidate":
+        return doc.get("headline") or next(iter(doc.get("desired_roles") or []), None)
+    return doc.get("title")
+
+
+class RecordUnderstander:
+    def __init__(self, ref: ReferenceData):
+        self.ref = ref
+        self.skills = ref.skills
+
+    # ---- skills ----------------------------------------------------------------------------
+    def _link_listed(self, given: list[str]) -> list[tuple[int, float, str] | None]:
+        """Link each listed skill string: ESCO URI, exact label, or nearest by meaning."""
+        out: list[tuple[int, float, str] | None] = [None] * len(given)
+        to_embed: list[int] = []
+        names = self.skills.exact_names
+        for i, text in enumerate(given):
+            if text.startswith(ESCO_SKILL_PREFIX):
+                idx = self.skills.by_id.get(text)
+                out[i] = (idx, 1.0, "uri") if idx is not None else None
+            elif fold(text) in names:
+                out[i] = (names[fold(text)][0], 1.0, "exact")
+            else:
+                to_embed.append(i)
+        if to_embed:
+            vectors = self.ref.encoder.encode([given[i] for i in to_embed])
+            scores = self.skills.score_vectors(vectors, candidates=64)
+            for row, i in enumerate(to_embed):
+                best = int(np.argmax(scores[row]))
+                if scores[row, best] >= LINK_MIN_SCORE:
+                    out[i] = (best, float(scores[row, best]), "semantic")
+        return out
+
+    # ---- batch -----------------------------------------------------------------------------
+    def understand(self, kind: str, docs: list[dict]) -> list[Understanding]:
+        """Understand a batch of validated documents of one kind."""
+        titles = [_title_of(d, kind) for d in docs]
+        texts = [d.get(TEXT_FIELD[kind]) or "" for d in docs]
+        listed = [_skill_entries(d, kind) for d in docs]
+        flat_given = [given for entries in listed for _, given, _ in entries]
+        links = self._link_listed(flat_given)
+
+        title_vecs = self.ref.encoder.encode([t for t in titles if t])
+        title_iter = iter(title_vecs)
+        soc_ranked = self.ref.titles.normalize_vectors(title_vecs, k=1) if len(title_vecs) else []
+        soc_iter = iter(soc_ranked)
+        extracted = self.skills.extract_many(texts, k=TEXT_SKILLS_MAX, min_score=TEXT_SKILL_MIN_SCORE)
+
+        results: list[Understanding] = []
+        cursor = 0
+        for doc, title, entries, (hits, sentence_vecs) in zip(docs, titles, listed, extracted):
+            errors: list[dict] = []
+            linked_skills: list[dict] = []
+            unlinked: list[dict] = []
+            seen: set[str] = set()
+            skill_rows: list[int] = []
+            for role, given, extra in entries:
+                link = links[cursor]
+                cursor += 1
+                if link is None:
+                    unlinked.append({"given": given, "role": role, **extra})
+                    continue
+                idx, score, how = link
+                skill = self.skills.skills[idx]
+                linked_skills.append(
+                    {"id": skill["id"], "label": skill["label"], "score": round(score, 4), "role": role,
+                     "given": given, "linked_by": how, **extra}
+                )
+                seen.add(skill["id"])
+                skill_rows.append(idx)
+            from_text = []
+            for hit in hits:
+                if hit.id in seen:
+                    continue
+                seen.add(hit.id)
+                from_text.append({"id": hit.id, "label": hit.label, "score": round(hit.score, 4), "evidence": hit.evidence})
+                skill_rows.append(self.skills.by_id[hit.id])
+
+            soc = None
+            parts: list[np.ndarray] = []
+            if title:
+                tv = next(title_iter)
+                parts.append(tv[None, :])
+                top = next(soc_iter)
+                if top and top[0]["score"] >= SOC_MIN_SCORE:
+                    soc = top[0]
+            region, region_error = self._region(doc)
+            if region_error:
+                errors.append(region_error)
+            if skill_rows:
+                parts.append(self.skills.label_vectors(skill_rows))
+            if len(sentence_vecs):
+                parts.append(sentence_vecs)
+            vector = _profile_vector(parts, self.ref.encoder.dim)
+            understood = {
+                "skills": linked_skills,
+                "text_skills": from_text,
+                "unlinked_skills": unlinked,
+                "occupation": soc,
+                "region": region,
+            }
+            results.append(
+                Understanding(
+                    understood=understood,
+                    region_id=region["id"] if region else None,
+                    soc=soc["soc"] if soc else None,
+                    status=(doc.get("status") or "open") if kind == "need" else None,
+                    vector=vector,
+                    errors=errors,
+                )
+            )
+        return results
+
+    def _region(self, doc: dict) -> tuple[dict | None, dict | None]:
+        regions = self.ref.regions
+        if doc.get("region_id"):
+            region = regions.get(doc["region_id"])
+            if region is None:
+                return None, {"path": "$.region_id", "message": f"unknown region {doc['region_id']!r}"}
+            return {"id": region.id, "name": region.name, "kind": region.kind, "resolved_from": "region_id"}, None
+        if doc.get("location"):
+            matches = regions.resolve(doc["location"], limit=1)
+            if matches and matches[0][1] >= REGION_MIN_SCORE:
+                region, score, reason = matches[0]
+                return {
+                    "id": region.id, "name": region.name, "kind": region.kind,
+                    "resolved_from": "location", "score": round(float(score), 4), "reason": reason,
+                }, None
+            return {"id": None, "unresolved": doc["location"]}, None
+        return None, None
+
+
+def _profile_vector(parts: list[np.ndarray], dim: int) -> np.ndarray:
+    if not parts:
+        return np.zeros(dim, dtype=np.float32)
+    mean = np.concatenate(parts).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm if norm > 0 else mean).astype(np.float32)
+
+
+def raise_on_errors(u: Understanding) -> None:
+    if u.errors:
+        raise InvalidInput("the record refers to something that does not exist", {"errors": u.errors}, code="validation_failed")
