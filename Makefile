@@ -30,6 +30,8 @@ pack: install
 	$(PY) -m training.build_pack
 
 serve: pack
+	@$(PY) -m service.admin migrate
+	@echo "demo tenant API key (a new one at every start): $$($(PY) -m service.admin demo-key)"
 	$(VENV)/bin/gunicorn --config service/gunicorn_conf.py 'service:create_app()'
 
 test: pack

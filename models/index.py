@@ -148,6 +148,10 @@ class FaissIndex:
         scores[ids < 0] = -np.inf
         return scores, ids
 
+    def ids(self) -> np.ndarray:
+        """Every id in the index."""
+        return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
     def vectors(self, ids: np.ndarray) -> np.ndarray:
         """The stored vectors of these ids (IDMap2 keeps the id -> vector mapping)."""
         ids = _as_ids(ids)

@@ -106,6 +106,14 @@ class TenantRecords:
         store.delete(self.db, tenant_id, kind, record_id)
         self._refresh_index(tenant_id, kind)
 
+    def search(self, tenant_id: int, kind: str, text: str, k: int = 10) -> list[dict]:
+        """The tenant's records nearest to a free-text query, by profile vector."""
+        query = self.ref.encoder.encode_one(text)
+        scores, ids = self.indexes.search(tenant_id, kind, query, k)
+        hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        found = {r.id: r for r in store.get_many(self.db, tenant_id, kind, [i for i, _ in hits])}
+        return [{"score": round(s, 4), "record": public(found[i])} for i, s in hits if i in found]
+
     def export(self, tenant_id: int, kind: str) -> Iterator[dict]:
         for record in store.export(self.db, tenant_id, kind):
             yield public(record)

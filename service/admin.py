@@ -5,6 +5,7 @@
     python -m service.admin revoke-key NAME      # revokes every key of NAME
     python -m service.admin list-tenants
     python -m service.admin migrate
+    python -m service.admin demo-key             # the demo tenant: created if missing, fresh key printed
 
 The database comes from the settings (TALENT_DATABASE_URL or DATABASE_URL, else SQLite in
 TALENT_DATA_DIR); every command migrates it to the latest schema first. Keys go to stdout
@@ -16,10 +17,13 @@ import argparse
 import sys
 from typing import Sequence
 
-from models.errors import DomainError
+from models.errors import DomainError, NotFound
 from models.settings import load_settings
 from models.store import tenants
 from models.store.db import Database, current_revision, upgrade
+
+
+DEMO_TENANT = "demo"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         commands.add_parser(name, help=help_).add_argument("name", help="tenant name")
     commands.add_parser("list-tenants", help="list tenants with the prefixes of their active keys")
     commands.add_parser("migrate", help="migrate the database to the latest schema")
+    commands.add_parser("demo-key", help="create the demo tenant if missing and print a fresh key for it")
     return parser
 
 
@@ -55,6 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "revoke-key":
             count = tenants.revoke_keys(db, args.name)
             print(f"revoked {count} key(s) of {args.name!r}", file=sys.stderr)
+        elif args.command == "demo-key":
+            # keys are stored hashed, so the only way to show one again is to issue a new one
+            try:
+                key = tenants.rotate_key(db, DEMO_TENANT)
+            except NotFound:
+                _, key = tenants.create_tenant(db, DEMO_TENANT)
+            print(key)
         elif args.command == "list-tenants":
             print("id\tname\tcreated_at\tactive_keys")
             for t in tenants.list_tenants(db):

@@ -512,6 +512,20 @@ def iter_vectors(db: Database, tenant_id: int, kind: str, *, batch: int = 2000) 
     return _stream(db, statement, batch, lambda row: (row.id, bytes(row.vector)))
 
 
+def get_many(db: Database, tenant_id: int, kind: str, ids: Iterable[int], *, with_vectors: bool = False) -> list[Record]:
+    """Records of the tenant and kind with these ids (missing ones are absent), in id order."""
+    _check_kind(kind)
+    wanted = sorted({rid for rid in map(_record_id, ids) if rid is not None})
+    out: list[Record] = []
+    with db.connect() as conn:
+        for chunk in _chunks(wanted):
+            rows = conn.execute(
+                select(*_columns(with_vectors)).where(*_scope(tenant_id, kind), records.c.id.in_(chunk))
+            )
+            out += [_record(row) for row in rows]
+    return out
+
+
 def vectors_for(db: Database, tenant_id: int, kind: str, ids: Iterable[int]) -> dict[int, bytes]:
     """Vectors of these records of the tenant and kind; ids missing (deleted, another tenant's,
     without a vector) are absent from the answer."""

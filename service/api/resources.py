@@ -217,6 +217,26 @@ def make_blueprint(kind: str) -> Blueprint:
     )(bulk)
     bp.add_url_rule(base + ":bulk", "bulk", bulk, methods=["POST"])
 
+    search_body = {
+        "type": "object", "additionalProperties": False, "required": ["text"],
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": 5000, "description": "what to look for, in words"},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+        },
+    }
+
+    @bp.post(base + ":search")
+    @operation(
+        f"The tenant's {plural} nearest to a free-text query (semantic search over profile vectors)",
+        tag=plural, body=search_body,
+        response={"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object"}}}},
+        errors=(*AUTH_ERRORS, 413),
+    )
+    def search():
+        tenant = current_tenant()
+        body = _json_document(search_body)
+        return jsonify({"results": runtime().records().search(tenant, kind, body["text"], body.get("limit", 10))})
+
     def export():
         tenant = current_tenant()
         records = runtime().records()

@@ -1,0 +1,232 @@
+"""Tenant resources through the HTTP API, on SQLite and PostgreSQL, with the real pack."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from models.store import tenants
+
+CANDIDATE = {
+    "external_id": "c-1",
+    "headline": "Wind turbine technician",
+    "summary": "Eight years maintaining wind turbines. I write Python scripts to analyse SCADA data.",
+    "skills": ["Python", {"skill": "wind turbine maintenance", "years": 5, "level": "expert"}, "qqzx blorf"],
+    "location": "Fort Wayne, IN",
+    "languages": ["en", "es"],
+    "willing_to_relocate": True,
+    "remote_ok": False,
+}
+NEED = {
+    "external_id": "n-1",
+    "employer": "Prairie Wind Services",
+    "title": "Wind Turbine Technician",
+    "description": "Inspect, repair and maintain wind turbines. Climb towers safely.",
+    "required_skills": ["wind turbine maintenance"],
+    "region_id": "oews-0023060",
+    "remote_policy": "onsite",
+    "openings": 3,
+}
+PROGRAM = {
+    "external_id": "p-1",
+    "provider": "Northeast Indiana Tech",
+    "title": "Wind Turbine Service Certificate",
+    "skills_taught": ["wind turbine maintenance", "work at heights"],
+    "location": "Fort Wayne, IN",
+    "delivery": "in_person",
+    "hours": 120,
+    "cost": 2400,
+    "certification": "GWO Basic Safety",
+    "next_start_date": "2027-01-11",
+}
+
+
+@pytest.fixture
+def tenant_api(backend, reference, tmp_path):
+    from service import create_app
+
+    app = create_app(
+        {"data_dir": str(tmp_path), "database_url": backend.standalone_url, "max_bulk_lines": 40},
+        reference=reference,
+    )
+    db = app.extensions["talent"].database
+    _, key_a = tenants.create_tenant(db, "alpha")
+    _, key_b = tenants.create_tenant(db, "beta")
+    yield app, {"Authorization": f"Bearer {key_a}"}, {"Authorization": f"Bearer {key_b}"}
+    db.dispose()
+
+
+def error_code(response) -> str:
+    body = response.get_json()
+    assert set(body["error"]) == {"code", "message", "details"}
+    return body["error"]["code"]
+
+
+def nearest_ids(app, tenant_id: int, kind: str, vector: list[float] | np.ndarray, k: int = 5) -> list[int]:
+    indexes = app.extensions["talent"].records().indexes
+    _, ids = indexes.search(tenant_id, kind, np.asarray(vector, dtype=np.float32), k)
+    return [int(i) for i in ids[0] if i >= 0]
+
+
+def test_create_shows_what_was_understood(tenant_api):
+    app, a, _ = tenant_api
+    client = app.test_client()
+    response = client.post("/v1/candidates", json=CANDIDATE, headers=a)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert response.headers["Location"] == f"/v1/candidates/{body['id']}"
+    understood = body["understood"]
+    linked = {s["given"]: s for s in understood["skills"]}
+    assert linked["Python"]["label"] == "Python (computer programming)"
+    assert linked["wind turbine maintenance"]["years"] == 5
+    # a string that links to nothing is kept and flagged, never dropped
+    assert [u["given"] for u in understood["unlinked_skills"]] == ["qqzx blorf"]
+    assert body["region_id"] == "oews-0023060"
+    assert body["soc"] == "49-9081"
+    assert body["data"] == CANDIDATE
+
+
+def test_crud_and_erasure(tenant_api):
+    app, a, _ = tenant_api
+    client = app.test_client()
+    created = client.post("/v1/needs", json=NEED, headers=a).get_json()
+    rid = created["id"]
+    assert client.get(f"/v1/needs/{rid}", headers=a).get_json()["external_id"] == "n-1"
+    assert client.post("/v1/needs", json=NEED, headers=a).status_code == 409
+
+    patched = client.patch(f"/v1/needs/{rid}", json={"openings": 5, "status": "closed"}, headers=a)
+    assert patched.status_code == 200, patched.get_json()
+    assert patched.get_json()["data"]["openings"] == 5 and patched.get_json()["status"] == "closed"
+    assert patched.get_json()["version"] == 2
+
+    replaced = client.put(f"/v1/needs/{rid}", json={**NEED, "title": "Wind Technician"}, headers=a).get_json()
+    assert replaced["data"] == {**NEED, "title": "Wind Technician"} and replaced["version"] == 3
+
+    tenant_id = tenants.authenticate(app.extensions["talent"].database, a["Authorization"].split()[1])
+    vector = app.extensions["talent"].reference.encoder.encode_one("wind turbine technician")
+    assert rid in nearest_ids(app, tenant_id, "need", vector)
+
+    assert client.delete(f"/v1/needs/{rid}", headers=a).status_code == 204
+    assert client.get(f"/v1/needs/{rid}", headers=a).status_code == 404
+    assert rid not in nearest_ids(app, tenant_id, "need", vector)
+    assert client.get("/v1/needs", headers=a).get_json()["items"] == []
+
+
+def test_tenants_never_see_each_other(tenant_api):
+    app, a, b = tenant_api
+    client = app.test_client()
+    rid = client.post("/v1/programs", json=PROGRAM, headers=a).get_json()["id"]
+    for method, kwargs in (
+        ("get", {}),
+        ("delete", {}),
+        ("put", {"json": PROGRAM}),
+        ("patch", {"json": {"hours": 1}}),
+    ):
+        response = getattr(client, method)(f"/v1/programs/{rid}", headers=b, **kwargs)
+        assert response.status_code == 404, method
+        assert error_code(response) == "not_found"
+    assert client.get("/v1/programs", headers=b).get_json()["items"] == []
+    assert client.get("/v1/programs:export", headers=b).get_data(as_text=True) == ""
+    still = client.get(f"/v1/programs/{rid}", headers=a).get_json()
+    assert still["data"] == PROGRAM and still["version"] == 1
+
+
+def test_keys_are_required(tenant_api):
+    app, _, _ = tenant_api
+    client = app.test_client()
+    assert error_code(client.get("/v1/candidates")) == "unauthorized"
+    response = client.get("/v1/candidates", headers={"Authorization": "Bearer tk_not-a-real-key-at-all-xxxxxxxx"})
+    assert response.status_code == 401
+
+
+def test_protected_attributes_are_refused_by_name(tenant_api):
+    app, a, _ = tenant_api
+    client = app.test_client()
+    response = client.post("/v1/candidates", json={**CANDIDATE, "date_of_birth": "1990-01-01", "gender": "f"}, headers=a)
+    assert response.status_code == 400
+    err = response.get_json()["error"]
+    assert err["code"] == "protected_attribute"
+    assert err["details"]["fields"] == ["$.date_of_birth", "$.gender"]
+    assert client.get("/v1/candidates", headers=a).get_json()["items"] == []
+
+
+def test_bad_input_changes_nothing(tenant_api):
+    app, a, _ = tenant_api
+    client = app.test_client()
+    cases = [
+        ({**CANDIDATE, "favourite_colour": "blue"}, "validation_failed", "$.favourite_colour"),
+        ({**CANDIDATE, "remote_ok": "yes"}, "validation_failed", "$.remote_ok"),
+        ({**CANDIDATE, "skills": [{"skill": "python", "years": -1}]}, "validation_failed", None),
+        ({**CANDIDATE, "region_id": "oews-9999999", "location": None}, "validation_failed", None),
+    ]
+    for doc, code, path in cases:
+        doc = {k: v for k, v in doc.items() if v is not None}
+        response = client.post("/v1/candidates", json=doc, headers=a)
+        assert response.status_code == 400, doc
+        assert error_code(response) == code
+        if path:
+            assert path in [e["path"] for e in response.get_json()["error"]["details"]["errors"]]
+    raw = client.post("/v1/candidates", data=b"{\"external_id\": ", content_type="application/json", headers=a)
+    assert error_code(raw) == "invalid_json"
+    assert client.get("/v1/candidates", headers=a).get_json()["items"] == []
+
+
+def ndjson(docs) -> bytes:
+    return ("\n".join(json.dumps(d) for d in docs) + "\n").encode()
+
+
+def results(response) -> list[dict]:
+    return [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+
+
+def test_bulk_upsert_reports_each_line_and_is_idempotent(tenant_api):
+    app, a, _ = tenant_api
+    client = app.test_client()
+    docs = [
+        {"external_id": f"c-{i}", "headline": "Machinist", "skills": ["CNC machining"], "location": "Elkhart, IN"}
+        for i in range(10)
+    ]
+    body = ndjson(docs[:5]) + b"{not json}\n" + ndjson([{"external_id": "c-x", "age": 40}]) + ndjson(docs[5:])
+    out = results(client.post("/v1/candidates:bulk", data=body, content_type="application/x-ndjson", headers=a))
+    summary = out.pop()["summary"]
+    assert summary == {"created": 10, "updated": 0, "error": 2, "lines": 12}
+    assert [r["line"] for r in out] == list(range(1, 13))
+    assert out[5]["error"]["code"] == "invalid_json"
+    assert out[6]["error"]["code"] == "protected_attribute"
+
+    again = results(client.post("/v1/candidates:bulk", data=ndjson(docs), content_type="application/x-ndjson", headers=a))
+    assert again.pop()["summary"] == {"created": 0, "updated": 10, "error": 0, "lines": 10}
+    exported = [json.loads(line) for line in client.get("/v1/candidates:export", headers=a).get_data(as_text=True).splitlines()]
+    assert sorted(r["external_id"] for r in exported) == sorted(d["external_id"] for d in docs)
+    assert all(r["version"] == 2 for r in exported)
+
+
+def test_bulk_refuses_duplicates_and_too_many_lines_whole(tenant_api):
+    app, a, _ = tenant_api
+    client = app.test_client()
+    dup = ndjson([{"external_id": "d-1"}, {"external_id": "d-2"}, {"external_id": "d-1"}])
+    response = client.post("/v1/candidates:bulk", data=dup, content_type="application/x-ndjson", headers=a)
+    assert response.status_code == 400 and error_code(response) == "duplicate_external_id"
+    assert response.get_json()["error"]["details"]["duplicates"] == [{"line": 3, "external_id": "d-1", "first_line": 1}]
+    many = ndjson([{"external_id": f"m-{i}"} for i in range(41)])
+    response = client.post("/v1/candidates:bulk", data=many, content_type="application/x-ndjson", headers=a)
+    assert response.status_code == 413 and error_code(response) == "too_many_lines"
+    assert client.get("/v1/candidates", headers=a).get_json()["items"] == []
+
+
+def test_list_filters_and_cursor_pagination(tenant_api):
+    app, a, _ = tenant_api
+    client = app.test_client()
+    docs = [{"external_id": f"n-{i}", "title": "CNC Machinist", "region_id": "oews-0021140" if i % 2 else "oews-0023060"} for i in range(7)]
+    client.post("/v1/needs:bulk", data=ndjson(docs), content_type="application/x-ndjson", headers=a)
+    seen, cursor = [], None
+    while True:
+        page = client.get("/v1/needs?limit=3" + (f"&cursor={cursor}" if cursor else ""), headers=a).get_json()
+        seen += [r["external_id"] for r in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(d["external_id"] for d in docs) and len(seen) == len(set(seen))
+    elkhart = client.get("/v1/needs?region_id=oews-0021140", headers=a).get_json()["items"]
+    assert {r["external_id"] for r in elkhart} == {"n-1", "n-3", "n-5"}

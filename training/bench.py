@@ -1,0 +1,140 @@
+"""Benchmarks on this machine; figures go into the issue notes, not into timed tests.
+
+    python -m training.bench ingest --sizes 10000 100000     # bulk ingest, memory, index, query latency
+
+`ingest` generates realistic synthetic candidates (training/synthetic.py), posts them through
+the HTTP layer (Flask's in-process client: validation, understanding, encoding, database,
+index) in NDJSON requests of --batch lines, then reports records/s, resident memory, the
+time to rebuild the tenant's index from the database, the recall@10 of that index against
+exact search, and p50/p99 latency of a nearest-candidates query (encode + search + fetch).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from models.index import BruteForceIndex
+from models.reference import ReferenceData
+from models.settings import load_settings
+from models.store import records as store
+from models.store import tenants
+
+QUERIES = (
+    "wind turbine technician with hydraulics experience",
+    "CNC machinist, precision manufacturing",
+    "customer success manager for a software company",
+    "information security analyst, incident response",
+    "registered nurse, rural hospital",
+    "python developer, data pipelines",
+    "electrician, solar installation",
+    "medical equipment repairer",
+    "truck driver with CDL",
+    "quality control inspector, medical devices",
+)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def bench_ingest(ref: ReferenceData, size: int, batch: int, database_url: str | None, workdir: Path) -> dict:
+    from service import create_app
+    from training.synthetic import SyntheticTenant
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "pack").symlink_to(load_settings().pack_path)
+    app = create_app({"data_dir": str(workdir), "database_url": database_url or ""}, reference=ref)
+    rt = app.extensions["talent"]
+    db = rt.database
+    _, key = tenants.create_tenant(db, f"bench-{size}")
+    tenant = tenants.authenticate(db, key)
+    headers = {"Authorization": f"Bearer {key}"}
+    client = app.test_client()
+    gen = SyntheticTenant(ref, seed=size)
+
+    started = time.time()
+    written = 0
+    for start in range(0, size, batch):
+        lines = [json.dumps(gen.candidate(n)[0]) for n in range(start, min(size, start + batch))]
+        response = client.post("/v1/candidates:bulk", data="\n".join(lines), content_type="application/x-ndjson", headers=headers)
+        summary = json.loads(response.get_data(as_text=True).splitlines()[-1])["summary"]
+        written += summary["created"] + summary["updated"]
+        if summary["error"]:
+            raise SystemExit(f"{summary['error']} lines failed: {response.get_data(as_text=True)[:500]}")
+        print(f"  {written}/{size} in {time.time() - started:.0f}s", flush=True)
+    ingest_s = time.time() - started
+
+    indexes = rt.records().indexes
+    t0 = time.time()
+    ti = indexes.rebuild(tenant, "candidate")
+    build_s = time.time() - t0
+
+    vectors = dict(store.iter_vectors(db, tenant, "candidate"))
+    ids = np.fromiter(vectors, dtype=np.int64)
+    matrix = np.frombuffer(b"".join(vectors[i] for i in ids), dtype=np.float32).reshape(len(ids), -1)
+    exact = BruteForceIndex(matrix.shape[1])
+    exact.add(ids, matrix)
+    probe = matrix[np.random.default_rng(0).choice(len(ids), size=min(200, len(ids)), replace=False)]
+    probe = probe + np.random.default_rng(1).normal(scale=0.02, size=probe.shape).astype(np.float32)
+    _, truth = exact.search(probe, 10)
+    _, got = ti.index.search(probe, 10)
+    recall = float(np.mean([len(set(t) & set(g)) / 10 for t, g in zip(truth, got)]))
+
+    records = rt.records()
+    search_ms, query_ms = [], []
+    encoded = ref.encoder.encode(list(QUERIES))
+    for round_ in range(20):
+        for i, q in enumerate(QUERIES):
+            t0 = time.perf_counter()
+            indexes.search(tenant, "candidate", encoded[i], 10)
+            search_ms.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            records.search(tenant, "candidate", q, 10)
+            query_ms.append((time.perf_counter() - t0) * 1000)
+    return {
+        "candidates": size,
+        "database": db.dialect,
+        "ingest_records_per_s": round(written / ingest_s, 1),
+        "ingest_seconds": round(ingest_s, 1),
+        "rss_mb": round(rss_mb(), 0),
+        "index_kind": ti.index.kind,
+        "index_params": ti.index.params,
+        "index_build_s": round(build_s, 2),
+        "recall_at_10_vs_exact": round(recall, 4),
+        "index_search_ms_p50": round(percentile(search_ms, 50), 2),
+        "index_search_ms_p99": round(percentile(search_ms, 99), 2),
+        "query_ms_p50": round(percentile(query_ms, 50), 2),
+        "query_ms_p99": round(percentile(query_ms, 99), 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="what", required=True)
+    ingest = sub.add_parser("ingest", help="bulk ingest, memory, index build, query latency")
+    ingest.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ingest.add_argument("--batch", type=int, default=5_000, help="NDJSON lines per request")
+    ingest.add_argument("--database-url", help="default: SQLite in a temporary directory")
+    args = parser.parse_args(argv)
+    ref = ReferenceData.load(load_settings().pack_path)
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        for size in args.sizes:
+            result = bench_ingest(ref, size, args.batch, args.database_url, Path(tmp) / f"n{size}")
+            print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
