@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from models import artifacts
+from models.features import FeatureTable, features_of
 from models.index import EXACT_MAX, FaissIndex
 from models.store import records as store
 from models.store.db import Database
@@ -34,9 +35,12 @@ SNAPSHOT_EVERY = 2_000  # changes replayed since the last snapshot before writin
 
 @dataclass
 class TenantIndex:
+    """A tenant's records of one kind as served: FAISS index plus in-memory features."""
+
     tenant_id: int
     kind: str
     index: FaissIndex
+    features: FeatureTable
     seq: int = 0
     snapshot_seq: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,15 +96,15 @@ class TenantIndexes:
                 final[change.record_id] = change.op
             deleted = [rid for rid, op in final.items() if op == "delete"]
             upserted = [rid for rid, op in final.items() if op == "upsert"]
-            if deleted:
-                ti.index.remove(np.asarray(deleted, dtype=np.int64))
-            blobs = store.vectors_for(self.db, ti.tenant_id, ti.kind, upserted) if upserted else {}
-            present = [rid for rid in upserted if blobs.get(rid)]
-            missing = [rid for rid in upserted if not blobs.get(rid)]
-            if missing:  # upserted then deleted after we read the log: make sure it is gone
-                ti.index.remove(np.asarray(missing, dtype=np.int64))
-            if present:
-                ti.index.add(np.asarray(present, dtype=np.int64), _vectors([blobs[r] for r in present], self.dim))
+            rows = store.get_many(self.db, ti.tenant_id, ti.kind, upserted, with_vectors=True) if upserted else []
+            found = {r.id for r in rows}
+            # upserted then deleted after we read the log: make sure it is gone too
+            gone = deleted + [rid for rid in upserted if rid not in found]
+            if gone:
+                ti.index.remove(np.asarray(gone, dtype=np.int64))
+                for rid in gone:
+                    ti.features.remove(rid)
+            self._put(ti, rows)
             ti.seq = changes[-1].seq
             grown_past_exact = ti.index.kind == "flat" and len(ti.index) > self.exact_max
         if grown_past_exact:
@@ -108,6 +112,16 @@ class TenantIndexes:
         elif ti.seq - ti.snapshot_seq >= SNAPSHOT_EVERY:
             self.snapshot(ti)
         return len(changes)
+
+    def _put(self, ti: TenantIndex, rows: list[store.Record], index: bool = True) -> None:
+        with_vectors = [r for r in rows if r.vector]
+        if index and with_vectors:
+            ti.index.add(
+                np.asarray([r.id for r in with_vectors], dtype=np.int64), _vectors([r.vector for r in with_vectors], self.dim)
+            )
+        for r in rows:
+            vector = np.frombuffer(r.vector, dtype=np.float32) if r.vector else None
+            ti.features.put(features_of(ti.kind, r.id, r.external_id, r.data, r.understood), vector)
 
     # ---- build, snapshot, load ----------------------------------------------------------------
     def rebuild(self, tenant_id: int, kind: str) -> TenantIndex:
@@ -121,20 +135,15 @@ class TenantIndexes:
     def _build(self, tenant_id: int, kind: str) -> TenantIndex:
         started = time.time()
         seq = store.last_seq(self.db, tenant_id, kind)  # read first: later changes are replayed
-        ids: list[int] = []
-        blobs: list[bytes] = []
-        for rid, blob in store.iter_vectors(self.db, tenant_id, kind):
-            if blob:
-                ids.append(rid)
-                blobs.append(blob)
-        vectors = _vectors(blobs, self.dim) if blobs else np.zeros((0, self.dim), dtype=np.float32)
-        index = FaissIndex.for_size(self.dim, len(ids), self.exact_max)
-        if ids:
-            index.train(vectors)
-            index.add(np.asarray(ids, dtype=np.int64), vectors)
-        ti = TenantIndex(tenant_id, kind, index, seq=seq)
+        rows = list(store.export(self.db, tenant_id, kind, with_vectors=True))
+        with_vectors = [r for r in rows if r.vector]
+        index = FaissIndex.for_size(self.dim, len(with_vectors), self.exact_max)
+        if with_vectors:
+            index.train(_vectors([r.vector for r in with_vectors], self.dim))
+        ti = TenantIndex(tenant_id, kind, index, FeatureTable(self.dim), seq=seq)
+        self._put(ti, rows)
         self.snapshot(ti)
-        log.info("index %s/%s built: %d vectors (%s) in %.1fs", tenant_id, kind, len(ids), index.kind, time.time() - started)
+        log.info("index %s/%s built: %d vectors (%s) in %.1fs", tenant_id, kind, len(index), index.kind, time.time() - started)
         return ti
 
     def _dir(self, tenant_id: int, kind: str) -> Path:
@@ -177,7 +186,11 @@ class TenantIndexes:
                 raise artifacts.ArtifactError("snapshot of another encoder or tenant")
             params = manifest["index"]
             index = FaissIndex.load(directory / "index.faiss", params["kind"], params["nlist"], params["nprobe"])
-            return TenantIndex(tenant_id, kind, index, seq=manifest["seq"], snapshot_seq=manifest["seq"])
+            ti = TenantIndex(tenant_id, kind, index, FeatureTable(self.dim), seq=manifest["seq"], snapshot_seq=manifest["seq"])
+            # features are not snapshotted: read the rows as of the snapshot's seq; the changes
+            # after it are replayed by sync() like the index's
+            self._put(ti, list(store.export(self.db, tenant_id, kind, with_vectors=True)), index=False)
+            return ti
         except (artifacts.ArtifactError, FileNotFoundError, KeyError, json.JSONDecodeError, RuntimeError) as exc:
             if directory.exists():
                 log.warning("snapshot %s unusable (%s); rebuilding from the database", directory, exc)

@@ -1,0 +1,131 @@
+"""In-memory features of a tenant's records, for scoring without a database round trip.
+
+Matching ranks hundreds of records per request and the talent map scores every candidate of
+a tenant, so what scoring needs (skill ids, region, preferences, vector) is kept in memory,
+kept in step with the database by the same change-log replay as the FAISS index
+(models/tenant_index.py), and turned into NumPy arrays lazily after changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+TEXT_SKILL_WEIGHT = 0.7  # a skill found in free text is weaker evidence than a listed one
+
+
+@dataclass
+class Features:
+    id: int
+    external_id: str
+    skills: dict[str, float]  # ESCO URI -> weight (1.0 listed / required, lower for text or nice-to-have)
+    required: tuple[str, ...] = ()  # needs: required skills; others: empty
+    nice: tuple[str, ...] = ()  # needs: nice-to-have skills
+    region_id: str | None = None
+    soc: str | None = None
+    title: str = ""
+    remote_ok: bool = False
+    relocate: bool = False
+    languages: tuple[str, ...] = ()
+    remote_policy: str = "onsite"
+    status: str | None = None
+    openings: int = 1
+    delivery: str = "in_person"
+    hours: float = 0.0
+    cost: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def _listed(understood: dict, role: str | None = None) -> list[str]:
+    return [s["id"] for s in understood.get("skills", []) if role is None or s.get("role") == role]
+
+
+def features_of(kind: str, record_id: int, external_id: str, data: dict, understood: dict) -> Features:
+    """What scoring needs from one stored record."""
+    region = (understood.get("region") or {}).get("id")
+    soc = (understood.get("occupation") or {}).get("soc")
+    text = [s["id"] for s in understood.get("text_skills", [])]
+    if kind == "need":
+        required = tuple(dict.fromkeys(_listed(understood, "required")))
+        nice = tuple(s for s in dict.fromkeys(_listed(understood, "nice_to_have")) if s not in required)
+        if not required:  # a need that lists nothing required: what its description asks for
+            required = tuple(s for s in text[:8] if s not in nice)
+        skills = {s: TEXT_SKILL_WEIGHT for s in text}
+        skills.update({s: 0.5 for s in nice})
+        skills.update({s: 1.0 for s in required})
+        return Features(
+            record_id, external_id, skills, required, nice, region, soc, data.get("title", ""),
+            remote_policy=data.get("remote_policy", "onsite"), status=data.get("status", "open"),
+            openings=int(data.get("openings", 1)),
+            extra={"employer": data.get("employer"), "salary_range": data.get("salary_range")},
+        )
+    skills = {s: TEXT_SKILL_WEIGHT for s in text}
+    skills.update({s: 1.0 for s in _listed(understood)})
+    if kind == "candidate":
+        return Features(
+            record_id, external_id, skills, region_id=region, soc=soc, title=data.get("headline", ""),
+            remote_ok=bool(data.get("remote_ok")), relocate=bool(data.get("willing_to_relocate")),
+            languages=tuple(x.strip().lower() for x in data.get("languages", [])),
+        )
+    return Features(  # program
+        record_id, external_id, skills, region_id=region, title=data.get("title", ""),
+        delivery=data.get("delivery", "in_person"), hours=float(data.get("hours") or 0), cost=float(data.get("cost") or 0),
+        extra={"provider": data.get("provider"), "certification": data.get("certification"),
+               "next_start_date": data.get("next_start_date")},
+    )
+
+
+class FeatureTable:
+    """Features by record id, with array views rebuilt on demand after changes."""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+        self.rows: dict[int, Features] = {}
+        self.vectors: dict[int, np.ndarray] = {}
+        self._arrays: dict | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def put(self, f: Features, vector: np.ndarray | None) -> None:
+        self.rows[f.id] = f
+        if vector is not None:
+            self.vectors[f.id] = vector
+        self._arrays = None
+
+    def remove(self, record_id: int) -> None:
+        self.rows.pop(record_id, None)
+        self.vectors.pop(record_id, None)
+        self._arrays = None
+
+    def arrays(self, skill_index: dict[str, int]) -> dict:
+        """ids, vector matrix, a records x skills weight matrix (CSC) and per-record columns."""
+        if self._arrays is not None:
+            return self._arrays
+        ids = np.fromiter(self.rows, dtype=np.int64, count=len(self.rows))
+        rows_, cols, vals = [], [], []
+        for r, rid in enumerate(ids):
+            for uri, w in self.rows[rid].skills.items():
+                j = skill_index.get(uri)
+                if j is not None:
+                    rows_.append(r)
+                    cols.append(j)
+                    vals.append(w)
+        skills = sparse.csc_matrix(
+            (np.asarray(vals, dtype=np.float32), (np.asarray(rows_, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
+            shape=(len(ids), len(skill_index)),
+        )
+        vectors = np.zeros((len(ids), self.dim), dtype=np.float32)
+        for r, rid in enumerate(ids):
+            v = self.vectors.get(rid)
+            if v is not None:
+                vectors[r] = v
+        self._arrays = {
+            "ids": ids,
+            "position": {int(rid): r for r, rid in enumerate(ids)},
+            "vectors": vectors,
+            "skills": skills,
+            "region": np.asarray([self.rows[r].region_id or "" for r in ids], dtype=object),
+        }
+        return self._arrays
