@@ -127,5 +127,7 @@ class FeatureTable:
             "vectors": vectors,
             "skills": skills,
             "region": np.asarray([self.rows[r].region_id or "" for r in ids], dtype=object),
+            "remote_ok": np.asarray([self.rows[r].remote_ok for r in ids], dtype=bool),
+            "relocate": np.asarray([self.rows[r].relocate for r in ids], dtype=bool),
         }
         return self._arrays

@@ -35,6 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("large_metro_min_jobs", 1_000_000, "A metropolitan area with at least this many jobs is a large_metro.", int),
     Setting("micro_hub_max_jobs", 150_000, "A metropolitan area with fewer jobs than this is a micro_hub (nonmetropolitan areas always are).", int),
     Setting("world_city_min_population", 15_000, "World cities (GeoNames) at least this large are regions without labour statistics.", int),
+    Setting("micro_hub_weight", 0.10, "Bonus added to the region fit of a micro-hub in candidate matches (0 = none).", float),
     Setting("encoder", "", "Path of a sentence-transformers model directory; empty means the packaged all-MiniLM-L6-v2."),
     Setting("log_level", "INFO", "Python logging level."),
 )

@@ -13,7 +13,7 @@ def create_app(config: dict[str, Any] | None = None, reference=None) -> Flask:
     """Build the app. `config` overrides settings; `reference` is pre-loaded reference data
     (tests); without it the pack is loaded in a background thread of this process."""
     from service import errors, runtime
-    from service.api import health, language, regions, resources
+    from service.api import health, language, recommendations, regions, resources
 
     settings = load_settings(config)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -24,7 +24,7 @@ def create_app(config: dict[str, Any] | None = None, reference=None) -> Flask:
     app.json.sort_keys = False
     errors.init_app(app)
     runtime.init_app(app, reference)
-    for blueprint in (health.bp, language.bp, regions.bp):
+    for blueprint in (health.bp, language.bp, regions.bp, recommendations.bp):
         app.register_blueprint(blueprint)
     for kind in resources.PLURAL:
         app.register_blueprint(resources.make_blueprint(kind))

@@ -31,6 +31,8 @@ class Runtime:
         self.database = Database(settings.sqlalchemy_url)
         upgrade(self.database)
         self._records = None
+        self._matcher = None
+        self._gaps = None
         self._records_lock = threading.Lock()
         self._ready = threading.Event()
         if reference is not None:
@@ -78,6 +80,24 @@ class Runtime:
                     )
                     self._records = TenantRecords(self.database, ref, indexes)
         return self._records
+
+    def matcher(self):
+        """Matching and gap analysis over the tenant indices (built on first use)."""
+        if self._matcher is None:
+            records = self.records()
+            with self._records_lock:
+                if self._matcher is None:
+                    from models.gaps import GapAnalyst
+                    from models.matching import Matcher
+
+                    matcher = Matcher(records.ref, records.indexes, self.settings.micro_hub_weight)
+                    self._gaps = GapAnalyst(matcher)
+                    self._matcher = matcher
+        return self._matcher
+
+    def gaps(self):
+        self.matcher()
+        return self._gaps
 
 
 def init_app(app: Flask, reference: ReferenceData | None) -> Runtime:

@@ -145,3 +145,39 @@ def query_str(args, name: str, *, required: bool = False, max_length: int = 500)
     if len(raw) > max_length:
         raise InvalidInput(f"query parameter {name} is longer than {max_length} characters", {"parameter": name})
     return raw.strip()
+
+
+def query_bool(args, name: str, default: bool = False) -> bool:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes"):
+        return True
+    if raw.lower() in ("0", "false", "no"):
+        return False
+    raise InvalidInput(f"query parameter {name} must be true or false", {"parameter": name, "value": raw})
+
+
+def query_float(args, name: str, minimum: float, maximum: float) -> float | None:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidInput(f"query parameter {name} must be a number", {"parameter": name, "value": raw}) from None
+    if not minimum <= value <= maximum:
+        raise InvalidInput(f"query parameter {name} must be between {minimum} and {maximum}", {"parameter": name, "value": value})
+    return value
+
+
+def query_list(args, name: str, allowed: tuple[str, ...] | None = None, max_items: int = 50) -> tuple[str, ...]:
+    """Comma-separated values, repeated parameters allowed: ?kind=a,b&kind=c."""
+    values = [v.strip() for raw in args.getlist(name) for v in raw.split(",") if v.strip()]
+    if len(values) > max_items:
+        raise InvalidInput(f"query parameter {name} has more than {max_items} values", {"parameter": name})
+    if allowed is not None:
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise InvalidInput(f"query parameter {name} accepts {list(allowed)}", {"parameter": name, "invalid": bad})
+    return tuple(dict.fromkeys(values))

@@ -1,0 +1,396 @@
+"""Scoring and explanations: candidate -> (role, region), role -> candidates, talent map.
+
+Every score is a documented blend of components, each in [0, 1], returned with the result:
+
+    total = 0.60 * skill_fit + 0.30 * region_fit + 0.10 * remote_fit  (+0.05 for a posted need)
+
+    skill_fit  = 0.55 * required coverage + 0.15 * nice-to-have coverage + 0.30 * semantic
+                 (coverage: share of the role's skills the profile has, same skill or a
+                 near-synonym, see skill_space.py; semantic: cosine of the profile and role
+                 vectors mapped from [0.2, 0.8] to [0, 1])
+    region_fit = 0.30 * specialisation (location quotient, capped at 3, over 3)
+               + 0.20 * demand (employment in the SOC there, log scale, 10,000 jobs = 1)
+               + 0.15 * wage (median wage against national: 0.5x -> 0, 1.5x -> 1)
+               + 0.35 * reach (distance against relocation and remote preferences, below)
+               + micro_hub_weight when the region is a micro-hub (setting, default 0.10)
+               (a region without OEWS statistics scores 0.5 on the three market terms)
+    reach      = 1 in the same region; 1 - 0.4 * d/80 within 80 km (commute);
+                 farther: 0.9 for a remote role and a candidate open to remote work,
+                 0.7 - 0.2 * min(d, 3000)/3000 for a candidate willing to relocate, else 0.1
+    remote_fit = remote role: 1.0 if the candidate is open to remote, else 0.6;
+                 hybrid 0.85; on-site 0.7
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.errors import InvalidInput, NotFound
+from models.features import Features
+from models.reference import ReferenceData
+from models.regions import Region
+from models.skill_space import SkillSpace
+from models.tenant_index import TenantIndexes
+
+W_SKILL, W_REGION, W_REMOTE, POSTED_BONUS = 0.60, 0.30, 0.10, 0.05
+W_REQUIRED, W_NICE, W_SEMANTIC = 0.55, 0.15, 0.30
+W_SPECIALISATION, W_DEMAND, W_WAGE, W_REACH = 0.30, 0.20, 0.15, 0.35
+COMMUTE_KM = 80.0
+FIT_MIN = 0.5  # a candidate "fits" a role (talent map counts) at this skill fit
+MARKET_SOCS = 4  # nearest SOC occupations considered as market roles for a candidate
+MARKET_REGIONS = 80  # regions considered per market role (by specialisation)
+
+
+@dataclass(frozen=True)
+class MatchFilters:
+    kinds: tuple[str, ...] = ()  # allowed region kinds; empty = all
+    country: str | None = None
+    state: str | None = None
+    max_km: float | None = None
+    remote_only: bool = False
+    include_market: bool = True
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class CandidateFilters:
+    exclude_large_metro: bool = False
+    within_km: float | None = None
+    remote_ready: bool = False
+    languages: tuple[str, ...] = ()
+    min_required: float = 0.0
+    limit: int = 20
+
+
+def semantic(cosine: np.ndarray | float) -> np.ndarray | float:
+    return np.clip((np.asarray(cosine) - 0.2) / 0.6, 0.0, 1.0)
+
+
+def skill_fit(required: float | np.ndarray, nice: float | np.ndarray, sem: float | np.ndarray):
+    return W_REQUIRED * required + W_NICE * nice + W_SEMANTIC * sem
+
+
+def reach(distance: float | None, remote_role: bool, remote_ok: bool, relocate: bool) -> float:
+    if distance is None:
+        return 0.5
+    if distance <= 1.0:
+        return 1.0
+    if distance <= COMMUTE_KM:
+        return 1.0 - 0.4 * distance / COMMUTE_KM
+    if remote_role and remote_ok:
+        return 0.9
+    if relocate:
+        return 0.7 - 0.2 * min(distance, 3000.0) / 3000.0
+    return 0.1
+
+
+def remote_fit(policy: str, remote_ok: bool) -> float:
+    if policy == "remote":
+        return 1.0 if remote_ok else 0.6
+    return 0.85 if policy == "hybrid" else 0.7
+
+
+def haversine(lat1, lon1, lat2, lon2):
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 6371.0088 * 2 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
+
+
+class Matcher:
+    def __init__(self, ref: ReferenceData, indexes: TenantIndexes, micro_hub_weight: float = 0.10):
+        self.ref = ref
+        self.regions = ref.regions
+        self.indexes = indexes
+        self.space = SkillSpace(ref.skills, ref.title_skill_ranker)
+        self.micro_hub_weight = micro_hub_weight
+        self._coords: dict[str, tuple[float, float]] = {}
+
+    # ---- shared pieces -----------------------------------------------------------------------
+    def record(self, tenant_id: int, kind: str, record_id: int) -> tuple[Features, np.ndarray]:
+        table = self.indexes.get(tenant_id, kind).features
+        f = table.rows.get(int(record_id))
+        if f is None:
+            raise NotFound(f"no {kind} {record_id}", {"id": record_id})
+        vector = table.vectors.get(f.id)
+        return f, vector if vector is not None else np.zeros(self.ref.encoder.dim, dtype=np.float32)
+
+    def coords(self, region_id: str | None) -> tuple[float, float] | None:
+        if not region_id:
+            return None
+        if region_id not in self._coords:
+            r = self.regions.get(region_id)
+            self._coords[region_id] = (r.lat, r.lon) if r and r.lat is not None else (math.nan, math.nan)
+        c = self._coords[region_id]
+        return None if math.isnan(c[0]) else c
+
+    def distance(self, a: str | None, b: str | None) -> float | None:
+        ca, cb = self.coords(a), self.coords(b)
+        if ca is None or cb is None:
+            return None
+        return float(haversine(ca[0], ca[1], cb[0], cb[1]))
+
+    def market(self, region_id: str | None, soc: str | None) -> dict:
+        """OEWS facts of a SOC in a region (empty for world cities or unpublished cells)."""
+        if not region_id or not soc:
+            return {}
+        try:
+            return self.regions.stats(region_id, soc=soc).get(soc, {})
+        except (KeyError, ValueError):
+            return {}
+
+    def region_fit(self, region: Region | None, facts: dict, reach_value: float) -> tuple[float, dict]:
+        lq, emp, ratio = facts.get("location_quotient"), facts.get("employment"), facts.get("wage_vs_national")
+        spec = min(lq, 3.0) / 3.0 if lq is not None else 0.5
+        demand = min(1.0, math.log10(1 + emp) / 4.0) if emp is not None else 0.5
+        wage = min(1.0, max(0.0, ratio - 0.5)) if ratio is not None else 0.5
+        hub = self.micro_hub_weight if region is not None and region.kind == "micro_hub" else 0.0
+        value = W_SPECIALISATION * spec + W_DEMAND * demand + W_WAGE * wage + W_REACH * reach_value + hub
+        return value, {
+            "specialisation": round(spec, 3), "demand": round(demand, 3), "wage": round(wage, 3),
+            "reach": round(reach_value, 3), "micro_hub_bonus": hub,
+        }
+
+    def region_facts(self, region: Region | None, facts: dict, distance: float | None) -> dict | None:
+        if region is None:
+            return None
+        return {
+            "id": region.id, "name": region.name, "kind": region.kind, "state": region.state, "country": region.country,
+            "employment": facts.get("employment"), "location_quotient": facts.get("location_quotient"),
+            "median_wage": facts.get("median_wage"), "national_median_wage": facts.get("national_median_wage"),
+            "wage_vs_national": facts.get("wage_vs_national"),
+            "distance_km": None if distance is None else round(distance, 1),
+        }
+
+    def _allowed(self, region: Region | None, distance: float | None, f: MatchFilters) -> bool:
+        if region is None:
+            return not (f.kinds or f.country or f.state or f.max_km is not None)
+        if f.kinds and region.kind not in f.kinds:
+            return False
+        if f.country and region.country != f.country.upper():
+            return False
+        if f.state and (region.state or "").upper() != f.state.upper():
+            return False
+        if f.max_km is not None and (distance is None or distance > f.max_km):
+            return False
+        return True
+
+    # ---- 1. candidate -> (role, region) --------------------------------------------------------
+    def candidate_matches(self, tenant_id: int, candidate_id: int, f: MatchFilters) -> dict:
+        cand, cvec = self.record(tenant_id, "candidate", candidate_id)
+        items: list[dict] = []
+        posted_socs: dict[tuple[str, str], int] = {}
+        needs = self.indexes.get(tenant_id, "need").features
+        for need in needs.rows.values():
+            if need.status != "open":
+                continue
+            if need.soc and need.region_id:
+                posted_socs[(need.soc, need.region_id)] = need.id
+            region = self.regions.get(need.region_id) if need.region_id else None
+            d = self.distance(cand.region_id, need.region_id)
+            if f.remote_only and need.remote_policy != "remote":
+                continue
+            if not self._allowed(region, d, f):
+                continue
+            nvec = needs.vectors.get(need.id)
+            cos = float(cvec @ nvec) if nvec is not None else 0.0
+            items.append(self._score_role(cand, need.required, need.nice, cos, region, need.soc, d, need.remote_policy,
+                                          {"type": "need", "need_id": need.id, "external_id": need.external_id,
+                                           "title": need.title, "soc": need.soc, "employer": need.extra.get("employer"),
+                                           "remote_policy": need.remote_policy, "openings": need.openings}))
+        if f.include_market and not f.remote_only:
+            items += self._market_roles(cand, cvec, f, posted_socs)
+        items.sort(key=lambda x: -x["score"])
+        return {"candidate_id": cand.id, "items": items[: f.limit]}
+
+    def _score_role(self, cand: Features, required, nice, cos: float, region, soc, d, policy, role: dict) -> dict:
+        req_cov, matched, missing_req = self.space.coverage(required, cand.skills)
+        nice_cov, matched_nice, missing_nice = self.space.coverage(nice, cand.skills)
+        sem = float(semantic(cos))
+        sfit = skill_fit(req_cov, nice_cov, sem)
+        facts = self.market(region.id if region else None, soc)
+        rch = reach(d, policy == "remote", cand.remote_ok, cand.relocate)
+        rfit, rparts = self.region_fit(region, facts, rch)
+        rem = remote_fit(policy, cand.remote_ok)
+        posted = POSTED_BONUS if role["type"] == "need" else 0.0
+        total = W_SKILL * sfit + W_REGION * rfit + W_REMOTE * rem + posted
+        return {
+            "role": role,
+            "region": self.region_facts(region, facts, d),
+            "score": round(total, 4),
+            "components": {
+                "skill_fit": round(sfit, 4), "required_coverage": round(req_cov, 3), "nice_coverage": round(nice_cov, 3),
+                "semantic": round(sem, 3), "region_fit": round(rfit, 4), **rparts, "remote_fit": rem, "posted_bonus": posted,
+            },
+            "matched_skills": matched + matched_nice,
+            "missing_skills": [{"id": s, "label": self.space.label(s), "importance": "required"} for s in missing_req]
+            + [{"id": s, "label": self.space.label(s), "importance": "nice_to_have"} for s in missing_nice],
+        }
+
+    def _market_roles(self, cand: Features, cvec: np.ndarray, f: MatchFilters, posted: dict) -> list[dict]:
+        ranked = self.ref.titles.normalize_vectors(cvec[None, :], k=MARKET_SOCS)[0]
+        socs = list(dict.fromkeys(([cand.soc] if cand.soc else []) + [o["soc"] for o in ranked]))[:MARKET_SOCS]
+        out = []
+        for soc in socs:
+            occ = self.ref.titles.soc(soc)
+            if occ is None:
+                continue
+            required, nice = self.space.soc_skills(occ["title"])
+            role_vec = self.space.labels[[self.space.index[s] for s in required + nice]].mean(axis=0)
+            cos = float(cvec @ role_vec / (np.linalg.norm(role_vec) or 1.0))
+            places = self.regions.occupation_regions(soc, by="location_quotient", min_employment=50, limit=MARKET_REGIONS)
+            if cand.region_id and self.regions.get(cand.region_id) is not None:
+                places.append({"region": self.regions.get(cand.region_id)})
+            seen = set()
+            for place in places:
+                region = place["region"]
+                if region.id in seen or (soc, region.id) in posted:
+                    continue
+                seen.add(region.id)
+                facts = self.market(region.id, soc)
+                if not facts.get("employment"):
+                    continue
+                d = self.distance(cand.region_id, region.id)
+                if not self._allowed(region, d, f):
+                    continue
+                out.append(self._score_role(cand, required, nice, cos, region, soc, d, "onsite",
+                                            {"type": "market", "title": occ["title"], "soc": soc, "market": True,
+                                             "note": "no posted need: demand from OEWS employment and specialisation"}))
+        return out
+
+    # ---- 2. role -> candidates -----------------------------------------------------------------
+    def need_candidates(self, tenant_id: int, need_id: int, f: CandidateFilters) -> dict:
+        need, nvec = self.record(tenant_id, "need", need_id)
+        table = self.indexes.get(tenant_id, "candidate").features
+        arrays = table.arrays(self.space.index)
+        n = len(arrays["ids"])
+        if n == 0:
+            return {"need_id": need.id, "total_fitting": 0, "items": []}
+        req = self.space.coverage_matrix(need.required, arrays["skills"])
+        nice = self.space.coverage_matrix(need.nice, arrays["skills"])
+        sem = semantic(arrays["vectors"] @ nvec)
+        sfit = skill_fit(req, nice, sem)
+        keep = req >= f.min_required
+        dist = self._distances(arrays, need.region_id)
+        if f.within_km is not None:
+            keep &= np.nan_to_num(dist, nan=np.inf) <= f.within_km
+        if f.exclude_large_metro:
+            keep &= arrays["kind"] != "large_metro"
+        if f.remote_ready:
+            keep &= arrays["remote_ok"]
+        if f.languages:
+            wanted = {x.lower() for x in f.languages}
+            keep &= np.fromiter((wanted <= set(table.rows[int(i)].languages) for i in arrays["ids"]), dtype=bool, count=n)
+        # region and remote terms need per-candidate preferences; skill fit bounds the total, so
+        # only the best few hundred by skill fit are scored in full
+        order = np.flatnonzero(keep)
+        order = order[np.argsort(-sfit[order], kind="stable")][: max(200, f.limit * 10)]
+        region = self.regions.get(need.region_id) if need.region_id else None
+        facts = self.market(need.region_id, need.soc)
+        items = []
+        for r in order:
+            cand = table.rows[int(arrays["ids"][r])]
+            d = None if np.isnan(dist[r]) else float(dist[r])
+            item = self._score_role(cand, need.required, need.nice, float(arrays["vectors"][r] @ nvec), region, need.soc, d,
+                                    need.remote_policy, {"type": "need", "need_id": need.id, "title": need.title, "soc": need.soc})
+            cregion = self.regions.get(cand.region_id) if cand.region_id else None
+            items.append({
+                "candidate": {"id": cand.id, "external_id": cand.external_id, "headline": cand.title,
+                              "region": None if cregion is None else {"id": cregion.id, "name": cregion.name, "kind": cregion.kind},
+                              "remote_ok": cand.remote_ok, "willing_to_relocate": cand.relocate, "languages": list(cand.languages)},
+                "score": item["score"], "components": item["components"],
+                "matched_skills": item["matched_skills"], "missing_skills": item["missing_skills"],
+                "distance_km": item["region"]["distance_km"] if item["region"] else None,
+            })
+        items.sort(key=lambda x: -x["score"])
+        return {"need_id": need.id, "total_fitting": int((keep & (sfit >= FIT_MIN)).sum()), "items": items[: f.limit]}
+
+    def _distances(self, arrays: dict, region_id: str | None) -> np.ndarray:
+        if "lat" not in arrays:
+            coords = [self.coords(r) or (math.nan, math.nan) for r in arrays["region"]]
+            arrays["lat"] = np.asarray([c[0] for c in coords], dtype=np.float64)
+            arrays["lon"] = np.asarray([c[1] for c in coords], dtype=np.float64)
+            kinds = {}
+            arrays["kind"] = np.asarray(
+                [kinds.setdefault(r, (self.regions.get(r).kind if r and self.regions.get(r) else "")) for r in arrays["region"]],
+                dtype=object,
+            )
+        target = self.coords(region_id)
+        if target is None:
+            return np.full(len(arrays["ids"]), np.nan)
+        return haversine(arrays["lat"], arrays["lon"], target[0], target[1])
+
+    # ---- 3. talent map -------------------------------------------------------------------------
+    def role_from_query(self, skills: list[str], soc: str | None) -> tuple[tuple, tuple, np.ndarray, str | None, str]:
+        """A role described by skills (text or URIs) and/or a SOC code."""
+        from models.understanding import RecordUnderstander
+
+        required: list[str] = []
+        if skills:
+            links = RecordUnderstander(self.ref)._link_listed(skills)
+            unknown = [s for s, link in zip(skills, links) if link is None]
+            if unknown:
+                raise InvalidInput("some skills link to no ESCO skill", {"unlinked": unknown})
+            required = [self.ref.skills.skills[link[0]]["id"] for link in links]
+        nice: list[str] = []
+        title = "custom role"
+        if soc:
+            occ = self.ref.titles.soc(soc)
+            if occ is None:
+                raise InvalidInput(f"unknown SOC code {soc!r}", {"soc": soc})
+            title = occ["title"]
+            soc_req, soc_nice = self.space.soc_skills(title)
+            if not required:
+                required, nice = list(soc_req), list(soc_nice)
+            else:
+                nice = [s for s in soc_req + soc_nice if s not in required]
+        if not required:
+            raise InvalidInput("give need=<id>, or skills=… and/or soc=…", code="missing_parameter")
+        vec = self.space.labels[[self.space.index[s] for s in required + nice]].mean(axis=0)
+        vec = vec / (np.linalg.norm(vec) or 1.0)
+        return tuple(required), tuple(nice), vec, soc, title
+
+    def talent_map(self, tenant_id: int, required, nice, vec, soc: str | None, title: str, f: MatchFilters) -> dict:
+        table = self.indexes.get(tenant_id, "candidate").features
+        arrays = table.arrays(self.space.index)
+        fits_by_region: dict[str, list[float]] = {}
+        if len(arrays["ids"]):
+            sfit = skill_fit(self.space.coverage_matrix(required, arrays["skills"]),
+                             self.space.coverage_matrix(nice, arrays["skills"]), semantic(arrays["vectors"] @ vec))
+            for r in np.flatnonzero(sfit >= FIT_MIN):
+                rid = arrays["region"][r]
+                if rid:
+                    fits_by_region.setdefault(rid, []).append(float(sfit[r]))
+        market = {}
+        if soc:
+            for place in self.regions.occupation_regions(soc, by="employment", limit=None):
+                market[place["region"].id] = place
+        region_ids = set(fits_by_region) | set(list(market)[:200])
+        max_count = max((len(v) for v in fits_by_region.values()), default=1)
+        rows = []
+        for rid in region_ids:
+            region = self.regions.get(rid)
+            if region is None or not self._allowed(region, None, MatchFilters(kinds=f.kinds, country=f.country, state=f.state)):
+                continue
+            fits = fits_by_region.get(rid, [])
+            facts = self.market(rid, soc) if soc else {}
+            talent = math.log1p(len(fits)) / math.log1p(max_count)
+            mkt, _ = self.region_fit(region, facts, 0.0)
+            ratio = facts.get("wage_vs_national")
+            rows.append({
+                "region": {"id": region.id, "name": region.name, "kind": region.kind, "state": region.state,
+                           "country": region.country, "lat": region.lat, "lon": region.lon, "micro_hub": region.kind == "micro_hub"},
+                "score": round(0.6 * talent + 0.4 * min(1.0, mkt / (1 - W_REACH)), 4),
+                "candidates": {"fitting": len(fits), "median_fit": round(float(np.median(fits)), 4) if fits else None},
+                "market": {
+                    "employment": facts.get("employment"), "location_quotient": facts.get("location_quotient"),
+                    "median_wage": facts.get("median_wage"), "national_median_wage": facts.get("national_median_wage"),
+                    "cost_advantage": None if ratio is None else round(1 - ratio, 3),
+                },
+            })
+        rows.sort(key=lambda x: -x["score"])
+        return {"role": {"title": title, "soc": soc, "required_skills": [{"id": s, "label": self.space.label(s)} for s in required],
+                         "nice_to_have_skills": [{"id": s, "label": self.space.label(s)} for s in nice]},
+                "regions": rows[: f.limit]}

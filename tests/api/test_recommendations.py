@@ -1,0 +1,147 @@
+"""Recommendations with known answers: filters hold, plans prefer local programmes, and
+candidates generated from an occupation find that occupation's role first."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from models.store import tenants
+
+FORT_WAYNE, ELKHART, CHICAGO = "oews-0023060", "oews-0021140", "oews-0016980"
+NORTH_INDIANA_NONMETRO = None  # resolved in the fixture from the catalogue
+
+
+@pytest.fixture
+def api(backend, reference, tmp_path):
+    from service import create_app
+
+    app = create_app({"data_dir": str(tmp_path), "database_url": backend.standalone_url}, reference=reference)
+    db = app.extensions["talent"].database
+    _, key = tenants.create_tenant(db, "acme")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+
+    def post(path, doc):
+        response = client.post(path, json=doc, headers=headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def get(path, **kwargs):
+        response = client.get(path, headers={**headers, **kwargs.pop("headers", {})}, **kwargs)
+        assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+        return response.get_json() if response.is_json else json.loads(response.get_data(as_text=True))
+
+    yield post, get
+    db.dispose()
+
+
+WELDER = ["welding", "read engineering drawings", "operate welding equipment", "metal fabrication"]
+
+
+def test_filters_hold(api, reference):
+    post, get = api
+    cand = post("/v1/candidates", {"external_id": "c1", "headline": "Welder", "skills": WELDER, "region_id": FORT_WAYNE,
+                                   "willing_to_relocate": True})
+    for i, region in enumerate([FORT_WAYNE, ELKHART, CHICAGO]):
+        post("/v1/needs", {"external_id": f"n{i}", "title": "Welder", "required_skills": WELDER, "region_id": region})
+    everything = get(f"/v1/candidates/{cand['id']}/matches?limit=100")["items"]
+    assert {i["region"]["kind"] for i in everything} >= {"large_metro"}, "Chicago is a large metro"
+    no_big = get(f"/v1/candidates/{cand['id']}/matches?exclude_kind=large_metro&limit=100")["items"]
+    assert no_big and all(i["region"]["kind"] != "large_metro" for i in no_big)
+    near = get(f"/v1/candidates/{cand['id']}/matches?max_km=150&limit=100")["items"]
+    assert near and all(i["region"]["distance_km"] <= 150 for i in near)
+    posted = [i for i in near if i["role"]["type"] == "need"]
+    assert {i["region"]["id"] for i in posted} == {FORT_WAYNE, ELKHART}
+    market = [i for i in everything if i["role"]["type"] == "market"]
+    assert market and all(i["role"]["market"] for i in market)
+    for item in everything:  # every item explains itself
+        assert {"skill_fit", "region_fit", "remote_fit"} <= set(item["components"])
+        assert "missing_skills" in item and "matched_skills" in item
+
+
+def test_need_candidates_filters(api, reference):
+    post, get = api
+    need = post("/v1/needs", {"external_id": "n1", "title": "Welder", "required_skills": WELDER, "region_id": FORT_WAYNE})
+    post("/v1/candidates", {"external_id": "local", "headline": "Welder", "skills": WELDER, "region_id": FORT_WAYNE,
+                            "languages": ["en"]})
+    post("/v1/candidates", {"external_id": "chicago", "headline": "Welder", "skills": WELDER, "region_id": CHICAGO,
+                            "remote_ok": True, "languages": ["en", "es"]})
+    post("/v1/candidates", {"external_id": "nurse", "headline": "Registered nurse", "skills": ["nursing care"],
+                            "region_id": ELKHART})
+    ranked = get(f"/v1/needs/{need['id']}/candidates")["items"]
+    assert ranked[0]["candidate"]["external_id"] == "local"
+    assert ranked[-1]["candidate"]["external_id"] == "nurse"
+    outside = get(f"/v1/needs/{need['id']}/candidates?exclude_large_metro=true")["items"]
+    assert "chicago" not in [i["candidate"]["external_id"] for i in outside]
+    near = get(f"/v1/needs/{need['id']}/candidates?within_km=100")["items"]
+    assert {i["candidate"]["external_id"] for i in near} == {"local", "nurse"}
+    assert all(i["distance_km"] <= 100 for i in near)
+    spanish = get(f"/v1/needs/{need['id']}/candidates?languages=es")["items"]
+    assert [i["candidate"]["external_id"] for i in spanish] == ["chicago"]
+    skilled = get(f"/v1/needs/{need['id']}/candidates?min_required=0.5")["items"]
+    assert "nurse" not in [i["candidate"]["external_id"] for i in skilled]
+
+
+def test_gap_plan_prefers_the_local_programme(api, reference):
+    post, get = api
+    cand = post("/v1/candidates", {"external_id": "c1", "headline": "Machinist", "skills": ["welding"], "region_id": FORT_WAYNE})
+    need = post("/v1/needs", {"external_id": "n1", "title": "Welder", "required_skills": WELDER, "region_id": FORT_WAYNE})
+    same = {"skills_taught": WELDER[1:], "hours": 40, "cost": 500, "delivery": "in_person"}
+    post("/v1/programs", {"external_id": "far", "provider": "Far College", "title": "Welding certificate", "region_id": CHICAGO, **same})
+    local = post("/v1/programs", {"external_id": "local", "provider": "Local College", "title": "Welding certificate",
+                                  "region_id": FORT_WAYNE, **same})
+    gap = get(f"/v1/candidates/{cand['id']}/gap?need={need['id']}")
+    missing = [m["label"] for m in gap["missing_skills"]]
+    assert "welding" not in missing and len(missing) == 3
+    plan = gap["training_plan"]
+    assert [p["program"]["id"] for p in plan["programs"]] == [local["id"]]
+    assert plan["programs"][0]["place"] == "local"
+    assert {c["label"] for c in plan["programs"][0]["covers"]} == set(missing)
+    assert plan["uncovered_skills"] == [] and plan["total_hours"] == 40 and plan["total_cost"] == 500
+
+
+def test_talent_map_and_geojson(api, reference):
+    post, get = api
+    need = post("/v1/needs", {"external_id": "n1", "title": "Welder", "required_skills": WELDER, "region_id": FORT_WAYNE})
+    for i in range(3):
+        post("/v1/candidates", {"external_id": f"e{i}", "headline": "Welder", "skills": WELDER, "region_id": ELKHART})
+    post("/v1/candidates", {"external_id": "f1", "headline": "Welder", "skills": WELDER, "region_id": FORT_WAYNE})
+    result = get(f"/v1/talent-map?need={need['id']}")
+    by_region = {r["region"]["id"]: r for r in result["regions"]}
+    assert by_region[ELKHART]["candidates"]["fitting"] == 3 and by_region[FORT_WAYNE]["candidates"]["fitting"] == 1
+    assert result["regions"][0]["region"]["id"] == ELKHART
+    geo = get(f"/v1/talent-map?need={need['id']}", headers={"Accept": "application/geo+json"})
+    assert geo["type"] == "FeatureCollection"
+    first = geo["features"][0]
+    assert first["geometry"]["type"] == "Point" and len(first["geometry"]["coordinates"]) == 2
+    market = get("/v1/talent-map?soc=51-4121&exclude_kind=large_metro&limit=20")
+    assert market["regions"] and all(r["region"]["kind"] != "large_metro" for r in market["regions"])
+    assert any(r["market"]["employment"] for r in market["regions"])
+
+
+def test_region_skill_gaps_report(api, reference):
+    post, get = api
+    needs = [post("/v1/needs", {"external_id": f"n{i}", "title": "Welder", "required_skills": WELDER,
+                                "region_id": FORT_WAYNE, "openings": 2}) for i in range(3)]
+    wanted = {s["id"] for s in needs[0]["understood"]["skills"]}
+    cand = post("/v1/candidates", {"external_id": "c1", "headline": "Welder", "skills": WELDER[:1], "region_id": FORT_WAYNE})
+    has = cand["understood"]["skills"][0]["id"]
+    post("/v1/programs", {"external_id": "p1", "provider": "Local College", "title": "Drawings", "region_id": FORT_WAYNE,
+                          "skills_taught": WELDER[1:2], "hours": 20, "cost": 100})
+    report = get(f"/v1/regions/{FORT_WAYNE}/skill-gaps?limit=200")
+    assert report["demand_sources"]["openings"] == 6
+    assert report["supply_sources"]["local_candidates"] == 1
+    rows = {g["id"]: g for g in report["gaps"]}
+    assert rows[has]["supply"] >= 1
+    lacking = wanted - {has}
+    for uri in lacking:  # asked for by every need, held by nobody
+        assert rows[uri]["demand"] >= 6 and rows[uri]["supply"] == 0
+        assert rows[uri]["gap"] > rows[has]["gap"]
+    assert all(math.isfinite(g["gap"]) for g in report["gaps"])
+    bundles = report["certification_suggestions"]
+    welding_bundle = next(b for b in bundles if {x["id"] for x in b["skills"]} >= lacking)
+    # the bundle lifts the local welder over the required-skill bar for all three needs (2 openings each)
+    assert welding_bundle["open_roles_made_eligible"] == 6 and welding_bundle["candidates_made_eligible"] == 1
+    assert any(p["title"] == "Drawings" for p in welding_bundle["existing_programs"])
