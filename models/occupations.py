@@ -35,6 +35,7 @@ ARRAYS = {
     "esco_vectors": np.float32,  # ESCO preferred and alternative labels
     "esco_owner": np.int32,  # ESCO row of each ESCO name vector
     "esco_link": np.int32,  # ESCO row -> bridged SOC row, -1 when not linked
+    "soc_described": np.int8,  # 1 when O*NET describes the SOC occupation (tasks, activities)
 }
 VIEW_SOC_TITLE, VIEW_ONET_TITLE, VIEW_VARIANT, VIEW_ESCO = 0, 1, 2, 3
 BATCH = 256  # queries scored at once: bounds the (queries x vectors) similarity matrix
@@ -48,6 +49,9 @@ class ScoringConfig:
     context: float = 1.5
     activity: float = 0.5
     esco_discount: float = 0.05  # subtracted from a bridged ESCO name's similarity
+    # subtracted from an occupation O*NET does not describe (an "all other" residual or a SOC
+    # 2018 merge of O*NET occupations): known by its title alone, it needs a clearly better match
+    title_only_discount: float = 0.1
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -117,6 +121,7 @@ class TitleNormalizer:
         self._context = _Channel(arrays["context_vectors"], arrays["context_owner"], n)
         self._activity = _Channel(arrays["activity_vectors"], arrays["activity_owner"], n)
         self._esco = _Channel(arrays["esco_vectors"], esco_owner, len(esco))
+        self._offset = np.where(arrays["soc_described"] > 0, 0.0, -self.config.title_only_discount).astype(np.float32)
 
     @classmethod
     def load(cls, directory: Path, encoder: Encoder) -> "TitleNormalizer":
@@ -144,7 +149,7 @@ class TitleNormalizer:
         blended = c.name * self._names.scores(queries)
         blended += c.context * self._context.scores(queries)
         blended += c.activity * self._activity.scores(queries)
-        return blended / total
+        return blended / total + self._offset
 
     def _encode(self, titles: list[str]) -> np.ndarray:
         cleaned = []

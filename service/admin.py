@@ -23,9 +23,6 @@ from models.store import tenants
 from models.store.db import Database, current_revision, upgrade
 
 
-DEMO_TENANT = "demo"
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m service.admin", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -63,9 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "demo-key":
             # keys are stored hashed, so the only way to show one again is to issue a new one
             try:
-                key = tenants.rotate_key(db, DEMO_TENANT)
+                key = tenants.rotate_key(db, tenants.DEMO_TENANT)
             except NotFound:
-                _, key = tenants.create_tenant(db, DEMO_TENANT)
+                _, key = tenants.create_tenant(db, tenants.DEMO_TENANT)
             print(key)
         elif args.command == "list-tenants":
             print("id\tname\tcreated_at\tactive_keys")

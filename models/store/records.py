@@ -48,7 +48,7 @@ from models.store.tables import (
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-FILTERS = ("region_id", "soc", "status", "updated_since")
+FILTERS = ("external_id", "region_id", "soc", "status", "updated_since")
 CONTENT = ("data", "understood", "region_id", "soc", "status", "vector")  # what a write sets
 _IN_CHUNK = 500  # ids per IN (...) list
 _MAX_ID = 2**63 - 1

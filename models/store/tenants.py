@@ -32,6 +32,9 @@ class Tenant:
     key_prefixes: tuple[str, ...] = field(default=())  # active keys; filled by list_tenants
 
 
+DEMO_TENANT = "demo"  # the tenant `make serve` fills with demo data (training/demo.py)
+
+
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 

@@ -115,7 +115,7 @@ def _parse_ndjson(text: str, schema: dict, max_lines: int) -> list[BulkLine]:
 
 def _filters(args) -> dict:
     filters = {}
-    for name in ("region_id", "soc", "status", "updated_since"):
+    for name in ("external_id", "region_id", "soc", "status", "updated_since"):
         value = query_str(args, name, max_length=100)
         if value is not None:
             filters[name] = value
@@ -142,7 +142,7 @@ def make_blueprint(kind: str) -> Blueprint:
         f"List {plural}, filtered, with cursor pagination",
         tag=plural,
         params=[
-            param("region_id"), param("soc"), param("status"),
+            param("external_id"), param("region_id"), param("soc"), param("status"),
             param("updated_since", description="ISO 8601 timestamp, inclusive"),
             param("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
             param("cursor", description="next_cursor of the previous page"),
