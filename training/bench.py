@@ -1,6 +1,8 @@
 """Benchmarks on this machine; figures go into the issue notes, not into timed tests.
 
     python -m training.bench ingest --sizes 10000 100000     # bulk ingest, memory, index, query latency
+    python -m training.bench recommend --sizes 100000        # + latency of matches, candidates, talent map, gap
+    python -m training.bench recommend --demo                # the same on the demo tenant (make serve's data)
 
 `ingest` generates realistic synthetic candidates (training/synthetic.py), posts them through
 the HTTP layer (Flask's in-process client: validation, understanding, encoding, database,
@@ -50,7 +52,9 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def bench_ingest(ref: ReferenceData, size: int, batch: int, database_url: str | None, workdir: Path) -> dict:
+def bench_ingest(
+    ref: ReferenceData, size: int, batch: int, database_url: str | None, workdir: Path, with_recommendations: bool = False
+) -> dict:
     from service import create_app
     from training.synthetic import SyntheticTenant
 
@@ -104,7 +108,7 @@ def bench_ingest(ref: ReferenceData, size: int, batch: int, database_url: str | 
             t0 = time.perf_counter()
             records.search(tenant, "candidate", q, 10)
             query_ms.append((time.perf_counter() - t0) * 1000)
-    return {
+    result = {
         "candidates": size,
         "database": db.dialect,
         "ingest_records_per_s": round(written / ingest_s, 1),
@@ -119,6 +123,44 @@ def bench_ingest(ref: ReferenceData, size: int, batch: int, database_url: str | 
         "query_ms_p50": round(percentile(query_ms, 50), 2),
         "query_ms_p99": round(percentile(query_ms, 99), 2),
     }
+    if with_recommendations:
+        from training.demo import documents
+
+        docs = documents(ref, seed=size)
+        for kind in ("need", "program"):
+            body = "\n".join(json.dumps(d) for d in docs[kind])
+            client.post(f"/v1/{kind}s:bulk", data=body, content_type="application/x-ndjson", headers=headers)
+        result["recommendations"] = bench_recommendations(client, headers)
+    return result
+
+
+def bench_recommendations(client, headers: dict, rounds: int = 40) -> dict:
+    """p50/p99 latency (ms) of each recommendation endpoint, over sampled candidates and needs."""
+    def ids(kind: str, n: int) -> list[int]:
+        page = client.get(f"/v1/{kind}s?limit={n}", headers=headers).get_json()["items"]
+        return [r["id"] for r in page]
+
+    rng = np.random.default_rng(0)
+    cands, needs = ids("candidate", 1000), ids("need", 1000)
+    socs = ["49-9081", "51-4041", "15-1212", "43-4051", "29-1141"]
+    calls = {
+        "matches": lambda i: f"/v1/candidates/{cands[i % len(cands)]}/matches",
+        "candidates": lambda i: f"/v1/needs/{needs[i % len(needs)]}/candidates",
+        "talent_map": lambda i: f"/v1/talent-map?need={needs[i % len(needs)]}" if i % 2 else f"/v1/talent-map?soc={socs[i % len(socs)]}",
+        "gap": lambda i: f"/v1/candidates/{cands[i % len(cands)]}/gap?need={needs[i % len(needs)]}",
+    }
+    out = {}
+    for name, path in calls.items():
+        client.get(path(0), headers=headers)  # warm: first use builds the in-memory arrays
+        times = []
+        for i in rng.integers(0, 10**6, size=rounds):
+            t0 = time.perf_counter()
+            response = client.get(path(int(i)), headers=headers)
+            times.append((time.perf_counter() - t0) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"{path(int(i))}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+        out[name] = {"p50_ms": round(percentile(times, 50), 1), "p99_ms": round(percentile(times, 99), 1)}
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,11 +170,26 @@ def main(argv: list[str] | None = None) -> None:
     ingest.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ingest.add_argument("--batch", type=int, default=5_000, help="NDJSON lines per request")
     ingest.add_argument("--database-url", help="default: SQLite in a temporary directory")
+    recommend = sub.add_parser("recommend", help="ingest, then latency of the recommendation endpoints")
+    recommend.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    recommend.add_argument("--batch", type=int, default=5_000)
+    recommend.add_argument("--database-url")
+    recommend.add_argument("--demo", action="store_true", help="measure on the demo tenant of the configured database")
     args = parser.parse_args(argv)
-    ref = ReferenceData.load(load_settings().pack_path)
+    settings = load_settings()
+    ref = ReferenceData.load(settings.pack_path)
+    if args.what == "recommend" and args.demo:
+        from service import create_app
+        from training.demo import load_demo
+
+        load_demo(settings, ref)
+        app = create_app(None, reference=ref)
+        key = tenants.rotate_key(app.extensions["talent"].database, tenants.DEMO_TENANT)
+        print(json.dumps({"tenant": "demo", "recommendations": bench_recommendations(app.test_client(), {"Authorization": f"Bearer {key}"})}))
+        return
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for size in args.sizes:
-            result = bench_ingest(ref, size, args.batch, args.database_url, Path(tmp) / f"n{size}")
+            result = bench_ingest(ref, size, args.batch, args.database_url, Path(tmp) / f"n{size}", args.what == "recommend")
             print(json.dumps(result), flush=True)
 
 
