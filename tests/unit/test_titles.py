@@ -1,0 +1,217 @@
+"""Job titles -> SOC occupations: O*NET reader, title variants, the artifact, known answers,
+and the title-soc metric on hand-made rows.
+
+The artifact is built once per module into a temporary directory from the packaged data, with
+a subset of the ESCO occupations so the build stays short (the full set only adds names).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.artifacts import ArtifactError
+from models.occupations import TitleNormalizer
+from training.build_titles import build_titles, title_variants
+from training.evaluators import title_soc
+from training.sources.onet import is_broad_code, read_onet_occupations, read_onet_table
+
+ESCO_WORDS = ("software", "nurse", "wind", "truck", "cashier", "chief executive", "data scientist")
+
+
+def _esco_subset():
+    from training.sources.esco_packaged import read_packaged_occupations
+
+    occupations = read_packaged_occupations()
+    return [o for i, o in enumerate(occupations) if i < 150 or any(w in o.label.lower() for w in ESCO_WORDS)]
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory, encoder) -> Path:
+    directory = tmp_path_factory.mktemp("pack")
+    manifest, built = build_titles(directory, encoder, _esco_subset, {"esco_occupations": "test-subset"})
+    assert built and manifest["kind"] == "titles"
+    return directory
+
+
+@pytest.fixture(scope="module")
+def titles(pack, encoder) -> TitleNormalizer:
+    return TitleNormalizer.load(pack / "titles", encoder)
+
+
+# ---- O*NET reader ------------------------------------------------------------------------------
+
+
+def test_onet_occupations_roll_up_to_soc_codes():
+    occupations = read_onet_occupations({"15-1252": "Software Developers", "13-1020": "Buyers and Purchasing Agents"})
+    by_code = {o.code: o for o in occupations}
+    assert all(len(o.code) == 7 and o.code[2] == "-" for o in occupations)
+    # the OEWS title wins; the O*NET titles that roll up are listed once each
+    assert by_code["15-1252"].title == "Software Developers"
+    assert by_code["15-1252"].tasks and by_code["15-1252"].activities
+    # several O*NET-SOC occupations (15-1299.01 ... .09) roll up to one SOC code
+    assert "Web Administrators" in by_code["15-1299"].onet_titles
+    assert len(by_code["15-1299"].onet_titles) == len(set(by_code["15-1299"].onet_titles)) > 3
+    # the OEWS aggregate is replaced by the detailed codes O*NET describes
+    assert "13-1020" not in by_code and {"13-1021", "13-1022", "13-1023"} <= set(by_code)
+    assert not any(is_broad_code(code) and code[:6] == "13-102" for code in by_code)
+    for occ in occupations:
+        assert len(occ.tasks) == len({t.lower() for t in occ.tasks})
+
+
+def test_onet_table_keeps_task_order_and_titles():
+    table = read_onet_table()
+    assert len(table) == 923
+    wind = next(o for o in table if o.code == "49-9081.00")
+    assert wind.title == "Wind Turbine Service Technicians" and wind.soc == "49-9081"
+    assert len(wind.tasks) >= 5
+
+
+# ---- title variants ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title, expected",
+    [
+        ("Software Developers", ["Software Developer"]),
+        ("Medical and Clinical Laboratory Technologists", ["Clinical Laboratory Technologist", "Medical Laboratory Technologist"]),
+        ("Computer Systems Engineers/Architects", ["Computer Systems Engineer", "Computer Systems Architect"]),
+        ("Wholesale and Retail Buyers, Except Farm Products", ["Retail Buyer", "Wholesale Buyer"]),
+        ("Waiters and Waitresses", ["Waiter", "Waitress"]),
+        ("Physicians, Pathologists", ["Pathologist"]),
+    ],
+)
+def test_title_variants(title, expected):
+    assert title_variants(title) == expected
+
+
+def test_title_variants_drop_bare_generic_heads():
+    variants = title_variants("Nursing Instructors and Teachers, Postsecondary")
+    assert "Teacher" not in variants and "Nursing Teacher" in variants
+    assert title_variants("Teachers and Instructors, All Other") == []
+
+
+# ---- the artifact and known answers ------------------------------------------------------------
+
+
+def test_artifact_is_current_and_verified(pack, encoder):
+    manifest, built = build_titles(pack, encoder, _esco_subset, {"esco_occupations": "test-subset"})
+    assert not built
+    assert manifest["counts"]["soc_occupations"] > 800
+    assert manifest["encoder"] == encoder.fingerprint
+
+
+def test_tampered_artifact_is_refused(pack, encoder, tmp_path):
+    import shutil
+
+    copy = tmp_path / "titles"
+    shutil.copytree(pack / "titles", copy)
+    np.save(copy / "esco_link.npy", np.zeros(3, np.int32), allow_pickle=False)
+    with pytest.raises(ArtifactError):
+        TitleNormalizer.load(copy, encoder)
+
+
+@pytest.mark.parametrize(
+    "title, soc, within",
+    [
+        ("Wind Turbine Technician", "49-9081", 1),
+        ("registered nurse", "29-1141", 1),
+        ("software engineer", "15-1252", 3),
+        ("Data Scientist", "15-2051", 1),
+        ("cashier", "41-2011", 1),
+        ("CEO (Chief Executive Officer)", "11-1011", 1),
+    ],
+)
+def test_known_titles(titles, title, soc, within):
+    ranked = titles.normalize(title, k=5)
+    assert soc in [o["soc"] for o in ranked[:within]], ranked
+
+
+def test_normalize_shape_and_scores(titles):
+    ranked = titles.normalize("Wind Turbine Technician", k=7)
+    assert len(ranked) == 7
+    assert set(ranked[0]) == {"soc", "title", "score"}
+    assert ranked[0]["title"] == "Wind Turbine Service Technicians"
+    scores = [o["score"] for o in ranked]
+    assert all(0.0 <= s <= 1.0 for s in scores) and scores == sorted(scores, reverse=True)
+    assert all(len(o["soc"]) == 7 and o["soc"][2] == "-" for o in ranked)
+
+
+def test_batch_matches_single(titles):
+    batch = titles.normalize_batch(["registered nurse", "truck driver"], k=3)
+    assert batch[0] == titles.normalize("registered nurse", k=3)
+    assert batch[1] == titles.normalize("truck driver", k=3)
+    assert titles.normalize_batch([], k=3) == []
+
+
+def test_vectors_and_lookups(titles, encoder):
+    vectors = encoder.encode(["registered nurse", "software developer"])
+    assert titles.normalize_vectors(vectors, k=3) == titles.normalize_batch(["registered nurse", "software developer"], k=3)
+    assert titles.nearest_esco_vectors(vectors[:1], k=2) == [titles.nearest_esco("registered nurse", k=2)]
+    assert titles.soc("29-1141")["title"] == "Registered Nurses"
+    assert "Registered Nurses" in titles.soc("29-1141")["onet_titles"]
+    assert titles.soc("99-9999") is None
+
+
+def test_bad_input_is_rejected(titles):
+    with pytest.raises(ValueError):
+        titles.normalize("   ")
+    with pytest.raises(ValueError):
+        titles.normalize("nurse", k=0)
+
+
+def test_nearest_esco(titles):
+    hits = titles.nearest_esco("software developer", k=3)
+    assert len(hits) == 3 and set(hits[0]) == {"id", "label", "score"}
+    assert hits[0]["id"].startswith("http://data.europa.eu/esco/occupation/")
+    assert "software developer" in [h["label"] for h in hits]
+    assert 0.0 <= hits[-1]["score"] <= hits[0]["score"] <= 1.0
+
+
+def test_esco_bridge_links_clear_cases(titles):
+    software = next(e for e in titles.esco if e["label"] == "software developer")
+    assert titles.esco_to_soc(software["id"]) in {"15-1252", "15-1251", "15-1254"}
+    assert titles.esco_to_soc("http://data.europa.eu/esco/occupation/unknown") is None
+
+
+# ---- the metric ----------------------------------------------------------------------------------
+
+
+def test_title_soc_metric_on_hand_made_rows():
+    rows = [
+        {"title": "a", "soc": "15-1252"},  # first: top1, major, recall@5
+        {"title": "b", "soc": "15-1251"},  # second, same major group as the first guess
+        {"title": "c", "soc": "29-1141"},  # sixth: nothing counts
+        {"title": "d", "soc": "49-9081"},  # not returned at all
+    ]
+    predictions = {
+        "a": ["15-1252", "15-1251"],
+        "b": ["15-1299", "15-1251"],
+        "c": ["29-1171", "29-2061", "31-1131", "29-1229", "29-1122", "29-1141"],
+        "d": [],
+    }
+    metrics = title_soc.evaluate(rows, lambda ts: [predictions[t] for t in ts])
+    assert title_soc.PRIMARY == "top1"
+    assert set(metrics) == {"top1", "accuracy_major", "recall@5"}
+    assert metrics["top1"] == pytest.approx(1 / 4)
+    assert metrics["accuracy_major"] == pytest.approx(3 / 4)
+    assert metrics["recall@5"] == pytest.approx(2 / 4)
+    assert all(isinstance(v, float) for v in metrics.values())
+
+
+def test_title_soc_metric_rejects_mismatched_predictions():
+    with pytest.raises(ValueError):
+        title_soc.evaluate([{"title": "a", "soc": "15-1252"}], lambda ts: [])
+    with pytest.raises(ValueError):
+        title_soc.evaluate([], lambda ts: [])
+
+
+def test_evaluator_reads_benchmark_format(tmp_path, titles):
+    # the benchmark format, written here by hand: the evaluator never needs ../shared
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [{"title": "Wind Turbine Technician", "soc": "49-9081"}]))
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    metrics = title_soc.evaluate(rows, lambda ts: [[o["soc"] for o in r] for r in titles.normalize_batch(ts, k=5)])
+    assert metrics["top1"] == 1.0
