@@ -240,6 +240,8 @@ class Matcher:
             required, nice = self.space.soc_skills(occ["title"])
             role_vec = self.space.labels[[self.space.index[s] for s in required + nice]].mean(axis=0)
             cos = float(cvec @ role_vec / (np.linalg.norm(role_vec) or 1.0))
+            if not self.regions.has_soc(soc):  # no OEWS statistics (O*NET-only code): no market demand to show
+                continue
             places = self.regions.occupation_regions(soc, by="location_quotient", min_employment=50, limit=MARKET_REGIONS)
             if cand.region_id and self.regions.get(cand.region_id) is not None:
                 places.append({"region": self.regions.get(cand.region_id)})
@@ -364,7 +366,7 @@ class Matcher:
                 if rid:
                     fits_by_region.setdefault(rid, []).append(float(sfit[r]))
         market = {}
-        if soc:
+        if soc and self.regions.has_soc(soc):
             for place in self.regions.occupation_regions(soc, by="employment", limit=None):
                 market[place["region"].id] = place
         region_ids = set(fits_by_region) | set(list(market)[:200])

@@ -541,6 +541,10 @@ class RegionCatalog:
 
     # -- statistics --------------------------------------------------------------------------
 
+    def has_soc(self, soc: str) -> bool:
+        """True when OEWS publishes statistics for this SOC code."""
+        return soc in self._soc_index
+
     def _soc(self, soc: str) -> int:
         code = soc.strip()
         if re.fullmatch(r"\d{6}", code):

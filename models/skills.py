@@ -1,21 +1,31 @@
 """ESCO skills: the catalogue, short-query search and skill extraction from free text.
 
 Each skill has several vectors in one FAISS index: its preferred label, its alternative
-labels ("names") and its definition. A query is scored against a skill by its best name
-match blended with its definition match; exact mentions of a label in the text add a bonus.
+labels ("names") and its definition. A text is scored against a skill by its best name match
+blended with its definition match, computed exactly for every skill (one matrix product).
+
+A sentence is scored as a whole and through its short spans (list items, coordinated terms,
+verbatim mentions of skill names); a span counts in proportion to how specific it is, because
+a generic word ("development", "team") matches dozens of skill names perfectly and means
+little. On top of the dense score comes lexical evidence: how much of a skill name's
+informative (high-IDF) words the sentence contains, and a small bonus for a verbatim mention.
 """
 from __future__ import annotations
 
-import re
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import faiss
 import numpy as np
+import torch
 
 from models import artifacts
 from models.encoder import Encoder
 from models.index import FaissIndex
-from models.text import fold, is_boilerplate, sentences, spans
+from models.text import content_words, fold, is_boilerplate, sentences, spans, tokens
+
+log = logging.getLogger(__name__)
 
 VIEW_LABEL, VIEW_ALT, VIEW_DEFINITION = 0, 1, 2
 MAX_NGRAM = 6
@@ -23,12 +33,32 @@ MAX_NGRAM = 6
 
 @dataclass(frozen=True)
 class LinkWeights:
-    """How the views and the evidence combine; tuned on the skill-linking validation sets."""
+    """How the views and the evidence combine.
 
-    name: float = 0.75  # weight of the best label/alt-label similarity (rest: definition)
-    span: float = 0.6  # weight of the best short span against the whole sentence
-    exact_bonus: float = 0.15  # a label found verbatim in the text
-    candidates: int = 400  # vectors fetched per query before aggregating per skill
+    Chosen on the skill-linking validation sets (tech and house job-ad sentences); each value
+    was kept only where both sets agreed, and the neighbourhood of each value scores within a
+    point or two, so none of them is a knife-edge.
+    """
+
+    # dense score = name * best label/alt-label cosine + (1 - name) * definition cosine
+    name: float = 0.75
+    # a span replaces this share of the sentence score when it is fully specific (less when
+    # generic): spans find the one skill among several that a sentence lists
+    span: float = 0.5
+    # weight of the lexical overlap (0..1): IDF-weighted share of a skill name's words that
+    # occur in the text. Dense vectors blur rare technical words; this keeps them.
+    lexical: float = 0.15
+    # IDF mass of matched words needed for full lexical credit: one rare word (idf ~8, "python")
+    # gets it, one generic word (idf ~3, "design") about a third
+    lexical_information: float = 8.0
+    # a skill name found verbatim in the text, times the specificity of the mention
+    exact_bonus: float = 0.05
+    # specificity of a phrase: the sum of its words' IDF mapped linearly from `generic_idf`
+    # (0: "development", "team work") to `specific_idf` (1: "python", "wind turbines")
+    generic_idf: float = 4.5
+    specific_idf: float = 8.0
+    # texts scored per matrix product; bounds the (vectors x texts) similarity block
+    batch: int = 32
 
 
 @dataclass
@@ -52,6 +82,21 @@ class SkillHit:
         }
 
 
+def _stored_vectors(index: FaissIndex) -> np.ndarray:
+    """The index's vectors as a (rows x dim) array, row i holding id i.
+
+    For the flat index the pack ships this is a zero-copy view of FAISS's own storage, so the
+    exact scoring below costs no extra memory; otherwise the vectors are reconstructed.
+    """
+    inner = getattr(index, "_index", None)
+    if inner is not None and index.kind == "flat":
+        base = faiss.downcast_index(faiss.downcast_index(inner).index)
+        ids = faiss.vector_to_array(faiss.downcast_index(inner).id_map)
+        if isinstance(base, faiss.IndexFlat) and np.array_equal(ids, np.arange(len(ids))):
+            return faiss.rev_swig_ptr(base.get_xb(), base.ntotal * base.d).reshape(base.ntotal, base.d)
+    return index.vectors(np.arange(len(index)))
+
+
 class SkillCatalog:
     def __init__(
         self,
@@ -61,21 +106,20 @@ class SkillCatalog:
         views: np.ndarray,
         encoder: Encoder,
         occupations: list[dict] | None = None,
+        weights: LinkWeights | None = None,
     ):
         self.skills = skills
         # ESCO occupations (label, definition, skill relations where known), by URI
         self.occupations = {o["id"]: o for o in occupations or []}
         self.by_id = {s["id"]: i for i, s in enumerate(skills)}
         self.index = index
-        self.owners = owners
-        self.views = views
+        self.owners = np.asarray(owners, dtype=np.int64)
+        self.views = np.asarray(views)
         self.encoder = encoder
-        self.weights = LinkWeights()
+        self.weights = weights or LinkWeights()
         self.exact_names = self._name_table()
-        # row of each skill's preferred-label vector, for profile vectors built from skills
-        self._label_rows = np.full(len(skills), -1, dtype=np.int64)
-        label = np.flatnonzero(views == VIEW_LABEL)
-        self._label_rows[owners[label]] = label
+        self._prepare_views()
+        self._prepare_lexicon()
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
@@ -104,6 +148,53 @@ class SkillCatalog:
                         table[key].append(i)
         return table
 
+    def _prepare_views(self) -> None:
+        """Row layout for exact per-skill aggregation: rows grouped by skill, the definition
+        row of each skill, the preferred-label row of each skill."""
+        n = len(self.skills)
+        self._vectors = _stored_vectors(self.index)
+        # the builder writes each skill's rows together; keep a permutation in case a pack does not
+        contiguous = bool(np.all(np.diff(self.owners) >= 0))
+        self._order = None if contiguous else np.argsort(self.owners, kind="stable")
+        owners = self.owners if contiguous else self.owners[self._order]
+        views = self.views if contiguous else self.views[self._order]
+        self._starts = np.r_[0, np.flatnonzero(np.diff(owners)) + 1]
+        if len(self._starts) != n or owners[0] != 0 or owners[-1] != n - 1:
+            raise artifacts.ArtifactError("taxonomy: every skill needs at least one vector")
+        self._def_rows = np.flatnonzero(views == VIEW_DEFINITION)
+        self._def_owner = owners[self._def_rows]
+        self._label_rows = np.full(n, -1, dtype=np.int64)
+        label = np.flatnonzero(self.views == VIEW_LABEL)
+        self._label_rows[self.owners[label]] = label
+
+    def _prepare_lexicon(self) -> None:
+        """Word IDF over the skills (label, alternative labels and definition of each skill is
+        one document) and, for every name, its distinct content words: the lexical side."""
+        n = len(self.skills)
+        df: dict[str, int] = {}
+        name_words: list[list[str]] = []
+        name_owner: list[int] = []
+        for i, s in enumerate(self.skills):
+            names = list(dict.fromkeys([s["label"], *s.get("alt_labels", [])]))
+            words_by_name = [list(dict.fromkeys(content_words(name))) for name in names]
+            for w in set(content_words(s.get("definition", ""))).union(*words_by_name):
+                df[w] = df.get(w, 0) + 1
+            for words in words_by_name:
+                if words:
+                    name_words.append(words)
+                    name_owner.append(i)
+        self._idf = {w: float(np.log(n / c)) for w, c in df.items()}
+        self._unknown_idf = float(np.log(n))  # a word no skill uses is as rare as it gets
+        postings: dict[str, list[int]] = {}
+        for k, words in enumerate(name_words):
+            for w in words:
+                postings.setdefault(w, []).append(k)
+        self._postings = {w: np.asarray(p, dtype=np.int64) for w, p in postings.items()}
+        self._name_owner = np.asarray(name_owner, dtype=np.int64)
+        self._name_mass = np.maximum([sum(self._idf[w] for w in words) for words in name_words], 1e-6)
+        self._name_starts = np.r_[0, np.flatnonzero(np.diff(self._name_owner)) + 1]
+        self._named_skills = self._name_owner[self._name_starts]
+
     def __len__(self) -> int:
         return len(self.skills)
 
@@ -112,41 +203,75 @@ class SkillCatalog:
         return None if i is None else self.skills[i]
 
     # ---- scoring -------------------------------------------------------------------------
-    def score_vectors(self, queries: np.ndarray, candidates: int | None = None) -> np.ndarray:
-        """Similarity of each query to each skill (n_queries x n_skills).
-
-        Only the nearest `candidates` vectors are fetched; a view of a skill that was not
-        fetched is given the lowest fetched similarity, an upper bound of its true value.
-        """
-        k = min(candidates or self.weights.candidates, len(self.owners))
-        sims, rows = self.index.search(queries, k)
+    def view_scores(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(best name cosine, definition cosine) of each query for each skill, both
+        (n_queries x n_skills), exact. A skill without a definition gets its name cosine."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self._vectors.shape[1])
         n = len(self.skills)
-        floor = np.where(np.isfinite(sims[:, -1]), sims[:, -1], 0.0).astype(np.float32)
-        names = np.repeat(floor[:, None], n, axis=1)
-        definition = names.copy()
-        for q in range(len(queries)):
-            valid = rows[q] >= 0
-            r, s = rows[q][valid], sims[q][valid]
-            own, is_def = self.owners[r], self.views[r] == VIEW_DEFINITION
-            # rows arrive best-first; writing them in reverse leaves each skill's best value
-            names[q, own[~is_def][::-1]] = s[~is_def][::-1]
-            definition[q, own[is_def][::-1]] = s[is_def][::-1]
+        names = np.empty((len(queries), n), dtype=np.float32)
+        definition = np.empty((len(queries), n), dtype=np.float32)
+        matrix = torch.from_numpy(self._vectors)
+        for start in range(0, len(queries), self.weights.batch):
+            q = torch.from_numpy(queries[start : start + self.weights.batch])
+            with torch.inference_mode():
+                sims = (matrix @ q.T).numpy()  # (rows x queries)
+            if self._order is not None:
+                sims = sims[self._order]
+            defs = sims[self._def_rows]
+            sims[self._def_rows] = -np.inf
+            best = np.maximum.reduceat(sims, self._starts, axis=0)  # (skills x queries)
+            names[start : start + len(q)] = best.T
+            best[self._def_owner] = defs
+            definition[start : start + len(q)] = best.T
+        return names, definition
+
+    def score_vectors(self, queries: np.ndarray, candidates: int | None = None) -> np.ndarray:
+        """Dense similarity of each query to each skill (n_queries x n_skills): the best name
+        cosine blended with the definition cosine. Exact for every skill; `candidates` is
+        accepted for callers written against the earlier top-k search and ignored."""
+        names, definition = self.view_scores(queries)
         w = self.weights.name
-        return (w * names + (1 - w) * definition).astype(np.float32)
+        return w * names + (1 - w) * definition
+
+    def idf(self, word: str) -> float:
+        """IDF of a stemmed content word over the skills."""
+        return self._idf.get(word, self._unknown_idf)
+
+    def specificity(self, phrase: str) -> float:
+        """0 for a generic phrase, 1 for a specific one, from the summed IDF of its distinct
+        content words (the usual independence estimate of a phrase's IDF)."""
+        w = self.weights
+        mass = sum(self.idf(word) for word in dict.fromkeys(content_words(phrase)))
+        return float(np.clip((mass - w.generic_idf) / (w.specific_idf - w.generic_idf), 0.0, 1.0))
+
+    def lexical_scores(self, text: str) -> np.ndarray:
+        """Per skill, the best over its names of: IDF-weighted share of the name's content words
+        found in the text, times min(1, matched IDF mass / lexical_information)."""
+        out = np.zeros(len(self.skills), dtype=np.float32)
+        words = [w for w in dict.fromkeys(content_words(text)) if w in self._postings]
+        if not words:
+            return out
+        hits = np.concatenate([self._postings[w] for w in words])
+        weights = np.concatenate([np.full(len(self._postings[w]), self._idf[w]) for w in words])
+        matched = np.bincount(hits, weights=weights, minlength=len(self._name_owner))
+        value = matched / self._name_mass * np.minimum(1.0, matched / self.weights.lexical_information)
+        out[self._named_skills] = np.maximum.reduceat(value, self._name_starts)
+        return out
 
     def exact_mentions(self, text: str) -> dict[int, str]:
-        """Skills whose label or alternative label occurs verbatim (word-bounded) in text."""
-        tokens = re.findall(r"[\w+#.\-']+", text.casefold())
-        tokens = [t.strip(".'-") for t in tokens]
+        """Skills whose label or alternative label occurs verbatim (word-bounded, any case) in
+        text, each with the longest such mention as written in the text."""
+        toks = tokens(text)
         found: dict[int, str] = {}
-        for i in range(len(tokens)):
+        for i in range(len(toks)):
             for n in range(1, MAX_NGRAM + 1):
-                if i + n > len(tokens):
+                if i + n > len(toks):
                     break
-                key = " ".join(tokens[i : i + n])
+                key = " ".join(t for t, _, _ in toks[i : i + n])
                 for skill in self.exact_names.get(key, ()):
-                    if skill not in found or len(key) > len(found[skill]):
-                        found[skill] = key
+                    mention = text[toks[i][1] : toks[i + n - 1][2]]
+                    if skill not in found or len(mention) > len(found[skill]):
+                        found[skill] = mention
         return found
 
     def rank_sentence(self, sentence: str, k: int = 100) -> list[SkillHit]:
@@ -155,39 +280,56 @@ class SkillCatalog:
 
     def label_vectors(self, skill_rows: list[int]) -> np.ndarray:
         """Preferred-label vectors of the given skills (by catalogue position)."""
-        return self.index.vectors(self._label_rows[np.asarray(skill_rows, dtype=np.int64)])
+        return np.array(self._vectors[self._label_rows[np.asarray(skill_rows, dtype=np.int64)]], dtype=np.float32)
+
+    def _spans_of(self, sentence: str, mentions: dict[int, str]) -> list[tuple[str, float]]:
+        """Spans worth scoring, with their specificity: phrases of the sentence and verbatim
+        mentions of skill names. A span with no specificity could not change a score."""
+        whole = fold(sentence).strip(" .")
+        out = []
+        for span in dict.fromkeys([*spans(sentence), *mentions.values()]):
+            if fold(span).strip(" .") == whole:
+                continue
+            spec = self.specificity(span)
+            if spec > 0:
+                out.append((span, spec))
+        return out
 
     def _rank_sentences(self, batch: list[str], k: int) -> tuple[list[list[SkillHit]], np.ndarray]:
         """Rank skills for each sentence; also returns the sentence vectors."""
-        span_lists = [spans(s) for s in batch]
-        texts = list(batch) + [sp for spl in span_lists for sp in spl]
-        vectors = self.encoder.encode(texts)
-        scores = self.score_vectors(vectors)
         w = self.weights
+        mentions = [self.exact_mentions(s) for s in batch]
+        span_lists = [self._spans_of(s, m) for s, m in zip(batch, mentions)]
+        texts = list(batch) + [sp for spl in span_lists for sp, _ in spl]
+        vectors = self.encoder.encode(texts)
+        dense = self.score_vectors(vectors)
         out = []
         cursor = len(batch)
         for b, sentence in enumerate(batch):
-            sent_scores = scores[b]
-            n_spans = len(span_lists[b])
-            if n_spans:
-                span_scores = scores[cursor : cursor + n_spans]
-                best_span = span_scores.max(axis=0)
-                which = span_scores.argmax(axis=0)
-                cursor += n_spans
-                combined = np.maximum(sent_scores, w.span * best_span + (1 - w.span) * sent_scores)
-            else:
-                best_span, which, combined = None, None, sent_scores.copy()
-            exact = self.exact_mentions(sentence)
-            for skill in exact:
-                combined[skill] += w.exact_bonus
-            top = np.argsort(-combined)[:k]
+            sent = dense[b]
+            combined = sent.copy()
+            which = np.full(len(sent), -1)
+            for i, (_, spec) in enumerate(span_lists[b]):
+                candidate = sent + w.span * spec * (dense[cursor + i] - sent)
+                better = candidate > combined
+                which[better] = i
+                combined = np.where(better, candidate, combined)
+            cursor += len(span_lists[b])
+            combined += w.lexical * self.lexical_scores(sentence)
+            exact = mentions[b]
+            for skill, mention in exact.items():
+                combined[skill] += w.exact_bonus * self.specificity(mention)
+            kk = min(k, len(combined))
+            top = np.argpartition(-combined, kk - 1)[:kk]
+            top = top[np.argsort(-combined[top], kind="stable")]
             hits = []
             for i in top:
-                evidence = sentence
                 if i in exact:
                     evidence = exact[i]
-                elif best_span is not None and best_span[i] > sent_scores[i]:
-                    evidence = span_lists[b][int(which[i])]
+                elif which[i] >= 0:
+                    evidence = span_lists[b][int(which[i])][0]
+                else:
+                    evidence = sentence
                 hits.append(SkillHit(self.skills[i]["id"], self.skills[i]["label"], float(combined[i]), evidence, exact=i in exact))
             out.append(hits)
         return out, vectors[: len(batch)]

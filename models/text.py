@@ -1,8 +1,10 @@
-"""Text utilities for the language services: sentence splitting, spans, boilerplate."""
+"""Text utilities for the language services: sentence splitting, spans, boilerplate, and the
+word forms used for lexical matching (tokens, a light stemmer, function words)."""
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WS = re.compile(r"\s+")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪●◦‣∙]|\d{1,2}[.)])\s+")
@@ -10,6 +12,19 @@ _BULLET = re.compile(r"^\s*(?:[-*•·▪●◦‣∙]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<!\b[A-Za-z]\.[A-Za-z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _SPAN_SPLIT = re.compile(r"\s*(?:[,;:/|()\[\]]|\s(?:and|or|as well as|including|such as|like|e\.g\.|i\.e\.|with|using|in|for)\s)\s*", re.I)
 _LEADING_JOINER = re.compile(r"^(?:and|or|with|plus|using)\s+", re.I)
+# bullets and dashes left at the start of a span ("* • Understanding of ..."); "." is kept for ".NET"
+_LEADING_MARKS = re.compile(r"^[\s*•·▪●◦‣∙>\-–—]+")
+# tokens as skill names are written: keeps C#, C++, ASP.NET, node.js, CI/CD parts
+_TOKEN = re.compile(r"[\w+#.\-']+")
+# words that carry no skill meaning on their own; everything else is weighted by its IDF
+FUNCTION_WORDS = frozenset(
+    "a an the and or nor of in on at to for from by with without as is are be been being was were "
+    "your you our we us they their it its this that these those into onto via per other all any "
+    "can will would should must may might etc e.g i.e".split()
+)
+_SUFFIXES = ("ational", "ations", "ation", "ings", "ing", "ities", "ity", "ions", "ion", "ively", "ive",
+             "ers", "er", "ed", "es", "s", "ly", "al")
+STEM_LENGTH = 6
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#.\-']*", re.I)
 
 # Lines that describe pay, benefits, the company or the application process rather than
@@ -65,7 +80,7 @@ def is_boilerplate(sentence: str) -> bool:
 
 def spans(sentence: str, max_words: int = 8) -> list[str]:
     """Short phrases inside a sentence: list items, coordinated terms, parentheticals."""
-    parts = [_LEADING_JOINER.sub("", p.strip(" .-")) for p in _SPAN_SPLIT.split(sentence)]
+    parts = [_LEADING_JOINER.sub("", _LEADING_MARKS.sub("", p).strip(" .-")) for p in _SPAN_SPLIT.split(sentence)]
     out: list[str] = []
     for part in parts:
         words = part.split()
@@ -78,3 +93,37 @@ def spans(sentence: str, max_words: int = 8) -> list[str]:
 
 def words(text: str) -> list[str]:
     return [w.lower().strip(".'") for w in _WORD.findall(text)]
+
+
+def tokens(text: str) -> list[tuple[str, int, int]]:
+    """(case-folded token, start, end) for each token as skill names are written."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        raw = m.group()
+        left = len(raw) - len(raw.lstrip(".'-"))
+        core = raw.strip(".'-")
+        if core:
+            start = m.start() + left
+            out.append((core.casefold(), start, start + len(core)))
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """A light stemmer: strip one common suffix, keep at most STEM_LENGTH characters, drop a
+    final "e" ("manage", "manager", "management" -> "manag"). Tokens with digits or symbols
+    (C#, ASP.NET, HTML5) are kept as they are. Crude on purpose: it only has to make the
+    inflections of a job ad meet those of ESCO labels, and it is the same on both sides."""
+    if not word.isalpha():
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    word = word[:STEM_LENGTH]
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
+def content_words(text: str) -> list[str]:
+    """Stemmed tokens of text without function words, in order (with repeats)."""
+    return [stem(t) for t, _, _ in tokens(text) if t not in FUNCTION_WORDS]

@@ -37,16 +37,20 @@ class OccupationProfile:
 
 
 def occupation_profiles(ref: ReferenceData, socs=HUB_OCCUPATIONS, skills_per_occupation: int = 25) -> list[OccupationProfile]:
-    """The generator's view of each occupation: titles, tasks and the skills it needs."""
+    """The generator's view of each occupation: titles, O*NET tasks and the skills it needs."""
+    from training.sources.onet import read_onet_occupations
+
+    tasks = {o.code: o.tasks for o in read_onet_occupations({s: ref.titles.soc(s)["title"] for s in socs if ref.titles.soc(s)})}
     ranker = ref.title_skill_ranker
     out = []
     for soc in socs:
         occ = ref.titles.soc(soc)
-        if occ is None:
+        if occ is None or not ref.regions.has_soc(soc):  # needs OEWS statistics to be placed
             continue
         total, _, _ = ranker.scores(occ["title"])
         top = [int(i) for i in np.argsort(-total)[:skills_per_occupation]]
-        out.append(OccupationProfile(soc, occ["title"], occ.get("onet_titles") or [occ["title"]], occ.get("tasks", []), top))
+        titles = occ.get("onet_titles") or [occ["title"]]
+        out.append(OccupationProfile(soc, occ["title"], titles, tasks.get(soc, []), top))
     return out
 
 
@@ -98,8 +102,8 @@ class SyntheticTenant:
         """(candidate document, its true SOC)."""
         p = profile or self.rng.choice(self.profiles)
         own = p.skills[: self.rng.randint(8, 14)]
-        kept = [i for i in own if self.rng.random() > 0.25]
-        noise = [self.rng.choice(self.rng.choice(self.profiles).skills) for _ in range(self.rng.randint(0, 2))]
+        kept = [i for i in own if self.rng.random() > 0.4]
+        noise = [self.rng.choice(self.rng.choice(self.profiles).skills) for _ in range(self.rng.randint(1, 4))]
         skills = []
         for i in dict.fromkeys(kept + noise):
             text = self._skill_text(i)
@@ -109,6 +113,8 @@ class SyntheticTenant:
                 skills.append(text)
         tasks = self.rng.sample(p.tasks, k=min(len(p.tasks), self.rng.randint(2, 4))) if p.tasks else []
         region = self._place(p.soc)
+        if self.rng.random() < 0.25:  # some candidates list no skills: only their CV text speaks
+            skills = []
         doc = {
             "external_id": f"cand-{n:06d}",
             "headline": self.rng.choice(p.titles),

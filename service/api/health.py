@@ -28,7 +28,7 @@ def readyz():
         {
             "status": "ready",
             "skills": len(ref.skills),
-            "occupations": len(ref.titles),
+            "occupations": len(ref.titles.socs),
             "regions": len(ref.regions),
             "encoder": ref.encoder.fingerprint,
         }

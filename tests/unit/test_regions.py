@@ -58,8 +58,8 @@ def test_packaged_reader_has_every_area_and_detailed_soc(packaged):
     assert packaged.employment.shape == (len(packaged.areas), 830)
 
 
-def test_packaged_reader_matches_the_database(packaged):
-    conn = open_packaged_oews()
+def test_packaged_reader_matches_the_database(packaged, tmp_path):
+    conn = open_packaged_oews(tmp_path)
     try:
         v01, v13, v16, v17 = conn.execute(
             "SELECT v01, v13, v16, v17 FROM cell WHERE key = 'OEUM0023060000000151252'"
@@ -265,8 +265,8 @@ def test_list_filters_and_paging(catalog):
 # -- statistics ----------------------------------------------------------------------------
 
 
-def test_stats_for_a_known_cell_match_the_database(catalog):
-    conn = open_packaged_oews()
+def test_stats_for_a_known_cell_match_the_database(catalog, tmp_path):
+    conn = open_packaged_oews(tmp_path)
     try:
         row = conn.execute("SELECT v01, v13, v16, v17 FROM cell WHERE key = 'OEUM0023060000000151252'").fetchone()
         nat = conn.execute("SELECT v01, v13 FROM cell WHERE key = 'OEUN0000000000000151252'").fetchone()

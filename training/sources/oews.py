@@ -14,10 +14,11 @@ import numpy as np
 from training.sources.packaged import OEWS_SQLITE_GZ, data_file
 
 
-def open_packaged_oews(workdir: Path | None = None) -> sqlite3.Connection:
-    """Decompress the packaged OEWS SQLite database to a temporary file and open it read-only."""
+def open_packaged_oews(workdir: Path) -> sqlite3.Connection:
+    """Decompress the packaged OEWS SQLite database into `workdir` (the caller owns and removes
+    it; 52 MB) and open it read-only."""
     src = data_file(*OEWS_SQLITE_GZ)
-    workdir = Path(workdir or tempfile.mkdtemp(prefix="oews-"))
+    workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     target = workdir / "oews.sqlite"
     if not target.exists():
