@@ -35,11 +35,12 @@ def free_port() -> int:
 
 def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 60):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    conn.request(method, path, body=body, headers=headers or {})
-    response = conn.getresponse()
-    data = response.read()
-    conn.close()
-    return response.status, data
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
 
 
 def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 180) -> None:
@@ -167,6 +168,7 @@ def test_killed_worker_loses_nothing_it_reported(server, reference):
     bulk_stored = sorted(int(e.split("-")[1]) for e in stored if e.startswith("bulk-"))
     assert bulk_stored == list(range(len(bulk_stored)))
     assert len(bulk_stored) >= len(written) and len(bulk_stored) % 256 in (0, len(lines) % 256)
+    print(f"\nkilled workers {victims}: {len(written)} lines reported written, {len(bulk_stored)} stored")
     # a restarted worker's index (snapshot + replayed change log, loaded as a worker loads it)
     # holds exactly what the database holds
     status, _ = request(port, "POST", "/v1/candidates:search", json.dumps({"text": "wind"}).encode(), auth(server))
