@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 
 VIEW_LABEL, VIEW_ALT, VIEW_DEFINITION = 0, 1, 2
 MAX_NGRAM = 6
+# occupation description vectors (training/build_taxonomy.py); packs before skills-v2 lack them
+OCCUPATION_FILES = ("occupation_vectors.npy", "occupation_sentence_vectors.npy", "occupation_sentence_owners.npy")
+
+
+def occupation_description(label: str, definition: str) -> str:
+    """The text an ESCO occupation is described by (embedded at build time)."""
+    return f"{label}: {definition}".strip(": ")
 
 
 @dataclass(frozen=True)
@@ -107,10 +114,15 @@ class SkillCatalog:
         encoder: Encoder,
         occupations: list[dict] | None = None,
         weights: LinkWeights | None = None,
+        occupation_vectors: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ):
         self.skills = skills
         # ESCO occupations (label, definition, skill relations where known), by URI
         self.occupations = {o["id"]: o for o in occupations or []}
+        self._occupation_row = {o["id"]: i for i, o in enumerate(occupations or [])}
+        # (description vectors, definition sentence vectors, sentence -> occupation row)
+        self._occupation_vectors = occupation_vectors
+        self._generic: np.ndarray | None = None
         self.by_id = {s["id"]: i for i, s in enumerate(skills)}
         self.index = index
         self.owners = np.asarray(owners, dtype=np.int64)
@@ -134,7 +146,12 @@ class SkillCatalog:
         index = FaissIndex.load(directory / "index.faiss", "flat")
         owners = np.load(directory / "owners.npy", allow_pickle=False)
         views = np.load(directory / "views.npy", allow_pickle=False)
-        return cls(skills, index, owners, views, encoder, occupations)
+        described = None
+        if all((directory / name).exists() for name in OCCUPATION_FILES):
+            described = tuple(np.load(directory / name, allow_pickle=False) for name in OCCUPATION_FILES)
+        else:
+            log.warning("%s has no occupation description vectors: title skills will encode them per query", directory)
+        return cls(skills, index, owners, views, encoder, occupations, occupation_vectors=described)
 
     def _name_table(self) -> dict[str, list[int]]:
         """Folded label/alt label -> skills, for exact mentions in text."""
@@ -197,6 +214,34 @@ class SkillCatalog:
 
     def __len__(self) -> int:
         return len(self.skills)
+
+    def occupation_vectors(self, occupation_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """(description vector (1 x dim), definition sentence vectors (n x dim)) of an ESCO
+        occupation: stored in the pack, or encoded now for a pack without them."""
+        occupation = self.occupations[occupation_id]
+        row = self._occupation_row[occupation_id]
+        if self._occupation_vectors is not None:
+            descriptions, parts, owners = self._occupation_vectors
+            return descriptions[row : row + 1], parts[owners == row]
+        texts = [occupation_description(occupation["label"], occupation.get("definition", ""))]
+        texts += [s for s, _ in sentences(occupation.get("definition") or "")]
+        vectors = self.encoder.encode(texts)
+        return vectors[:1], vectors[1:]
+
+    def generic_scores(self) -> np.ndarray:
+        """Dense score of every skill against the centroid of all occupation descriptions: its
+        mean similarity to "any job" (cosine is linear, so the centroid gives the mean of the
+        cosines per vector). Computed once."""
+        if self._generic is None:
+            self._generic = self.score_vectors(self.occupation_centroid()[None, :])[0]
+        return self._generic
+
+    def occupation_centroid(self) -> np.ndarray:
+        """Mean of the occupation description vectors (of the skills' definition vectors for a
+        pack without them): the direction of "any job"."""
+        if self._occupation_vectors is not None and len(self._occupation_vectors[0]):
+            return self._occupation_vectors[0].mean(axis=0)
+        return self._vectors[self.views == VIEW_DEFINITION].mean(axis=0)
 
     def get(self, skill_id: str) -> dict | None:
         i = self.by_id.get(skill_id)
