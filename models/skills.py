@@ -340,11 +340,12 @@ class SkillCatalog:
                 out.append((span, spec))
         return out
 
-    def _rank_sentences(self, batch: list[str], k: int) -> tuple[list[list[SkillHit]], np.ndarray]:
+    def _rank_sentences(self, batch: list[str], k: int, with_spans: bool = True) -> tuple[list[list[SkillHit]], np.ndarray]:
         """Rank skills for each sentence; also returns the sentence vectors."""
         w = self.weights
         mentions = [self.exact_mentions(s) for s in batch]
-        span_lists = [self._spans_of(s, m) for s, m in zip(batch, mentions)]
+        # spans multiply the texts to encode several times over; bulk ingest may skip them
+        span_lists = [self._spans_of(s, m) if with_spans else [] for s, m in zip(batch, mentions)]
         texts = list(batch) + [sp for spl in span_lists for sp, _ in spl]
         vectors = self.encoder.encode(texts)
         dense = self.score_vectors(vectors)
@@ -387,7 +388,7 @@ class SkillCatalog:
         return self.extract_many([text], k, min_score)[0][0]
 
     def extract_many(
-        self, texts: list[str], k: int = 30, min_score: float = 0.55, chunk: int = 128
+        self, texts: list[str], k: int = 30, min_score: float = 0.55, chunk: int = 128, with_spans: bool = True
     ) -> list[tuple[list[SkillHit], np.ndarray]]:
         """Skills each CV or job ad mentions or implies, merged over its sentences, and the
         vectors of its sentences.
@@ -403,7 +404,7 @@ class SkillCatalog:
         ranked: list[list[SkillHit]] = []
         vectors = np.zeros((len(parts), self.encoder.dim), dtype=np.float32)
         for start in range(0, len(parts), chunk):
-            hits, vecs = self._rank_sentences([s for _, s, _ in parts[start : start + chunk]], k)
+            hits, vecs = self._rank_sentences([s for _, s, _ in parts[start : start + chunk]], k, with_spans)
             ranked += hits
             vectors[start : start + len(hits)] = vecs
         results = []

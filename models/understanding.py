@@ -108,7 +108,9 @@ class RecordUnderstander:
         title_iter = iter(title_vecs)
         soc_ranked = self.ref.titles.normalize_vectors(title_vecs, k=1) if len(title_vecs) else []
         soc_iter = iter(soc_ranked)
-        extracted = self.skills.extract_many(texts, k=TEXT_SKILLS_MAX, min_score=TEXT_SKILL_MIN_SCORE)
+        # whole sentences only: spans would multiply the encoding work of every CV several times
+        # (ingest is encoder-bound); listed skills are linked one by one above anyway
+        extracted = self.skills.extract_many(texts, k=TEXT_SKILLS_MAX, min_score=TEXT_SKILL_MIN_SCORE, with_spans=False)
 
         results: list[Understanding] = []
         cursor = 0
