@@ -29,8 +29,26 @@ log = logging.getLogger(__name__)
 
 VIEW_LABEL, VIEW_ALT, VIEW_DEFINITION = 0, 1, 2
 MAX_NGRAM = 6
+# Alternative labels past this many add build time but rarely a new way of saying the skill.
+MAX_ALT_LABELS = 12
 # occupation description vectors (training/build_taxonomy.py); packs before skills-v2 lack them
 OCCUPATION_FILES = ("occupation_vectors.npy", "occupation_sentence_vectors.npy", "occupation_sentence_owners.npy")
+
+
+def skill_views(label: str, alt_labels: list[str], definition: str) -> list[tuple[str, int]]:
+    """The texts embedded for one skill, in index order, with their view: the label, distinct
+    alternative labels (at most MAX_ALT_LABELS) and "label: definition"."""
+    out = [(label, VIEW_LABEL)]
+    seen = {fold(label)}
+    for alt in alt_labels:
+        key = fold(alt)
+        if not key or key in seen or len(out) > MAX_ALT_LABELS:
+            continue
+        seen.add(key)
+        out.append((alt, VIEW_ALT))
+    if definition:
+        out.append((f"{label}: {definition}", VIEW_DEFINITION))
+    return out
 
 
 def occupation_description(label: str, definition: str) -> str:
@@ -183,6 +201,23 @@ class SkillCatalog:
         self._label_rows = np.full(n, -1, dtype=np.int64)
         label = np.flatnonzero(self.views == VIEW_LABEL)
         self._label_rows[self.owners[label]] = label
+        self._name_rows = self._stored_names()
+
+    def _stored_names(self) -> dict[str, int]:
+        """Folded name -> a row holding its vector, by replaying the builder's layout
+        (skill_views). The encoder is uncased, so a verbatim mention of a name has exactly the
+        stored vector and need not be encoded again. Empty when the pack's layout differs."""
+        table: dict[str, int] = {}
+        row = 0
+        for i, s in enumerate(self.skills):
+            for text, view in skill_views(s["label"], s.get("alt_labels", []), s.get("definition", "")):
+                if row >= len(self.owners) or self.owners[row] != i or self.views[row] != view:
+                    log.warning("taxonomy layout differs from skill_views: verbatim mentions will be encoded")
+                    return {}
+                if view != VIEW_DEFINITION:
+                    table.setdefault(fold(text), row)
+                row += 1
+        return table if row == len(self.owners) else {}
 
     def _prepare_lexicon(self) -> None:
         """Word IDF over the skills (label, alternative labels and definition of each skill is
@@ -327,12 +362,13 @@ class SkillCatalog:
         """Preferred-label vectors of the given skills (by catalogue position)."""
         return np.array(self._vectors[self._label_rows[np.asarray(skill_rows, dtype=np.int64)]], dtype=np.float32)
 
-    def _spans_of(self, sentence: str, mentions: dict[int, str]) -> list[tuple[str, float]]:
-        """Spans worth scoring, with their specificity: phrases of the sentence and verbatim
-        mentions of skill names. A span with no specificity could not change a score."""
+    def _spans_of(self, sentence: str, mentions: dict[int, str], phrases: bool = True) -> list[tuple[str, float]]:
+        """Spans worth scoring, with their specificity: phrases of the sentence (unless
+        `phrases` is false) and verbatim mentions of skill names. A span with no specificity
+        could not change a score."""
         whole = fold(sentence).strip(" .")
         out = []
-        for span in dict.fromkeys([*spans(sentence), *mentions.values()]):
+        for span in dict.fromkeys([*(spans(sentence) if phrases else []), *mentions.values()]):
             if fold(span).strip(" .") == whole:
                 continue
             spec = self.specificity(span)
@@ -341,13 +377,25 @@ class SkillCatalog:
         return out
 
     def _rank_sentences(self, batch: list[str], k: int, with_spans: bool = True) -> tuple[list[list[SkillHit]], np.ndarray]:
-        """Rank skills for each sentence; also returns the sentence vectors."""
+        """Rank skills for each sentence; also returns the sentence vectors.
+
+        Without `with_spans` only the sentences and the verbatim mentions of skill names are
+        scored: mentions reuse the stored name vectors, so the encoder sees each sentence once
+        (bulk ingest is encoder-bound)."""
         w = self.weights
         mentions = [self.exact_mentions(s) for s in batch]
-        # spans multiply the texts to encode several times over; bulk ingest may skip them
-        span_lists = [self._spans_of(s, m) if with_spans else [] for s, m in zip(batch, mentions)]
-        texts = list(batch) + [sp for spl in span_lists for sp, _ in spl]
-        vectors = self.encoder.encode(texts)
+        span_lists = [self._spans_of(s, m, phrases=with_spans) for s, m in zip(batch, mentions)]
+        if not with_spans:  # a mention beyond the stored names would need the encoder
+            span_lists = [[(sp, spec) for sp, spec in spl if fold(sp) in self._name_rows] for spl in span_lists]
+        flat = [sp for spl in span_lists for sp, _ in spl]
+        stored = [self._name_rows.get(fold(sp), -1) for sp in flat]
+        to_encode = list(batch) + [sp for sp, row in zip(flat, stored) if row < 0]
+        encoded = self.encoder.encode(to_encode)
+        vectors = np.empty((len(batch) + len(flat), encoded.shape[1]), dtype=np.float32)
+        vectors[: len(batch)] = encoded[: len(batch)]
+        fresh = iter(encoded[len(batch) :])
+        for j, row in enumerate(stored):
+            vectors[len(batch) + j] = self._vectors[row] if row >= 0 else next(fresh)
         dense = self.score_vectors(vectors)
         out = []
         cursor = len(batch)

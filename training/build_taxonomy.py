@@ -16,38 +16,23 @@ from models import artifacts
 from models.encoder import Encoder
 from models.index import FaissIndex
 from models.records import EscoOccupation, Skill
-from models.skills import VIEW_ALT, VIEW_DEFINITION, VIEW_LABEL, occupation_description
-from models.text import fold, sentences
+from models.skills import MAX_ALT_LABELS, occupation_description, skill_views
+from models.text import sentences
 
 METHOD = "skills-v2"  # v2: occupation description vectors
-# Alternative labels past this many add build time but rarely a new way of saying the skill.
-MAX_ALT_LABELS = 12
 
 
 def skill_texts(skills: list[Skill]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The texts to embed, the skill each belongs to and which view it is."""
+    """The texts to embed, the skill each belongs to and which view it is (models.skills.skill_views:
+    the catalogue replays it to find the stored vector of a name)."""
     texts: list[str] = []
     owners: list[int] = []
     views: list[int] = []
     for i, skill in enumerate(skills):
-        seen = {fold(skill.label)}
-        texts.append(skill.label)
-        owners.append(i)
-        views.append(VIEW_LABEL)
-        kept = 0
-        for alt in skill.alt_labels:
-            key = fold(alt)
-            if not key or key in seen or kept >= MAX_ALT_LABELS:
-                continue
-            seen.add(key)
-            kept += 1
-            texts.append(alt)
+        for text, view in skill_views(skill.label, skill.alt_labels, skill.definition):
+            texts.append(text)
             owners.append(i)
-            views.append(VIEW_ALT)
-        if skill.definition:
-            texts.append(f"{skill.label}: {skill.definition}")
-            owners.append(i)
-            views.append(VIEW_DEFINITION)
+            views.append(view)
     return texts, np.asarray(owners, dtype=np.int32), np.asarray(views, dtype=np.int8)
 
 
