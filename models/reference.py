@@ -32,7 +32,7 @@ class ReferenceData:
         encoder = encoder or Encoder()
         data = cls(
             encoder=encoder,
-            skills=SkillCatalog.load(pack_dir / "taxonomy", encoder),
+            skills=SkillCatalog.load(pack_dir / "taxonomy", encoder, pack_dir / "skill_ann"),
             titles=TitleNormalizer.load(pack_dir / "titles", encoder),
             regions=RegionCatalog.load(pack_dir / "regions"),
         )

@@ -23,6 +23,7 @@ import torch
 from models import artifacts
 from models.encoder import Encoder
 from models.index import FaissIndex
+from models.skill_ann import SkillNeighbours
 from models.text import content_words, fold, is_boilerplate, sentences, spans, tokens
 
 log = logging.getLogger(__name__)
@@ -126,13 +127,14 @@ class SkillCatalog:
     def __init__(
         self,
         skills: list[dict],
-        index: FaissIndex,
+        index: FaissIndex | None,
         owners: np.ndarray,
         views: np.ndarray,
         encoder: Encoder,
         occupations: list[dict] | None = None,
         weights: LinkWeights | None = None,
         occupation_vectors: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        neighbours: SkillNeighbours | None = None,
     ):
         self.skills = skills
         # ESCO occupations (label, definition, skill relations where known), by URI
@@ -143,6 +145,8 @@ class SkillCatalog:
         self._generic: np.ndarray | None = None
         self.by_id = {s["id"]: i for i, s in enumerate(skills)}
         self.index = index
+        # with the neighbour graph, texts are scored exactly only against the skills it proposes
+        self.neighbours = neighbours if neighbours is not None and len(neighbours) == len(owners) else None
         self.owners = np.asarray(owners, dtype=np.int64)
         self.views = np.asarray(views)
         self.encoder = encoder
@@ -153,7 +157,7 @@ class SkillCatalog:
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
-    def load(cls, directory: Path, encoder: Encoder) -> "SkillCatalog":
+    def load(cls, directory: Path, encoder: Encoder, neighbours_dir: Path | None = None) -> "SkillCatalog":
         manifest = artifacts.verify(directory, "taxonomy")
         if manifest.get("encoder") != encoder.fingerprint:
             raise artifacts.ArtifactError(
@@ -169,7 +173,15 @@ class SkillCatalog:
             described = tuple(np.load(directory / name, allow_pickle=False) for name in OCCUPATION_FILES)
         else:
             log.warning("%s has no occupation description vectors: title skills will encode them per query", directory)
-        return cls(skills, index, owners, views, encoder, occupations, occupation_vectors=described)
+        neighbours = None
+        if neighbours_dir is not None and (Path(neighbours_dir) / artifacts.MANIFEST).exists():
+            neighbours = SkillNeighbours.load(neighbours_dir)
+            if len(neighbours) == len(index):
+                index = None  # the graph holds the same vectors: keep one copy in memory
+            else:
+                log.warning("%s does not match the taxonomy: scoring every skill exactly", neighbours_dir)
+                neighbours = None
+        return cls(skills, index, owners, views, encoder, occupations, occupation_vectors=described, neighbours=neighbours)
 
     def _name_table(self) -> dict[str, list[int]]:
         """Folded label/alt label -> skills, for exact mentions in text."""
@@ -187,7 +199,7 @@ class SkillCatalog:
         """Row layout for exact per-skill aggregation: rows grouped by skill, the definition
         row of each skill, the preferred-label row of each skill."""
         n = len(self.skills)
-        self._vectors = _stored_vectors(self.index)
+        self._vectors = self.neighbours.vectors() if self.neighbours is not None else _stored_vectors(self.index)
         # the builder writes each skill's rows together; keep a permutation in case a pack does not
         contiguous = bool(np.all(np.diff(self.owners) >= 0))
         self._order = None if contiguous else np.argsort(self.owners, kind="stable")
@@ -196,6 +208,8 @@ class SkillCatalog:
         self._starts = np.r_[0, np.flatnonzero(np.diff(owners)) + 1]
         if len(self._starts) != n or owners[0] != 0 or owners[-1] != n - 1:
             raise artifacts.ArtifactError("taxonomy: every skill needs at least one vector")
+        self._grouped_rows = np.arange(len(owners)) if contiguous else self._order
+        self._counts = np.diff(np.r_[self._starts, len(owners)])
         self._def_rows = np.flatnonzero(views == VIEW_DEFINITION)
         self._def_owner = owners[self._def_rows]
         self._label_rows = np.full(n, -1, dtype=np.int64)
@@ -307,9 +321,46 @@ class SkillCatalog:
 
     def score_vectors(self, queries: np.ndarray, candidates: int | None = None) -> np.ndarray:
         """Dense similarity of each query to each skill (n_queries x n_skills): the best name
-        cosine blended with the definition cosine. Exact for every skill; `candidates` is
-        accepted for callers written against the earlier top-k search and ignored."""
-        names, definition = self.view_scores(queries)
+        cosine blended with the definition cosine.
+
+        Exact for every skill by default. With `candidates` (rows per query) and the neighbour
+        graph, only the skills owning a query's nearest rows are scored, exactly; every other
+        skill gets -1 (below any cosine a link needs)."""
+        if candidates is None or self.neighbours is None:
+            names, definition = self.view_scores(queries)
+            w = self.weights.name
+            return w * names + (1 - w) * definition
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self._vectors.shape[1])
+        out = np.full((len(queries), len(self.skills)), -1.0, dtype=np.float32)
+        nearest = self.neighbours.nearest_rows(queries, candidates)
+        for q in range(len(queries)):
+            skills = self.candidate_skills(nearest[q])
+            out[q, skills] = self.exact_scores(queries[q : q + 1], skills)[0]
+        return out
+
+    def candidate_skills(self, rows: np.ndarray) -> np.ndarray:
+        """The distinct skills (sorted) owning these taxonomy rows; -1 rows are ignored."""
+        rows = np.asarray(rows).reshape(-1)
+        return np.unique(self.owners[rows[rows >= 0]])
+
+    def exact_scores(self, queries: np.ndarray, skills: np.ndarray) -> np.ndarray:
+        """(queries x len(skills)) dense scores for the given skills only, exact: their rows
+        are gathered and scored, names by their best row, blended with the definition."""
+        skills = np.asarray(skills, dtype=np.int64)
+        if not len(skills):
+            return np.zeros((len(queries), 0), dtype=np.float32)
+        lens = self._counts[skills]
+        seg = np.r_[0, np.cumsum(lens)[:-1]]
+        rows = self._grouped_rows[np.repeat(self._starts[skills] - seg, lens) + np.arange(int(lens.sum()))]
+        sims = np.ascontiguousarray(queries, dtype=np.float32) @ self._vectors[rows].T
+        is_def = self.views[rows] == VIEW_DEFINITION
+        definition_cols = np.full(len(skills), -1, dtype=np.int64)
+        definition_cols[np.searchsorted(seg, np.flatnonzero(is_def), side="right") - 1] = np.flatnonzero(is_def)
+        names_only = np.where(is_def, -np.inf, sims)
+        names = np.maximum.reduceat(names_only, seg, axis=1)  # every skill has a label row
+        has_def = definition_cols >= 0
+        definition = names.copy()
+        definition[:, has_def] = sims[:, definition_cols[has_def]]
         w = self.weights.name
         return w * names + (1 - w) * definition
 
@@ -326,16 +377,18 @@ class SkillCatalog:
 
     def lexical_scores(self, text: str) -> np.ndarray:
         """Per skill, the best over its names of: IDF-weighted share of the name's content words
-        found in the text, times min(1, matched IDF mass / lexical_information)."""
+        found in the text, times min(1, matched IDF mass / lexical_information). Only names
+        sharing a word with the text are touched (postings), so it costs what the text matches."""
         out = np.zeros(len(self.skills), dtype=np.float32)
         words = [w for w in dict.fromkeys(content_words(text)) if w in self._postings]
         if not words:
             return out
         hits = np.concatenate([self._postings[w] for w in words])
         weights = np.concatenate([np.full(len(self._postings[w]), self._idf[w]) for w in words])
-        matched = np.bincount(hits, weights=weights, minlength=len(self._name_owner))
-        value = matched / self._name_mass * np.minimum(1.0, matched / self.weights.lexical_information)
-        out[self._named_skills] = np.maximum.reduceat(value, self._name_starts)
+        names, inverse = np.unique(hits, return_inverse=True)
+        matched = np.bincount(inverse, weights=weights)
+        value = matched / self._name_mass[names] * np.minimum(1.0, matched / self.weights.lexical_information)
+        np.maximum.at(out, self._name_owner[names], value.astype(np.float32))
         return out
 
     def exact_mentions(self, text: str) -> dict[int, str]:
@@ -381,7 +434,9 @@ class SkillCatalog:
 
         Without `with_spans` only the sentences and the verbatim mentions of skill names are
         scored: mentions reuse the stored name vectors, so the encoder sees each sentence once
-        (bulk ingest is encoder-bound)."""
+        (bulk ingest is encoder-bound). With the neighbour graph a sentence is scored against
+        the skills near it or any of its spans (plus those it names verbatim); without it,
+        against every skill."""
         w = self.weights
         mentions = [self.exact_mentions(s) for s in batch]
         span_lists = [self._spans_of(s, m, phrases=with_spans) for s, m in zip(batch, mentions)]
@@ -396,35 +451,49 @@ class SkillCatalog:
         fresh = iter(encoded[len(batch) :])
         for j, row in enumerate(stored):
             vectors[len(batch) + j] = self._vectors[row] if row >= 0 else next(fresh)
-        dense = self.score_vectors(vectors)
+        if self.neighbours is not None:
+            nearest = self.neighbours.nearest_rows(vectors)
+        else:
+            dense = self.score_vectors(vectors)
+            every = np.arange(len(self.skills))
         out = []
         cursor = len(batch)
         for b, sentence in enumerate(batch):
-            sent = dense[b]
+            queries = [b, *range(cursor, cursor + len(span_lists[b]))]
+            cursor += len(span_lists[b])
+            exact = mentions[b]
+            if self.neighbours is not None:
+                skills = np.union1d(self.candidate_skills(nearest[queries]), np.fromiter(exact, dtype=np.int64))
+                scores = self.exact_scores(vectors[queries], skills)
+            else:
+                skills, scores = every, dense[queries]
+            sent = scores[0]
             combined = sent.copy()
             which = np.full(len(sent), -1)
             for i, (_, spec) in enumerate(span_lists[b]):
-                candidate = sent + w.span * spec * (dense[cursor + i] - sent)
+                candidate = sent + w.span * spec * (scores[1 + i] - sent)
                 better = candidate > combined
                 which[better] = i
                 combined = np.where(better, candidate, combined)
-            cursor += len(span_lists[b])
-            combined += w.lexical * self.lexical_scores(sentence)
-            exact = mentions[b]
+            combined += w.lexical * self.lexical_scores(sentence)[skills]
             for skill, mention in exact.items():
-                combined[skill] += w.exact_bonus * self.specificity(mention)
+                combined[np.searchsorted(skills, skill)] += w.exact_bonus * self.specificity(mention)
             kk = min(k, len(combined))
+            if kk == 0:
+                out.append([])
+                continue
             top = np.argpartition(-combined, kk - 1)[:kk]
             top = top[np.argsort(-combined[top], kind="stable")]
             hits = []
-            for i in top:
+            for j in top:
+                i = int(skills[j])
                 if i in exact:
                     evidence = exact[i]
-                elif which[i] >= 0:
-                    evidence = span_lists[b][int(which[i])][0]
+                elif which[j] >= 0:
+                    evidence = span_lists[b][int(which[j])][0]
                 else:
                     evidence = sentence
-                hits.append(SkillHit(self.skills[i]["id"], self.skills[i]["label"], float(combined[i]), evidence, exact=i in exact))
+                hits.append(SkillHit(self.skills[i]["id"], self.skills[i]["label"], float(combined[j]), evidence, exact=i in exact))
             out.append(hits)
         return out, vectors[: len(batch)]
 

@@ -14,6 +14,8 @@ one call, because the encoder, not the database, limits ingest speed.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +30,9 @@ TEXT_SKILL_MIN_SCORE = 0.6  # skills found in free text need a little more evide
 TEXT_SKILLS_MAX = 25
 REGION_MIN_SCORE = 0.5
 SOC_MIN_SCORE = 0.3
+# Listed skills and titles repeat across records ("Python", "customer service", "Registered
+# Nurse"); their links are remembered per process so each distinct string is encoded once.
+CACHE_SIZE = 100_000
 
 # which fields of each kind carry what
 SKILL_FIELDS = {
@@ -67,33 +72,82 @@ def _title_of(doc: dict, kind: str) -> str | None:
     return doc.get("title")
 
 
+class _Memo:
+    """A bounded least-recently-used map, safe to share between threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: list) -> dict:
+        with self._lock:
+            found = {}
+            for key in keys:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    found[key] = self._items[key]
+            return found
+
+    def put_many(self, items: dict) -> None:
+        with self._lock:
+            self._items.update(items)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 class RecordUnderstander:
-    def __init__(self, ref: ReferenceData):
+    def __init__(self, ref: ReferenceData, cache_size: int = CACHE_SIZE):
         self.ref = ref
         self.skills = ref.skills
+        self._links = _Memo(cache_size)  # folded skill string -> link or None
+        self._titles = _Memo(cache_size)  # title -> (vector, best SOC or None)
 
     # ---- skills ----------------------------------------------------------------------------
     def _link_listed(self, given: list[str]) -> list[tuple[int, float, str] | None]:
         """Link each listed skill string: ESCO URI, exact label, or nearest by meaning."""
         out: list[tuple[int, float, str] | None] = [None] * len(given)
-        to_embed: list[int] = []
         names = self.skills.exact_names
+        pending: dict[str, list[int]] = {}  # folded text -> positions still to link by meaning
         for i, text in enumerate(given):
+            key = fold(text)
             if text.startswith(ESCO_SKILL_PREFIX):
                 idx = self.skills.by_id.get(text)
                 out[i] = (idx, 1.0, "uri") if idx is not None else None
-            elif fold(text) in names:
-                out[i] = (names[fold(text)][0], 1.0, "exact")
+            elif key in names:
+                out[i] = (names[key][0], 1.0, "exact")
             else:
-                to_embed.append(i)
-        if to_embed:
-            vectors = self.ref.encoder.encode([given[i] for i in to_embed])
-            scores = self.skills.score_vectors(vectors, candidates=64)
-            for row, i in enumerate(to_embed):
+                pending.setdefault(key, []).append(i)
+        known = self._links.get_many(list(pending))
+        todo = [key for key in pending if key not in known]
+        if todo:
+            vectors = self.ref.encoder.encode([given[pending[key][0]] for key in todo])
+            scores = self.skills.score_vectors(vectors, candidates=256)
+            fresh = {}
+            for row, key in enumerate(todo):
                 best = int(np.argmax(scores[row]))
-                if scores[row, best] >= LINK_MIN_SCORE:
-                    out[i] = (best, float(scores[row, best]), "semantic")
+                fresh[key] = (best, float(scores[row, best]), "semantic") if scores[row, best] >= LINK_MIN_SCORE else None
+            self._links.put_many(fresh)
+            known.update(fresh)
+        for key, positions in pending.items():
+            for i in positions:
+                out[i] = known[key]
         return out
+
+    def _understand_titles(self, titles: list[str]) -> list[tuple[np.ndarray, dict | None]]:
+        """(vector, best SOC occupation or None) of each title, each distinct title encoded once."""
+        keys = [" ".join(t.split()) for t in titles]
+        known = self._titles.get_many(keys)
+        todo = list(dict.fromkeys(k for k in keys if k not in known))
+        if todo:
+            vectors = self.ref.encoder.encode(todo)
+            ranked = self.ref.titles.normalize_vectors(vectors, k=1)
+            fresh = {}
+            for key, vector, top in zip(todo, vectors, ranked):
+                fresh[key] = (vector, top[0] if top and top[0]["score"] >= SOC_MIN_SCORE else None)
+            self._titles.put_many(fresh)
+            known.update(fresh)
+        return [known[k] for k in keys]
 
     # ---- batch -----------------------------------------------------------------------------
     def understand(self, kind: str, docs: list[dict]) -> list[Understanding]:
@@ -104,10 +158,7 @@ class RecordUnderstander:
         flat_given = [given for entries in listed for _, given, _ in entries]
         links = self._link_listed(flat_given)
 
-        title_vecs = self.ref.encoder.encode([t for t in titles if t])
-        title_iter = iter(title_vecs)
-        soc_ranked = self.ref.titles.normalize_vectors(title_vecs, k=1) if len(title_vecs) else []
-        soc_iter = iter(soc_ranked)
+        title_iter = iter(self._understand_titles([t for t in titles if t]))
         # whole sentences only: spans would multiply the encoding work of every CV several times
         # (ingest is encoder-bound); listed skills are linked one by one above anyway
         extracted = self.skills.extract_many(texts, k=TEXT_SKILLS_MAX, min_score=TEXT_SKILL_MIN_SCORE, with_spans=False)
@@ -145,11 +196,9 @@ class RecordUnderstander:
             soc = None
             parts: list[np.ndarray] = []
             if title:
-                tv = next(title_iter)
+                tv, soc = next(title_iter)
+                soc = dict(soc) if soc else None  # the cached entry stays untouched
                 parts.append(tv[None, :])
-                top = next(soc_iter)
-                if top and top[0]["score"] >= SOC_MIN_SCORE:
-                    soc = top[0]
             region, region_error = self._region(doc)
             if region_error:
                 errors.append(region_error)

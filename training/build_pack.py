@@ -1,4 +1,5 @@
-"""Build the reference pack: skills, occupations/titles and regions, each an artifact.
+"""Build the reference pack: skills (and their neighbour graph), occupations/titles and regions,
+each an artifact.
 
     python -m training.build_pack                      # packaged data, into $TALENT_DATA_DIR/pack
     python -m training.build_pack --esco-dir DIR --oews-dir DIR   # official releases
@@ -18,6 +19,7 @@ from pathlib import Path
 from models.encoder import Encoder
 from models.settings import Settings, load_settings
 from training.build_regions import build_regions
+from training.build_skill_ann import build_skill_ann
 from training.build_taxonomy import build_taxonomy
 from training.build_titles import build_titles
 from training.sources import esco_official, esco_packaged
@@ -69,6 +71,7 @@ def build_pack(
     report: dict[str, dict] = {}
     steps = [
         ("taxonomy", lambda: build_taxonomy(pack, encoder, esco.skills, esco.occupations, esco.fingerprints, force)),
+        ("skill_ann", lambda: build_skill_ann(pack, force)),
         ("titles", lambda: build_titles(pack, encoder, esco.occupations, esco.fingerprints, force)),
         ("regions", lambda: build_regions(pack, settings, oews_dir, force)),
     ]

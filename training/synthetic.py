@@ -10,6 +10,7 @@ the record sent to the service.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,17 +58,27 @@ def occupation_profiles(ref: ReferenceData, socs=HUB_OCCUPATIONS, skills_per_occ
 def _first_person(task: str) -> str:
     """'Inspect turbines.' -> 'Inspected turbines.' for the common regular verbs."""
     verb, _, rest = task.partition(" ")
+    verb, comma = verb.rstrip(","), "," if verb.endswith(",") else ""
     low = verb.lower()
     if low.endswith("e"):
         past = verb + "d"
+    elif re.fullmatch(r"[^aeiou]*[aeiou][bdgmnprt]", low):  # one syllable, short vowel: fit -> fitted
+        past = verb + verb[-1] + "ed"
     elif low.endswith("y") and len(low) > 2 and low[-2] not in "aeiou":
         past = verb[:-1] + "ied"
     else:
         past = verb + "ed"
     irregular = {"build": "Built", "lead": "Led", "write": "Wrote", "run": "Ran", "set": "Set", "keep": "Kept",
-                 "make": "Made", "teach": "Taught", "drive": "Drove", "read": "Read", "take": "Took", "give": "Gave"}
+                 "make": "Made", "teach": "Taught", "lay": "Laid", "pay": "Paid", "confer": "Conferred",
+                 "refer": "Referred", "transfer": "Transferred", "control": "Controlled", "sell": "Sold", "buy": "Bought", "drive": "Drove", "read": "Read", "take": "Took", "give": "Gave"}
     past = irregular.get(low, past)
-    return f"{past} {rest}".strip()
+    return f"{past}{comma} {rest}".strip()
+
+
+def _singular_title(title: str) -> str:
+    """'Wind Turbine Service Technicians' -> 'Wind Turbine Service Technician' (first noun group)."""
+    head = re.split(r",| and | or ", title)[0].strip()
+    return head[:-1] if head.endswith("s") and not head.endswith("ss") else head
 
 
 class SyntheticTenant:
@@ -98,6 +109,17 @@ class SyntheticTenant:
         alts = [a for a in skill.get("alt_labels", []) if 2 < len(a) < 60]
         return self.rng.choice(alts) if alts and self.rng.random() < 0.4 else skill["label"]
 
+    def _opening(self, p: OccupationProfile, region) -> str:
+        years = self.rng.randint(1, 25)
+        place = region.name.split(",")[0]
+        return self.rng.choice(
+            [
+                f"{_singular_title(p.title)} with {years} years of experience, based in {place}.",
+                f"Experienced {_singular_title(p.title).lower()} ({years} years), currently in {place}.",
+                f"{years} years working as a {_singular_title(p.title).lower()}.",
+            ]
+        )
+
     def candidate(self, n: int, profile: OccupationProfile | None = None) -> tuple[dict, str]:
         """(candidate document, its true SOC)."""
         p = profile or self.rng.choice(self.profiles)
@@ -111,14 +133,15 @@ class SyntheticTenant:
                 skills.append({"skill": text, "years": self.rng.randint(1, 15), "level": self.rng.choice(LEVELS)})
             else:
                 skills.append(text)
-        tasks = self.rng.sample(p.tasks, k=min(len(p.tasks), self.rng.randint(2, 4))) if p.tasks else []
+        # CV length: an opening line and five to eight things the person did (about 100 words)
+        tasks = self.rng.sample(p.tasks, k=min(len(p.tasks), self.rng.randint(5, 8))) if p.tasks else []
         region = self._place(p.soc)
         if self.rng.random() < 0.25:  # some candidates list no skills: only their CV text speaks
             skills = []
         doc = {
             "external_id": f"cand-{n:06d}",
             "headline": self.rng.choice(p.titles),
-            "summary": " ".join(_first_person(t) for t in tasks),
+            "summary": " ".join([self._opening(p, region), *(_first_person(t) for t in tasks)]),
             "skills": skills,
             "region_id": region.id,
             "languages": ["en"] + (["es"] if self.rng.random() < 0.15 else []),

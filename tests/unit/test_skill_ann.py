@@ -1,0 +1,59 @@
+"""The neighbour graph narrows which skills are scored; the scores themselves stay exact."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+SENTENCES = [
+    "Maintained wind turbine gearboxes and hydraulic pitch systems.",
+    "I write Python services and SQL queries for data pipelines.",
+    "Calibrated CNC machines and inspected parts with coordinate measuring machines.",
+    "Handled customer escalations and onboarding for a SaaS product.",
+]
+
+
+@pytest.fixture(scope="module")
+def exact_catalog(reference):
+    """The same catalogue scoring every skill (no graph); arrays are shared, not copied."""
+    catalog = copy.copy(reference.skills)
+    catalog.neighbours = None
+    return catalog
+
+
+def test_pack_loads_the_graph_over_the_taxonomy_vectors(reference):
+    skills = reference.skills
+    assert skills.neighbours is not None
+    assert len(skills.neighbours) == len(skills.owners)
+    # the catalogue scores against the graph's own copy of the vectors, not a second one
+    assert np.shares_memory(skills._vectors, skills.neighbours.vectors())
+
+
+def test_exact_scores_of_a_subset_equal_the_full_exact_scores(reference, exact_catalog):
+    queries = reference.encoder.encode(SENTENCES)
+    full = exact_catalog.score_vectors(queries)
+    subset = np.random.default_rng(0).choice(len(reference.skills), size=500, replace=False)
+    subset.sort()
+    np.testing.assert_allclose(reference.skills.exact_scores(queries, subset), full[:, subset], atol=1e-5)
+
+
+def test_candidate_scores_are_exact_and_usually_include_the_best_skill(reference, exact_catalog):
+    queries = reference.encoder.encode(SENTENCES)
+    full = exact_catalog.score_vectors(queries)
+    narrowed = reference.skills.score_vectors(queries, candidates=256)
+    proposed = narrowed > -1
+    # the graph only narrows which skills are scored: those it proposes get their exact score
+    np.testing.assert_allclose(narrowed[proposed], full[proposed], atol=1e-5)
+    assert (proposed.sum(axis=1) < len(reference.skills) // 10).all()
+    # the search is approximate: the exact best skill is among the proposed ones for most texts
+    found = [proposed[q, int(np.argmax(full[q]))] for q in range(len(queries))]
+    assert sum(found) >= len(found) - 1
+
+
+def test_sentence_ranking_with_the_graph_matches_exact_ranking(reference, exact_catalog):
+    for sentence in SENTENCES:
+        with_graph = [h.id for h in reference.skills.rank_sentence(sentence, k=10)]
+        exact = [h.id for h in exact_catalog.rank_sentence(sentence, k=10)]
+        assert with_graph[:5] == exact[:5], sentence
+        assert len(set(with_graph) & set(exact)) >= 9, sentence
