@@ -9,6 +9,10 @@ Every SOC occupation gets vectors in three channels (models/occupations.py score
 - activities: per O*NET-SOC occupation its title followed by its detailed work activities.
 SOC occupations O*NET does not describe use their title in every channel.
 
+Beside the vectors, the artifact keeps each SOC occupation's words (lexicon.json): those of
+its names (bridged ESCO names included) and those of all its O*NET tasks and work activities,
+for the lexical coverage the normaliser adds to the dense score.
+
 The ESCO bridge: the packaged data has no ESCO -> SOC crosswalk, so every ESCO occupation is
 scored against every SOC occupation by (a) the average over its names of the O*NET-only title
 score and (b) its definition against the context and activity channels. It is linked to its
@@ -32,12 +36,14 @@ from models.occupations import (
     CONFIG_FILE,
     ESCO_FILE,
     KIND,
+    LEXICON_FILE,
     SOCS_FILE,
     VIEW_ONET_TITLE,
     VIEW_SOC_TITLE,
     VIEW_VARIANT,
     ScoringConfig,
     TitleNormalizer,
+    title_words,
 )
 from models.records import EscoOccupation, SocOccupation
 from models.text import fold
@@ -47,7 +53,7 @@ from training.sources.packaged import ESCO_OCCUPATIONS_CSV, OEWS_SQLITE_GZ, ONET
 
 log = logging.getLogger(__name__)
 
-METHOD = "titles-v1"
+METHOD = "titles-v2"  # v2: lexicon.json (words per occupation) for lexical coverage
 CONTEXT_TASKS = 6  # task statements after the title in a context view
 CONTEXT_ACTIVITIES = 8  # work activities after the title in an activity view
 MAX_ESCO_NAMES = 24  # preferred + alternative labels embedded per ESCO occupation
@@ -231,6 +237,26 @@ def esco_names(occupations: list[EscoOccupation]) -> tuple[list[str], list[int]]
     return texts, owners
 
 
+def lexicon(
+    socs: list[SocOccupation],
+    names: list[str],
+    name_owner: list[int],
+    esco_texts: list[str],
+    esco_soc: np.ndarray,
+) -> dict[str, list[list[str]]]:
+    """Sorted distinct `title_words` per SOC row: of its names and bridged ESCO names
+    (`esco_soc[i]` is the SOC row of esco_texts[i], -1 when not bridged), and of its tasks and
+    work activities."""
+    by_names: list[set[str]] = [set() for _ in socs]
+    for text, row in zip(names, name_owner):
+        by_names[row].update(title_words(text))
+    for text, row in zip(esco_texts, esco_soc):
+        if row >= 0:
+            by_names[row].update(title_words(text))
+    by_tasks = [set(title_words(" ".join(occ.tasks + occ.activities))) for occ in socs]
+    return {"names": [sorted(w) for w in by_names], "tasks": [sorted(w) for w in by_tasks]}
+
+
 def bridge(
     onet_only: TitleNormalizer,
     name_vectors: np.ndarray,
@@ -371,6 +397,8 @@ def build_titles(
         artifacts.write_json(tmp / SOCS_FILE, soc_records)
         artifacts.write_json(tmp / ESCO_FILE, esco_records)
         artifacts.write_json(tmp / CONFIG_FILE, config.to_dict())
+        esco_soc = arrays["esco_link"][arrays["esco_owner"]] if len(esco) else np.zeros(0, np.int32)
+        artifacts.write_json(tmp / LEXICON_FILE, lexicon(socs, names, name_owner, e_names, esco_soc))
         log.info("titles: %d SOC, %d ESCO (%d bridged), encoded in %.0fs", len(socs), len(esco), linked, encoded)
         return {
             "encoder": encoder.fingerprint,

@@ -1,5 +1,5 @@
-"""Job titles -> SOC occupations: O*NET reader, title variants, the artifact, known answers,
-and the title-soc metric on hand-made rows.
+"""Job titles -> SOC occupations: O*NET reader, title variants, query cleaning, lexical
+coverage, the artifact, known answers, and the title-soc metric on hand-made rows.
 
 Known answers are checked on the artifact of the real pack (built by `make test` first).
 """
@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from models.artifacts import ArtifactError
-from models.occupations import TitleNormalizer
-from training.build_titles import build_titles, title_variants
+from models.occupations import TitleNormalizer, _Lexicon, clean_title, title_words
+from models.records import SocOccupation
+from training.build_titles import build_titles, lexicon, title_variants
 from training.evaluators import title_soc
 from training.sources.onet import is_broad_code, read_onet_occupations, read_onet_table
 
@@ -75,6 +76,60 @@ def test_title_variants_drop_bare_generic_heads():
     assert title_variants("Teachers and Instructors, All Other") == []
 
 
+# ---- query cleaning and lexical coverage -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title, cleaned",
+    [
+        ("Sr. Maint. Tech", "Maintenance Technician"),
+        ("Admin Asst", "Administrative Assistant"),
+        ("System Admin", "System Administrator"),
+        ("RN Case Mgr", "Registered Nurse Case Manager"),
+        ("IT Support Spec", "Information Technology Support Specialist"),
+        ("it support", "it support"),  # the pronoun-like lower-case form is left alone
+        ("Accountant III", "Accountant"),
+        ("Junior Data Engineer Level 2", "Data Engineer"),
+        ("Senior", "Senior"),  # nothing would be left
+        ("CFO (Chief Financial Officer)", "Chief Financial Officer"),  # the spelled-out form wins
+        ("Quality Control Inspector (QCI)", "Quality Control Inspector"),  # its own acronym
+        ("Welding Technician (Welding Tech)", "Welding Technician"),  # its own abbreviation
+    ],
+)
+def test_clean_title(title, cleaned):
+    assert clean_title(title) == cleaned
+
+
+def test_title_words_are_stemmed_content_words():
+    assert title_words("Technicians of the Kiln Yard") == ["techni", "kiln", "yard"]
+    assert set(title_words("Technicians of the Kiln Yard")) == set(title_words("kiln yard technician"))
+    assert "the" not in title_words("the barn") and title_words("") == []
+
+
+def test_lexical_coverage_weights_rare_words():
+    texts = ["kiln firing worker", "farm worker", "office worker", "office clerk"]
+    lex = _Lexicon([title_words(t) for t in texts])
+    cover = lex.coverage(["Kiln Worker", "Office Worker", "Zymurgy"])
+    assert cover.shape == (3, 4)
+    # "worker" is everywhere but "kiln" only in the first: it decides
+    assert int(np.argmax(cover[0])) == 0 and cover[0, 0] == pytest.approx(1.0)
+    assert cover[0, 1] < 0.5
+    assert int(np.argmax(cover[1])) == 2
+    assert not cover[2].any()  # an unknown word covers nothing
+
+
+def test_lexicon_keeps_words_of_names_bridged_esco_names_and_tasks():
+    socs = [
+        SocOccupation("49-9081", "Wind Turbine Service Technicians", tasks=["Climb turbine towers."]),
+        SocOccupation("41-2011", "Cashiers", activities=["Process sales transactions."]),
+    ]
+    lex = lexicon(socs, ["Wind Turbine Technician", "Cashier"], [0, 1], ["windsmith", "till operator", "juggler"], np.array([0, 1, -1]))
+    assert set(title_words("windsmith wind technician")) <= set(lex["names"][0])
+    assert set(title_words("till cashier")) <= set(lex["names"][1])
+    assert not any(set(title_words("juggler")) & set(words) for words in lex["names"])  # not bridged
+    assert set(title_words("climb tower")) <= set(lex["tasks"][0]) and set(title_words("sales")) <= set(lex["tasks"][1])
+
+
 # ---- the artifact and known answers ------------------------------------------------------------
 
 
@@ -102,6 +157,8 @@ def test_tampered_artifact_is_refused(settings, encoder, tmp_path):
     "title, soc, within",
     [
         ("Wind Turbine Technician", "49-9081", 1),
+        ("Sr. Wind Turbine Tech", "49-9081", 1),
+        ("LPN", "29-2061", 1),
         ("registered nurse", "29-1141", 1),
         ("software engineer", "15-1252", 3),
         ("Data Scientist", "15-2051", 1),
@@ -132,8 +189,12 @@ def test_batch_matches_single(titles):
 
 
 def test_vectors_and_lookups(titles, encoder):
-    vectors = encoder.encode(["registered nurse", "software developer"])
-    assert titles.normalize_vectors(vectors, k=3) == titles.normalize_batch(["registered nurse", "software developer"], k=3)
+    cleaned, vectors = titles.encode_titles(["RN", "software developer"])
+    assert cleaned == ["Registered Nurse", "software developer"]
+    assert titles.normalize_vectors(vectors, k=3, titles=cleaned) == titles.normalize_batch(["RN", "software developer"], k=3)
+    # a vector without its text is ranked by the dense channels alone
+    dense = titles.normalize_vectors(encoder.encode(["registered nurse"]), k=3)[0]
+    assert dense[0]["soc"] == "29-1141" and dense[0]["score"] <= titles.normalize("registered nurse", k=1)[0]["score"]
     assert titles.nearest_esco_vectors(vectors[:1], k=2) == [titles.nearest_esco("registered nurse", k=2)]
     assert titles.soc("29-1141")["title"] == "Registered Nurses"
     assert "Registered Nurses" in titles.soc("29-1141")["onet_titles"]
