@@ -131,7 +131,7 @@ class GapAnalyst:
                 demand[s] += 0.5 * n.openings
         specialised = self._specialisations(region_id)
         for occ in specialised:
-            required, nice = self.space.soc_skills(occ["title"])
+            required, nice = self.space.soc_skills(occ["soc"])
             for s in required:
                 demand[s] += occ["weight"]
             for s in nice:

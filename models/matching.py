@@ -65,6 +65,9 @@ class CandidateFilters:
 
 
 def semantic(cosine: np.ndarray | float) -> np.ndarray | float:
+    """Cosine of profile and role mapped to 0..1 (0.2 is unrelated, 0.8 the same job)."""
+    if isinstance(cosine, float):  # one pair: plain floats, NumPy's per-call cost dominates here
+        return min(1.0, max(0.0, (cosine - 0.2) / 0.6))
     return np.clip((np.asarray(cosine) - 0.2) / 0.6, 0.0, 1.0)
 
 
@@ -104,7 +107,7 @@ class Matcher:
         self.ref = ref
         self.regions = ref.regions
         self.indexes = indexes
-        self.space = SkillSpace(ref.skills, ref.title_skill_ranker)
+        self.space = SkillSpace(ref.skills, ref.title_skill_ranker, ref.role_skills)
         self.micro_hub_weight = micro_hub_weight
         self._coords: dict[str, tuple[float, float]] = {}
 
@@ -208,7 +211,7 @@ class Matcher:
     def _score_role(self, cand: Features, required, nice, cos: float, region, soc, d, policy, role: dict) -> dict:
         req_cov, matched, missing_req = self.space.coverage(required, cand.skills)
         nice_cov, matched_nice, missing_nice = self.space.coverage(nice, cand.skills)
-        sem = float(semantic(cos))
+        sem = float(semantic(float(cos)))
         sfit = skill_fit(req_cov, nice_cov, sem)
         facts = self.market(region.id if region else None, soc)
         rch = reach(d, policy == "remote", cand.remote_ok, cand.relocate)
@@ -237,7 +240,7 @@ class Matcher:
             occ = self.ref.titles.soc(soc)
             if occ is None:
                 continue
-            required, nice = self.space.soc_skills(occ["title"])
+            required, nice = self.space.soc_skills(soc)
             role_vec = self.space.labels[[self.space.index[s] for s in required + nice]].mean(axis=0)
             cos = float(cvec @ role_vec / (np.linalg.norm(role_vec) or 1.0))
             if not self.regions.has_soc(soc):  # no OEWS statistics (O*NET-only code): no market demand to show
@@ -343,7 +346,7 @@ class Matcher:
             if occ is None:
                 raise InvalidInput(f"unknown SOC code {soc!r}", {"soc": soc})
             title = occ["title"]
-            soc_req, soc_nice = self.space.soc_skills(title)
+            soc_req, soc_nice = self.space.soc_skills(soc)
             if not required:
                 required, nice = list(soc_req), list(soc_nice)
             else:

@@ -6,9 +6,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from models import artifacts
 from models.encoder import Encoder
 from models.occupations import TitleNormalizer
 from models.regions import RegionCatalog
+from models.skill_space import ROLE_SKILLS_KIND, load_role_skills
 from models.skills import SkillCatalog
 from models.title_skills import TitleSkillRanker
 
@@ -21,6 +23,8 @@ class ReferenceData:
     skills: SkillCatalog
     titles: TitleNormalizer
     regions: RegionCatalog
+    # SOC code -> (required, nice-to-have) skill ids of its market role, ranked at build time
+    role_skills: dict | None = None
 
     @classmethod
     def load(cls, pack_dir: Path, encoder: Encoder | None = None) -> "ReferenceData":
@@ -36,6 +40,10 @@ class ReferenceData:
             titles=TitleNormalizer.load(pack_dir / "titles", encoder),
             regions=RegionCatalog.load(pack_dir / "regions"),
         )
+        if (pack_dir / ROLE_SKILLS_KIND / artifacts.MANIFEST).exists():
+            data.role_skills = load_role_skills(pack_dir / ROLE_SKILLS_KIND)
+        else:
+            log.warning("%s has no role_skills: market roles will be ranked at request time", pack_dir)
         log.info("reference pack loaded from %s in %.1fs", pack_dir, time.time() - started)
         return data
 

@@ -42,6 +42,7 @@ class Runtime:
         def run() -> None:
             try:
                 self.reference = ReferenceData.load(self.settings.pack_path)
+                self.matcher()  # its tables (near-synonyms) are built now, not by the first request
             except Exception as exc:  # reported by /readyz; the worker stays up to say so
                 log.exception("loading the reference pack failed")
                 self.load_error = f"{type(exc).__name__}: {exc}"

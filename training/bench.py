@@ -69,6 +69,8 @@ def bench_ingest(
     client = app.test_client()
     gen = SyntheticTenant(ref, seed=size)
 
+    sample = SyntheticTenant(ref, seed=size + 1)
+    ceiling, words = encoder_ceiling(ref, [sample.candidate(n)[0] for n in range(512)])
     started = time.time()
     written = 0
     for start in range(0, size, batch):
@@ -111,6 +113,8 @@ def bench_ingest(
     result = {
         "candidates": size,
         "database": db.dialect,
+        "summary_words_mean": round(words, 1),
+        "encoder_only_records_per_s": round(ceiling, 1),
         "ingest_records_per_s": round(written / ingest_s, 1),
         "ingest_seconds": round(ingest_s, 1),
         "rss_mb": round(rss_mb(), 0),
@@ -132,6 +136,19 @@ def bench_ingest(
             client.post(f"/v1/{kind}s:bulk", data=body, content_type="application/x-ndjson", headers=headers)
         result["recommendations"] = bench_recommendations(client, headers)
     return result
+
+
+def encoder_ceiling(ref: ReferenceData, docs: list[dict]) -> tuple[float, float]:
+    """(records/s the encoder alone manages on these candidates' sentences, mean words per
+    summary): the rate ingest would reach if everything but encoding were free."""
+    from models.text import is_boilerplate, sentences
+
+    texts = [s for d in docs for s, _ in sentences(d.get("summary") or "") if not is_boilerplate(s)]
+    ref.encoder.encode(texts[:64])  # warm
+    t0 = time.perf_counter()
+    ref.encoder.encode(texts)
+    seconds = time.perf_counter() - t0
+    return len(docs) / seconds, float(np.mean([len((d.get("summary") or "").split()) for d in docs]))
 
 
 def bench_recommendations(client, headers: dict, rounds: int = 40) -> dict:

@@ -19,6 +19,7 @@ from pathlib import Path
 from models.encoder import Encoder
 from models.settings import Settings, load_settings
 from training.build_regions import build_regions
+from training.build_role_skills import build_role_skills
 from training.build_skill_ann import build_skill_ann
 from training.build_taxonomy import build_taxonomy
 from training.build_titles import build_titles
@@ -73,6 +74,7 @@ def build_pack(
         ("taxonomy", lambda: build_taxonomy(pack, encoder, esco.skills, esco.occupations, esco.fingerprints, force)),
         ("skill_ann", lambda: build_skill_ann(pack, force)),
         ("titles", lambda: build_titles(pack, encoder, esco.occupations, esco.fingerprints, force)),
+        ("role_skills", lambda: build_role_skills(pack, encoder, force)),
         ("regions", lambda: build_regions(pack, settings, oews_dir, force)),
     ]
     for name, step in steps:

@@ -1,0 +1,42 @@
+"""Tables computed at build or load time so that requests never pay for them."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.encoder import Encoder
+from models.settings import load_settings
+from models.skill_space import SAME_SKILL_MIN, SkillSpace, role_skills_of
+
+
+def test_role_skills_of_every_soc_come_from_the_pack_and_equal_a_fresh_ranking(reference):
+    assert reference.role_skills is not None and len(reference.role_skills) == len(reference.titles.socs)
+    ranker = reference.title_skill_ranker
+    for code in ("49-9081", "15-1252"):
+        title = reference.titles.soc(code)["title"]
+        assert reference.role_skills[code] == role_skills_of(ranker, title)
+
+
+def test_near_synonyms_are_symmetric_and_above_the_threshold(reference):
+    space = SkillSpace(reference.skills, reference.title_skill_ranker, reference.role_skills)
+    uri = reference.skills.skills[reference.skills.exact_names["maintain wind turbines"][0]]["id"]
+    eq = space.equivalents(uri)
+    assert eq[0] == (space.index[uri], 1.0)
+    for j, sim in eq[1:]:
+        assert sim >= SAME_SKILL_MIN
+        back = dict(space.equivalents(reference.skills.skills[j]["id"]))
+        assert back[space.index[uri]] == pytest.approx(sim, abs=1e-5)
+    assert space.equivalents("http://example.org/not-a-skill") == ()
+
+
+def test_encoder_precision_setting_is_validated():
+    assert load_settings(environ={"TALENT_ENCODER_PRECISION": "bf16"}).encoder_precision == "bf16"
+    with pytest.raises(ValueError, match="TALENT_ENCODER_PRECISION"):
+        load_settings(environ={"TALENT_ENCODER_PRECISION": "fp8"})
+
+
+def test_bf16_and_fp32_vectors_are_interchangeable(encoder):
+    texts = ["Maintained wind turbine gearboxes.", "Customer success manager for a SaaS product.", "CNC machinist"]
+    fp32 = Encoder(encoder.path, precision="fp32").encode(texts)
+    bf16 = Encoder(encoder.path, precision="bf16").encode(texts)
+    assert np.min(np.sum(fp32 * bf16, axis=1)) > 0.999
