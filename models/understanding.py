@@ -161,7 +161,10 @@ class RecordUnderstander:
         title_iter = iter(self._understand_titles([t for t in titles if t]))
         # whole sentences only: spans would multiply the encoding work of every CV several times
         # (ingest is encoder-bound); listed skills are linked one by one above anyway
-        extracted = self.skills.extract_many(texts, k=TEXT_SKILLS_MAX, min_score=TEXT_SKILL_MIN_SCORE, with_spans=False)
+        # large chunks: the encoder sorts a chunk by length, so bigger chunks pad less (+20% here)
+        extracted = self.skills.extract_many(
+            texts, k=TEXT_SKILLS_MAX, min_score=TEXT_SKILL_MIN_SCORE, chunk=1024, with_spans=False
+        )
 
         results: list[Understanding] = []
         cursor = 0
