@@ -140,8 +140,10 @@ class RecordUnderstander:
         known = self._titles.get_many(keys)
         todo = list(dict.fromkeys(k for k in keys if k not in known))
         if todo:
-            vectors = self.ref.encoder.encode(todo)
-            ranked = self.ref.titles.normalize_vectors(vectors, k=1)
+            # the cleaned title (abbreviations spelled out, grades dropped) is what is encoded
+            # and matched, as in /v1/titles/normalize
+            cleaned, vectors = self.ref.titles.encode_titles(todo)
+            ranked = self.ref.titles.normalize_vectors(vectors, k=1, titles=cleaned)
             fresh = {}
             for key, vector, top in zip(todo, vectors, ranked):
                 fresh[key] = (vector, top[0] if top and top[0]["score"] >= SOC_MIN_SCORE else None)

@@ -99,6 +99,20 @@ def rotate_key(db: Database, name: str) -> str:
         return _issue_key(conn, tenant_id)
 
 
+def add_key(db: Database, name: str) -> str:
+    """Issue one more key for the tenant, leaving its other keys valid (a tool's own key)."""
+    with db.transaction() as conn:
+        return _issue_key(conn, _tenant_id(conn, name))
+
+
+def revoke_key(db: Database, key: str) -> bool:
+    """Revoke this one key; True when it was active."""
+    with db.transaction() as conn:
+        return bool(conn.execute(
+            update(api_keys).where(api_keys.c.key_hash == _hash(key), api_keys.c.revoked_at.is_(None)).values(revoked_at=utcnow())
+        ).rowcount)
+
+
 def revoke_keys(db: Database, name: str) -> int:
     """Revoke every key of the tenant (it can no longer authenticate); returns how many."""
     with db.transaction() as conn:

@@ -75,6 +75,16 @@ def test_rotate_key_invalidates_old_key(db):
     assert T.authenticate(db, new) is None and T.authenticate(db, newer) == tenant.id
 
 
+def test_an_added_key_works_beside_the_others_and_is_revoked_alone(db):
+    tenant, first = T.create_tenant(db, "acme")
+    extra = T.add_key(db, "acme")
+    assert T.authenticate(db, first) == tenant.id and T.authenticate(db, extra) == tenant.id
+    assert T.revoke_key(db, extra) is True
+    assert T.authenticate(db, extra) is None and T.authenticate(db, first) == tenant.id
+    assert T.revoke_key(db, extra) is False  # already revoked
+    assert T.revoke_key(db, "tk_never-issued") is False
+
+
 def test_revoke_keys(db):
     _, key = T.create_tenant(db, "acme")
     other, other_key = T.create_tenant(db, "globex")
