@@ -27,6 +27,9 @@ RUN /opt/venv/bin/pip install --no-cache-dir torch==2.13.0 --index-url "$TORCH_I
 COPY models ./models
 COPY training ./training
 COPY service ./service
+# the schema migrations every worker applies (or finds applied) at start
+COPY migrations ./migrations
+COPY alembic.ini ./
 # the reference pack (ESCO, O*NET, OEWS, GeoNames, embeddings, FAISS indices) is part of the image
 RUN /opt/venv/bin/python -m training.build_pack && chown -R nobody /data
 

@@ -30,3 +30,11 @@ def test_bad_setting_value_names_the_variable():
 
     with pytest.raises(ValueError, match="TALENT_WORKERS"):
         load_settings(environ={"TALENT_WORKERS": "many"})
+
+
+def test_dockerfile_copies_everything_the_service_reads_at_run_time():
+    """The image runs `service:create_app()`, which imports models/ and service/, builds the
+    pack with training/ and applies migrations/ at start: a missing COPY breaks only the image."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for path in ("models", "service", "training", "migrations", "alembic.ini"):
+        assert f"COPY {path} " in dockerfile, path
