@@ -45,5 +45,9 @@ test-slow: pack
 evaluate: pack
 	$(PY) -m training.evaluate all
 
+# ingest, index, query and recommendation latency at 10,000 and 100,000 candidates (~1.5 h here)
+bench: pack
+	$(PY) -m training.bench recommend --sizes 10000 100000
+
 clean:
 	rm -rf $(VENV) var
