@@ -52,6 +52,12 @@ def skill_views(label: str, alt_labels: list[str], definition: str) -> list[tupl
     return out
 
 
+def content_sentences(text: str | None) -> list[tuple[str, int]]:
+    """(sentence, offset) of a CV or job ad, boilerplate (pay, benefits, company blurb, how to
+    apply) left out: the sentences skills are extracted from and encoded."""
+    return [(s, off) for s, off in sentences(text or "") if not is_boilerplate(s)]
+
+
 def occupation_description(label: str, definition: str) -> str:
     """The text an ESCO occupation is described by (embedded at build time)."""
     return f"{label}: {definition}".strip(": ")
@@ -146,7 +152,7 @@ class SkillCatalog:
         self.by_id = {s["id"]: i for i, s in enumerate(skills)}
         self.index = index
         # with the neighbour graph, texts are scored exactly only against the skills it proposes
-        self.neighbours = neighbours if neighbours is not None and len(neighbours) == len(owners) else None
+        self.neighbours = neighbours
         self.owners = np.asarray(owners, dtype=np.int64)
         self.views = np.asarray(views)
         self.encoder = encoder
@@ -165,7 +171,6 @@ class SkillCatalog:
             )
         skills = artifacts.read_json(directory / "skills.json")
         occupations = artifacts.read_json(directory / "occupations.json")
-        index = FaissIndex.load(directory / "index.faiss", "flat")
         owners = np.load(directory / "owners.npy", allow_pickle=False)
         views = np.load(directory / "views.npy", allow_pickle=False)
         described = None
@@ -176,11 +181,11 @@ class SkillCatalog:
         neighbours = None
         if neighbours_dir is not None and (Path(neighbours_dir) / artifacts.MANIFEST).exists():
             neighbours = SkillNeighbours.load(neighbours_dir)
-            if len(neighbours) == len(index):
-                index = None  # the graph holds the same vectors: keep one copy in memory
-            else:
+            if len(neighbours) != len(owners):
                 log.warning("%s does not match the taxonomy: scoring every skill exactly", neighbours_dir)
                 neighbours = None
+        # the graph holds the same vectors: the flat index is read only without it (one copy in memory)
+        index = None if neighbours is not None else FaissIndex.load(directory / "index.faiss", "flat")
         return cls(skills, index, owners, views, encoder, occupations, occupation_vectors=described, neighbours=neighbours)
 
     def _name_table(self) -> dict[str, list[int]]:
@@ -258,8 +263,6 @@ class SkillCatalog:
         self._postings = {w: np.asarray(p, dtype=np.int64) for w, p in postings.items()}
         self._name_owner = np.asarray(name_owner, dtype=np.int64)
         self._name_mass = np.maximum([sum(self._idf[w] for w in words) for words in name_words], 1e-6)
-        self._name_starts = np.r_[0, np.flatnonzero(np.diff(self._name_owner)) + 1]
-        self._named_skills = self._name_owner[self._name_starts]
 
     def __len__(self) -> int:
         return len(self.skills)
@@ -515,9 +518,7 @@ class SkillCatalog:
         small boost, because repetition is evidence too. Sentences of all texts are encoded
         together in chunks, which is what makes bulk ingest fast.
         """
-        parts = [
-            (t, s, off) for t, text in enumerate(texts) for s, off in sentences(text or "") if not is_boilerplate(s)
-        ]
+        parts = [(t, s, off) for t, text in enumerate(texts) for s, off in content_sentences(text)]
         ranked: list[list[SkillHit]] = []
         vectors = np.zeros((len(parts), self.encoder.dim), dtype=np.float32)
         for start in range(0, len(parts), chunk):

@@ -22,6 +22,7 @@ import numpy as np
 
 from models.errors import InvalidInput
 from models.reference import ReferenceData
+from models.skill_ann import AnnConfig
 from models.text import fold
 
 ESCO_SKILL_PREFIX = "http://data.europa.eu/esco/skill/"
@@ -122,7 +123,7 @@ class RecordUnderstander:
         todo = [key for key in pending if key not in known]
         if todo:
             vectors = self.ref.encoder.encode([given[pending[key][0]] for key in todo])
-            scores = self.skills.score_vectors(vectors, candidates=256)
+            scores = self.skills.score_vectors(vectors, candidates=AnnConfig.rows)
             fresh = {}
             for row, key in enumerate(todo):
                 best = int(np.argmax(scores[row]))

@@ -141,9 +141,9 @@ def bench_ingest(
 def encoder_ceiling(ref: ReferenceData, docs: list[dict]) -> tuple[float, float]:
     """(records/s the encoder alone manages on these candidates' sentences, mean words per
     summary): the rate ingest would reach if everything but encoding were free."""
-    from models.text import is_boilerplate, sentences
+    from models.skills import content_sentences
 
-    texts = [s for d in docs for s, _ in sentences(d.get("summary") or "") if not is_boilerplate(s)]
+    texts = [s for d in docs for s, _ in content_sentences(d.get("summary"))]
     ref.encoder.encode(texts[:64])  # warm
     t0 = time.perf_counter()
     ref.encoder.encode(texts)
