@@ -7,6 +7,7 @@ kept in step with the database by the same change-log replay as the FAISS index
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +16,7 @@ from scipy import sparse
 TEXT_SKILL_WEIGHT = 0.7  # a skill found in free text is weaker evidence than a listed one
 
 
-@dataclass
+@dataclass(slots=True)
 class Features:
     id: int
     external_id: str
@@ -38,14 +39,16 @@ class Features:
 
 
 def _listed(understood: dict, role: str | None = None) -> list[str]:
-    return [s["id"] for s in understood.get("skills", []) if role is None or s.get("role") == role]
+    return [sys.intern(s["id"]) for s in understood.get("skills", []) if role is None or s.get("role") == role]
 
 
 def features_of(kind: str, record_id: int, external_id: str, data: dict, understood: dict) -> Features:
     """What scoring needs from one stored record."""
     region = (understood.get("region") or {}).get("id")
     soc = (understood.get("occupation") or {}).get("soc")
-    text = [s["id"] for s in understood.get("text_skills", [])]
+    # interned: a tenant's records share a few thousand skill URIs, and a JSON parse makes a
+    # fresh string per occurrence (~30 per record, ~130 bytes each) that a large tenant keeps
+    text = [sys.intern(s["id"]) for s in understood.get("text_skills", [])]
     if kind == "need":
         required = tuple(dict.fromkeys(_listed(understood, "required")))
         nice = tuple(s for s in dict.fromkeys(_listed(understood, "nice_to_have")) if s not in required)

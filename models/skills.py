@@ -262,6 +262,9 @@ class SkillCatalog:
                 postings.setdefault(w, []).append(k)
         self._postings = {w: np.asarray(p, dtype=np.int64) for w, p in postings.items()}
         self._name_owner = np.asarray(name_owner, dtype=np.int64)
+        # names are numbered skill by skill: skill i owns names [start, start + count)
+        self._name_counts = np.bincount(self._name_owner, minlength=n)
+        self._name_starts = np.r_[0, np.cumsum(self._name_counts)[:-1]]
         self._name_mass = np.maximum([sum(self._idf[w] for w in words) for words in name_words], 1e-6)
 
     def __len__(self) -> int:
@@ -378,20 +381,47 @@ class SkillCatalog:
         mass = sum(self.idf(word) for word in dict.fromkeys(content_words(phrase)))
         return float(np.clip((mass - w.generic_idf) / (w.specific_idf - w.generic_idf), 0.0, 1.0))
 
-    def lexical_scores(self, text: str) -> np.ndarray:
-        """Per skill, the best over its names of: IDF-weighted share of the name's content words
-        found in the text, times min(1, matched IDF mass / lexical_information). Only names
-        sharing a word with the text are touched (postings), so it costs what the text matches."""
-        out = np.zeros(len(self.skills), dtype=np.float32)
+    def _lexical_value(self, matched: np.ndarray, names: np.ndarray) -> np.ndarray:
+        """A name's lexical score from the IDF mass of its words found in the text."""
+        return matched / self._name_mass[names] * np.minimum(1.0, matched / self.weights.lexical_information)
+
+    def _matched_mass(self, text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(content words of the text some name uses, postings hit, IDF weight of each hit)."""
         words = [w for w in dict.fromkeys(content_words(text)) if w in self._postings]
         if not words:
-            return out
+            return words, np.zeros(0, dtype=np.int64), np.zeros(0)
         hits = np.concatenate([self._postings[w] for w in words])
         weights = np.concatenate([np.full(len(self._postings[w]), self._idf[w]) for w in words])
+        return words, hits, weights
+
+    def lexical_scores(self, text: str, skills: np.ndarray | None = None) -> np.ndarray:
+        """Per skill, the best over its names of: IDF-weighted share of the name's content words
+        found in the text, times min(1, matched IDF mass / lexical_information). Only names
+        sharing a word with the text are touched (postings), so it costs what the text matches.
+
+        With `skills` (sorted catalogue positions) only those are scored, in that order: the
+        ingest path scores ~100 candidate skills a sentence, and sorting every posting hit of a
+        common word ("customer", "management") cost more than the rest of the scoring."""
+        words, hits, weights = self._matched_mass(text)
+        if skills is not None:
+            skills = np.asarray(skills, dtype=np.int64)
+            out = np.zeros(len(skills), dtype=np.float32)
+            if not len(hits) or not len(skills):
+                return out
+            matched_all = np.bincount(hits, weights=weights, minlength=len(self._name_owner))
+            lens = self._name_counts[skills]
+            names = np.repeat(self._name_starts[skills] - np.r_[0, np.cumsum(lens)[:-1]], lens) + np.arange(int(lens.sum()))
+            value = self._lexical_value(matched_all[names], names).astype(np.float32)
+            has_names = lens > 0
+            seg = np.r_[0, np.cumsum(lens)[:-1]][has_names]
+            out[has_names] = np.maximum.reduceat(value, seg) if len(value) else 0.0
+            return out
+        out = np.zeros(len(self.skills), dtype=np.float32)
+        if not words:
+            return out
         names, inverse = np.unique(hits, return_inverse=True)
         matched = np.bincount(inverse, weights=weights)
-        value = matched / self._name_mass[names] * np.minimum(1.0, matched / self.weights.lexical_information)
-        np.maximum.at(out, self._name_owner[names], value.astype(np.float32))
+        np.maximum.at(out, self._name_owner[names], self._lexical_value(matched, names).astype(np.float32))
         return out
 
     def exact_mentions(self, text: str) -> dict[int, str]:
@@ -478,7 +508,7 @@ class SkillCatalog:
                 better = candidate > combined
                 which[better] = i
                 combined = np.where(better, candidate, combined)
-            combined += w.lexical * self.lexical_scores(sentence)[skills]
+            combined += w.lexical * self.lexical_scores(sentence, skills)
             for skill, mention in exact.items():
                 combined[np.searchsorted(skills, skill)] += w.exact_bonus * self.specificity(mention)
             kk = min(k, len(combined))

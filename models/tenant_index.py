@@ -20,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
@@ -113,12 +114,16 @@ class TenantIndexes:
             self.snapshot(ti)
         return len(changes)
 
-    def _put(self, ti: TenantIndex, rows: list[store.Record], index: bool = True) -> None:
+    def _put(self, ti: TenantIndex, rows: list[store.Record]) -> None:
         with_vectors = [r for r in rows if r.vector]
-        if index and with_vectors:
+        if with_vectors:
             ti.index.add(
                 np.asarray([r.id for r in with_vectors], dtype=np.int64), _vectors([r.vector for r in with_vectors], self.dim)
             )
+        self._put_features(ti, rows)
+
+    @staticmethod
+    def _put_features(ti: TenantIndex, rows: Iterable[store.Record]) -> None:
         for r in rows:
             vector = np.frombuffer(r.vector, dtype=np.float32) if r.vector else None
             ti.features.put(features_of(ti.kind, r.id, r.external_id, r.data, r.understood), vector)
@@ -135,13 +140,19 @@ class TenantIndexes:
     def _build(self, tenant_id: int, kind: str) -> TenantIndex:
         started = time.time()
         seq = store.last_seq(self.db, tenant_id, kind)  # read first: later changes are replayed
-        rows = list(store.export(self.db, tenant_id, kind, with_vectors=True))
-        with_vectors = [r for r in rows if r.vector]
-        index = FaissIndex.for_size(self.dim, len(with_vectors), self.exact_max)
-        if with_vectors:
-            index.train(_vectors([r.vector for r in with_vectors], self.dim))
+        # two streamed passes, never every row at once: a row's document and understanding
+        # parse to ~30 KB of Python objects, and a freed heap that size stays resident
+        pairs = list(store.iter_vectors(self.db, tenant_id, kind))
+        ids = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
+        matrix = _vectors([v for _, v in pairs], self.dim)
+        del pairs
+        index = FaissIndex.for_size(self.dim, len(ids), self.exact_max)
+        if len(ids):
+            index.train(matrix)
+            index.add(ids, matrix)
+        del matrix
         ti = TenantIndex(tenant_id, kind, index, FeatureTable(self.dim), seq=seq)
-        self._put(ti, rows)
+        self._put_features(ti, store.export(self.db, tenant_id, kind, with_vectors=True))
         self.snapshot(ti)
         log.info("index %s/%s built: %d vectors (%s) in %.1fs", tenant_id, kind, len(index), index.kind, time.time() - started)
         return ti
@@ -189,7 +200,7 @@ class TenantIndexes:
             ti = TenantIndex(tenant_id, kind, index, FeatureTable(self.dim), seq=manifest["seq"], snapshot_seq=manifest["seq"])
             # features are not snapshotted: read the rows as of the snapshot's seq; the changes
             # after it are replayed by sync() like the index's
-            self._put(ti, list(store.export(self.db, tenant_id, kind, with_vectors=True)), index=False)
+            self._put_features(ti, store.export(self.db, tenant_id, kind, with_vectors=True))
             return ti
         except (artifacts.ArtifactError, FileNotFoundError, KeyError, json.JSONDecodeError, RuntimeError) as exc:
             if directory.exists():

@@ -9,12 +9,19 @@ the HTTP layer (Flask's in-process client: validation, understanding, encoding, 
 index) in NDJSON requests of --batch lines, then reports records/s, resident memory, the
 time to rebuild the tenant's index from the database, the recall@10 of that index against
 exact search, and p50/p99 latency of a nearest-candidates query (encode + search + fetch).
+
+Memory is reported twice: `rss_mb`, the ingesting process right after ingest and rebuild
+(before this script's own exact-search copies), and `worker_rss_mb`, a fresh process that
+loads the reference data and then this tenant's candidates as a gunicorn worker does
+(`worker_kb_per_candidate` is what the tenant adds to it).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -87,6 +94,8 @@ def bench_ingest(
     t0 = time.time()
     ti = indexes.rebuild(tenant, "candidate")
     build_s = time.time() - t0
+    ingest_rss = rss_mb()
+    worker = worker_memory(workdir, database_url, tenant)
 
     vectors = dict(store.iter_vectors(db, tenant, "candidate"))
     ids = np.fromiter(vectors, dtype=np.int64)
@@ -117,7 +126,10 @@ def bench_ingest(
         "encoder_only_records_per_s": round(ceiling, 1),
         "ingest_records_per_s": round(written / ingest_s, 1),
         "ingest_seconds": round(ingest_s, 1),
-        "rss_mb": round(rss_mb(), 0),
+        "rss_mb": round(ingest_rss, 0),
+        "worker_rss_mb": worker["loaded_rss_mb"],
+        "worker_baseline_rss_mb": worker["baseline_rss_mb"],
+        "worker_kb_per_candidate": round((worker["loaded_rss_mb"] - worker["baseline_rss_mb"]) * 1024 / max(1, size), 1),
         "index_kind": ti.index.kind,
         "index_params": ti.index.params,
         "index_build_s": round(build_s, 2),
@@ -136,6 +148,35 @@ def bench_ingest(
             client.post(f"/v1/{kind}s:bulk", data=body, content_type="application/x-ndjson", headers=headers)
         result["recommendations"] = bench_recommendations(client, headers)
     return result
+
+
+def worker_memory(workdir: Path, database_url: str | None, tenant_id: int) -> dict:
+    """Resident memory of a fresh process before and after loading the tenant's candidates
+    (index snapshot + change replay + the arrays scoring uses), as a worker would."""
+    out = subprocess.run(
+        [sys.executable, "-m", "training.bench", "worker-memory", "--data-dir", str(workdir),
+         "--database-url", database_url or "", "--tenant-id", str(tenant_id)],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure_worker(data_dir: str, database_url: str, tenant_id: int) -> dict:
+    import gc
+
+    from service import create_app
+
+    settings = load_settings({"data_dir": data_dir, "database_url": database_url})
+    ref = ReferenceData.load(settings.pack_path)
+    app = create_app({"data_dir": data_dir, "database_url": database_url}, reference=ref)
+    rt = app.extensions["talent"]
+    space = rt.matcher().space  # the matcher's fixed tables belong to the baseline
+    gc.collect()
+    baseline = rss_mb()
+    ti = rt.records().indexes.get(tenant_id, "candidate")
+    ti.features.arrays(space.index)
+    gc.collect()
+    return {"candidates": len(ti), "baseline_rss_mb": round(baseline, 0), "loaded_rss_mb": round(rss_mb(), 0)}
 
 
 def encoder_ceiling(ref: ReferenceData, docs: list[dict]) -> tuple[float, float]:
@@ -192,7 +233,14 @@ def main(argv: list[str] | None = None) -> None:
     recommend.add_argument("--batch", type=int, default=5_000)
     recommend.add_argument("--database-url")
     recommend.add_argument("--demo", action="store_true", help="measure on the demo tenant of the configured database")
+    worker = sub.add_parser("worker-memory", help="(used by ingest) memory of a fresh worker loading one tenant")
+    worker.add_argument("--data-dir", required=True)
+    worker.add_argument("--database-url", default="")
+    worker.add_argument("--tenant-id", type=int, required=True)
     args = parser.parse_args(argv)
+    if args.what == "worker-memory":
+        print(json.dumps(measure_worker(args.data_dir, args.database_url, args.tenant_id)))
+        return
     settings = load_settings()
     ref = ReferenceData.load(settings.pack_path)
     if args.what == "recommend" and args.demo:

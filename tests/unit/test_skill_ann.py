@@ -57,3 +57,15 @@ def test_sentence_ranking_with_the_graph_matches_exact_ranking(reference, exact_
         exact = [h.id for h in exact_catalog.rank_sentence(sentence, k=10)]
         assert with_graph[:5] == exact[:5], sentence
         assert len(set(with_graph) & set(exact)) >= 9, sentence
+
+
+def test_lexical_scores_of_candidate_skills_equal_the_full_lexical_scores(reference):
+    """Ingest scores words only for a sentence's candidate skills; the values must not change."""
+    skills = reference.skills
+    queries = reference.encoder.encode(SENTENCES)
+    nearest = skills.neighbours.nearest_rows(queries)
+    for sentence, rows in zip(SENTENCES, nearest):
+        candidates = skills.candidate_skills(rows)
+        full = skills.lexical_scores(sentence)
+        assert full[candidates].max() > 0  # the sentences share words with nearby skill names
+        np.testing.assert_allclose(skills.lexical_scores(sentence, candidates), full[candidates], atol=1e-6)
