@@ -58,6 +58,15 @@ def content_sentences(text: str | None) -> list[tuple[str, int]]:
     return [(s, off) for s, off in sentences(text or "") if not is_boilerplate(s)]
 
 
+def gather_segments(starts: np.ndarray, counts: np.ndarray, picks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For items stored in contiguous segments (item i at [starts[i], starts[i] + counts[i])):
+    the positions of the picked items' entries, concatenated, and where each picked item's
+    part begins in that concatenation (for np.maximum.reduceat)."""
+    lens = counts[picks]
+    seg = np.r_[0, np.cumsum(lens)[:-1]]
+    return np.repeat(starts[picks] - seg, lens) + np.arange(int(lens.sum())), seg
+
+
 def occupation_description(label: str, definition: str) -> str:
     """The text an ESCO occupation is described by (embedded at build time)."""
     return f"{label}: {definition}".strip(": ")
@@ -355,9 +364,8 @@ class SkillCatalog:
         skills = np.asarray(skills, dtype=np.int64)
         if not len(skills):
             return np.zeros((len(queries), 0), dtype=np.float32)
-        lens = self._counts[skills]
-        seg = np.r_[0, np.cumsum(lens)[:-1]]
-        rows = self._grouped_rows[np.repeat(self._starts[skills] - seg, lens) + np.arange(int(lens.sum()))]
+        positions, seg = gather_segments(self._starts, self._counts, skills)
+        rows = self._grouped_rows[positions]
         sims = np.ascontiguousarray(queries, dtype=np.float32) @ self._vectors[rows].T
         is_def = self.views[rows] == VIEW_DEFINITION
         definition_cols = np.full(len(skills), -1, dtype=np.int64)
@@ -385,14 +393,14 @@ class SkillCatalog:
         """A name's lexical score from the IDF mass of its words found in the text."""
         return matched / self._name_mass[names] * np.minimum(1.0, matched / self.weights.lexical_information)
 
-    def _matched_mass(self, text: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """(content words of the text some name uses, postings hit, IDF weight of each hit)."""
+    def _matched_mass(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(name hit by each content word of the text, the word's IDF), over the postings."""
         words = [w for w in dict.fromkeys(content_words(text)) if w in self._postings]
         if not words:
-            return words, np.zeros(0, dtype=np.int64), np.zeros(0)
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         hits = np.concatenate([self._postings[w] for w in words])
         weights = np.concatenate([np.full(len(self._postings[w]), self._idf[w]) for w in words])
-        return words, hits, weights
+        return hits, weights
 
     def lexical_scores(self, text: str, skills: np.ndarray | None = None) -> np.ndarray:
         """Per skill, the best over its names of: IDF-weighted share of the name's content words
@@ -402,22 +410,21 @@ class SkillCatalog:
         With `skills` (sorted catalogue positions) only those are scored, in that order: the
         ingest path scores ~100 candidate skills a sentence, and sorting every posting hit of a
         common word ("customer", "management") cost more than the rest of the scoring."""
-        words, hits, weights = self._matched_mass(text)
+        hits, weights = self._matched_mass(text)
         if skills is not None:
             skills = np.asarray(skills, dtype=np.int64)
             out = np.zeros(len(skills), dtype=np.float32)
             if not len(hits) or not len(skills):
                 return out
             matched_all = np.bincount(hits, weights=weights, minlength=len(self._name_owner))
-            lens = self._name_counts[skills]
-            names = np.repeat(self._name_starts[skills] - np.r_[0, np.cumsum(lens)[:-1]], lens) + np.arange(int(lens.sum()))
+            names, seg = gather_segments(self._name_starts, self._name_counts, skills)
             value = self._lexical_value(matched_all[names], names).astype(np.float32)
-            has_names = lens > 0
-            seg = np.r_[0, np.cumsum(lens)[:-1]][has_names]
-            out[has_names] = np.maximum.reduceat(value, seg) if len(value) else 0.0
+            has_names = self._name_counts[skills] > 0
+            if len(value):
+                out[has_names] = np.maximum.reduceat(value, seg[has_names])
             return out
         out = np.zeros(len(self.skills), dtype=np.float32)
-        if not words:
+        if not len(hits):
             return out
         names, inverse = np.unique(hits, return_inverse=True)
         matched = np.bincount(inverse, weights=weights)

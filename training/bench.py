@@ -166,9 +166,8 @@ def measure_worker(data_dir: str, database_url: str, tenant_id: int) -> dict:
 
     from service import create_app
 
-    settings = load_settings({"data_dir": data_dir, "database_url": database_url})
-    ref = ReferenceData.load(settings.pack_path)
-    app = create_app({"data_dir": data_dir, "database_url": database_url}, reference=ref)
+    config = {"data_dir": data_dir, "database_url": database_url}
+    app = create_app(config, reference=ReferenceData.load(load_settings(config).pack_path))
     rt = app.extensions["talent"]
     space = rt.matcher().space  # the matcher's fixed tables belong to the baseline
     gc.collect()
