@@ -27,6 +27,15 @@ def default_model_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
+def resolve_model_path(model_path: str | Path | None = None) -> Path:
+    """The model directory: the one given, else the TALENT_ENCODER setting, else the packaged one."""
+    if not model_path:
+        from models.settings import load_settings
+
+        model_path = load_settings().encoder
+    return Path(model_path) if model_path else default_model_path()
+
+
 def bf16_native() -> bool:
     """True when this CPU multiplies bfloat16 in hardware (AVX-512 BF16 / AMX) through oneDNN."""
     import torch
@@ -47,7 +56,9 @@ class Encoder:
     """
 
     def __init__(self, model_path: str | Path | None = None, batch_size: int = 32, precision: str | None = None):
-        self.path = Path(model_path) if model_path else default_model_path()
+        """Without arguments, the model and precision of the settings (TALENT_ENCODER,
+        TALENT_ENCODER_PRECISION): every process that loads or builds the pack agrees on them."""
+        self.path = resolve_model_path(model_path)
         if not (self.path / "config.json").exists():
             raise RuntimeError(f"no sentence-transformers model at {self.path}")
         from sentence_transformers import SentenceTransformer
@@ -55,7 +66,7 @@ class Encoder:
         self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         self.batch_size = batch_size
         self.dim = int(self._model.get_embedding_dimension())
-        self.name = self.path.name if model_path else "all-MiniLM-L6-v2"
+        self.name = "all-MiniLM-L6-v2" if self.path == default_model_path() else self.path.name
         self._lock = threading.Lock()
         if precision is None:
             from models.settings import load_settings

@@ -41,3 +41,10 @@ class TooLarge(DomainError):
 class NotReady(DomainError):
     status = 503
     code = "not_ready"
+
+
+class StorageError(DomainError):
+    """The database refused a write that passed validation; nothing of it was written."""
+
+    status = 500
+    code = "storage_failed"

@@ -10,6 +10,7 @@ from models import artifacts
 from models.encoder import Encoder
 from models.occupations import TitleNormalizer
 from models.regions import RegionCatalog
+from models.settings import Settings
 from models.skill_space import ROLE_SKILLS_KIND, load_role_skills
 from models.skills import SkillCatalog
 from models.title_skills import TitleSkillRanker
@@ -27,13 +28,15 @@ class ReferenceData:
     role_skills: dict | None = None
 
     @classmethod
-    def load(cls, pack_dir: Path, encoder: Encoder | None = None) -> "ReferenceData":
-        """Load and verify every artifact of the pack (checksums, encoder identity)."""
+    def load(cls, pack_dir: Path, encoder: Encoder | None = None, settings: Settings | None = None) -> "ReferenceData":
+        """Load and verify every artifact of the pack (checksums, encoder identity). Without an
+        encoder, the one `settings` name (default: the environment's settings)."""
         started = time.time()
         pack_dir = Path(pack_dir)
         if not pack_dir.exists():
             raise FileNotFoundError(f"no reference pack at {pack_dir}; build it with `python -m training.build_pack`")
-        encoder = encoder or Encoder()
+        if encoder is None:
+            encoder = Encoder(settings.encoder or None, precision=settings.encoder_precision) if settings else Encoder()
         data = cls(
             encoder=encoder,
             skills=SkillCatalog.load(pack_dir / "taxonomy", encoder, pack_dir / "skill_ann"),

@@ -189,10 +189,13 @@ class SkillCatalog:
             log.warning("%s has no occupation description vectors: title skills will encode them per query", directory)
         neighbours = None
         if neighbours_dir is not None and (Path(neighbours_dir) / artifacts.MANIFEST).exists():
-            neighbours = SkillNeighbours.load(neighbours_dir)
-            if len(neighbours) != len(owners):
-                log.warning("%s does not match the taxonomy: scoring every skill exactly", neighbours_dir)
-                neighbours = None
+            # the graph carries its own copy of the vectors, which scoring then uses: it must
+            # have been built from exactly these (a stale one could even share the dimension)
+            built_from = artifacts.read_manifest(neighbours_dir).get("inputs", {}).get("taxonomy_vectors")
+            if built_from != manifest["files"]["index.faiss"]:
+                log.warning("%s was built from other taxonomy vectors: scoring every skill exactly", neighbours_dir)
+            else:
+                neighbours = SkillNeighbours.load(neighbours_dir)
         # the graph holds the same vectors: the flat index is read only without it (one copy in memory)
         index = None if neighbours is not None else FaissIndex.load(directory / "index.faiss", "flat")
         return cls(skills, index, owners, views, encoder, occupations, occupation_vectors=described, neighbours=neighbours)

@@ -8,19 +8,29 @@ gunicorn worker is visible to queries through every other at once.
 Snapshots (index.faiss + manifest.json with `seq`) let a restarted worker skip the full
 rebuild: it loads the snapshot and replays only what came after. A snapshot is written to a
 temporary directory and renamed into place, so it is always whole; its manifest is checked on
-load and a bad snapshot is rebuilt from the database instead.
+load and a bad snapshot is rebuilt from the database instead. Workers share the snapshot
+directory: writing one holds an exclusive file lock per tenant and kind, reading one a shared
+lock, so two workers never swap directories at once. A snapshot never goes back to an older
+`seq` unless a rebuild asks for it.
+
+Erasure reaches the disk too: when replaying a change removes records, the worker writes a new
+snapshot right away (unless one at least as new is there), so no snapshot file keeps an erased
+vector. Snapshot I/O never fails a request: the database stays the truth, and a worker that
+finds no usable snapshot rebuilds from it.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -110,8 +120,8 @@ class TenantIndexes:
             grown_past_exact = ti.index.kind == "flat" and len(ti.index) > self.exact_max
         if grown_past_exact:
             self.rebuild(ti.tenant_id, ti.kind)
-        elif ti.seq - ti.snapshot_seq >= SNAPSHOT_EVERY:
-            self.snapshot(ti)
+        elif gone or ti.seq - ti.snapshot_seq >= SNAPSHOT_EVERY:
+            self.snapshot(ti)  # after an erasure at once, so no file on disk keeps the vector
         return len(changes)
 
     def _put(self, ti: TenantIndex, rows: list[store.Record]) -> None:
@@ -153,50 +163,78 @@ class TenantIndexes:
         del matrix
         ti = TenantIndex(tenant_id, kind, index, FeatureTable(self.dim), seq=seq)
         self._put_features(ti, store.export(self.db, tenant_id, kind, with_vectors=True))
-        self.snapshot(ti)
+        self.snapshot(ti, force=True)
         log.info("index %s/%s built: %d vectors (%s) in %.1fs", tenant_id, kind, len(index), index.kind, time.time() - started)
         return ti
 
     def _dir(self, tenant_id: int, kind: str) -> Path:
         return self.directory / f"tenant-{tenant_id}" / kind
 
-    def snapshot(self, ti: TenantIndex) -> None:
+    @contextmanager
+    def _file_lock(self, tenant_id: int, kind: str, exclusive: bool) -> Iterator[None]:
+        """Between processes (gunicorn workers) and threads alike: flock belongs to the open
+        file, and each call opens its own."""
+        path = self._dir(tenant_id, kind).with_name(f"{kind}.lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def snapshot(self, ti: TenantIndex, force: bool = False) -> bool:
+        """Write `ti` to disk, replacing the tenant's snapshot of its kind, unless the one there
+        holds at least as many changes (`force` replaces it anyway). False when nothing was
+        written; an I/O error is logged, never raised."""
         target = self._dir(ti.tenant_id, ti.kind)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.tmp{os.getpid()}.{threading.get_ident()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        with ti.lock:
-            ti.index.save(tmp / "index.faiss")
-            seq, count, params = ti.seq, len(ti.index), ti.index.params
-        manifest = {
-            "kind": "tenant-index",
-            "format_version": artifacts.FORMAT_VERSION,
-            "record_kind": ti.kind,
-            "tenant_id": ti.tenant_id,
-            "seq": seq,
-            "count": count,
-            "index": params,
-            "encoder": self.encoder_fingerprint,
-            "files": {"index.faiss": artifacts.sha256_file(tmp / "index.faiss")},
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        (tmp / artifacts.MANIFEST).write_text(json.dumps(manifest, indent=2))
-        old = target.with_name(f"{target.name}.old{os.getpid()}.{threading.get_ident()}")
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
+        try:
+            with self._file_lock(ti.tenant_id, ti.kind, exclusive=True):
+                # under the lock no other snapshot of this kind is being written: leftovers of
+                # a crashed writer (which may hold erased vectors) go
+                for stale in [*target.parent.glob(f"{target.name}.tmp*"), *target.parent.glob(f"{target.name}.old*")]:
+                    shutil.rmtree(stale, ignore_errors=True)
+                if not force and _snapshot_seq(target) >= ti.seq:
+                    ti.snapshot_seq = ti.seq
+                    return False
+                tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+                tmp.mkdir()
+                with ti.lock:
+                    ti.index.save(tmp / "index.faiss")
+                    seq, count, params = ti.seq, len(ti.index), ti.index.params
+                manifest = {
+                    "kind": "tenant-index",
+                    "format_version": artifacts.FORMAT_VERSION,
+                    "record_kind": ti.kind,
+                    "tenant_id": ti.tenant_id,
+                    "seq": seq,
+                    "count": count,
+                    "index": params,
+                    "encoder": self.encoder_fingerprint,
+                    "files": {"index.faiss": artifacts.sha256_file(tmp / "index.faiss")},
+                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                }
+                (tmp / artifacts.MANIFEST).write_text(json.dumps(manifest, indent=2))
+                old = target.with_name(f"{target.name}.old{os.getpid()}")
+                if target.exists():
+                    target.rename(old)
+                tmp.rename(target)
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError as exc:
+            log.warning("snapshot of %s/%s not written (%s); the database still holds everything", ti.tenant_id, ti.kind, exc)
+            return False
         ti.snapshot_seq = seq
+        return True
 
     def _load_or_build(self, tenant_id: int, kind: str) -> TenantIndex:
         directory = self._dir(tenant_id, kind)
         try:
-            manifest = artifacts.verify(directory, "tenant-index")
-            if manifest["encoder"] != self.encoder_fingerprint or manifest["tenant_id"] != tenant_id:
-                raise artifacts.ArtifactError("snapshot of another encoder or tenant")
-            params = manifest["index"]
-            index = FaissIndex.load(directory / "index.faiss", params["kind"], params["nlist"], params["nprobe"])
+            with self._file_lock(tenant_id, kind, exclusive=False):
+                manifest = artifacts.verify(directory, "tenant-index")
+                if manifest["encoder"] != self.encoder_fingerprint or manifest["tenant_id"] != tenant_id:
+                    raise artifacts.ArtifactError("snapshot of another encoder or tenant")
+                params = manifest["index"]
+                index = FaissIndex.load(directory / "index.faiss", params["kind"], params["nlist"], params["nprobe"])
             ti = TenantIndex(tenant_id, kind, index, FeatureTable(self.dim), seq=manifest["seq"], snapshot_seq=manifest["seq"])
             # features are not snapshotted: read the rows as of the snapshot's seq; the changes
             # after it are replayed by sync() like the index's
@@ -206,3 +244,11 @@ class TenantIndexes:
             if directory.exists():
                 log.warning("snapshot %s unusable (%s); rebuilding from the database", directory, exc)
             return self._build(tenant_id, kind)
+
+
+def _snapshot_seq(directory: Path) -> int:
+    """The change number a snapshot on disk holds; -1 when there is none (or it is unreadable)."""
+    try:
+        return int(artifacts.read_json(directory / artifacts.MANIFEST)["seq"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return -1

@@ -6,12 +6,14 @@ can always be rebuilt. Documents arrive here already validated against their sch
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
+from sqlalchemy.exc import SQLAlchemyError
 
-from models.errors import Conflict, DomainError, InvalidInput, NotFound
+from models.errors import Conflict, DomainError, InvalidInput, NotFound, StorageError
 from models.reference import ReferenceData
 from models.store import records as store
 from models.store.db import Database
@@ -19,6 +21,7 @@ from models.tenant_index import TenantIndexes
 from models.understanding import RecordUnderstander, Understanding, raise_on_errors
 
 KINDS = ("candidate", "need", "program")
+log = logging.getLogger(__name__)
 
 
 def _item(doc: dict, u: Understanding) -> dict:
@@ -147,17 +150,37 @@ class TenantRecords:
             else:
                 writable.append((ln, u))
         if writable:
-            written = store.bulk_upsert(self.db, tenant_id, kind, [_item(ln.doc, u) for ln, u in writable])
-            for (ln, _), res in zip(writable, written):
-                results[ln.line] = {
-                    "line": ln.line, "status": "created" if res.created else "updated",
-                    "id": res.id, "external_id": res.external_id, "version": res.version,
-                }
+            items = [_item(ln.doc, u) for ln, u in writable]
+            try:
+                outcomes: list = store.bulk_upsert(self.db, tenant_id, kind, items)
+            except (DomainError, SQLAlchemyError):
+                # the chunk's transaction rolled back: write its lines one by one, so the line
+                # the store refused is reported and the others are still written
+                outcomes = [self._write_one(tenant_id, kind, item) for item in items]
+            for (ln, _), res in zip(writable, outcomes):
+                if isinstance(res, DomainError):
+                    results[ln.line] = _error_result(ln.line, res)
+                else:
+                    results[ln.line] = {
+                        "line": ln.line, "status": "created" if res.created else "updated",
+                        "id": res.id, "external_id": res.external_id, "version": res.version,
+                    }
             self._refresh_index(tenant_id, kind)
         for ln in lines:
             if ln.error is not None:
                 results[ln.line] = _error_result(ln.line, ln.error)
         return [results[ln.line] for ln in lines]
+
+
+    def _write_one(self, tenant_id: int, kind: str, item: dict) -> store.UpsertResult | DomainError:
+        try:
+            (result,) = store.bulk_upsert(self.db, tenant_id, kind, [item])
+            return result
+        except DomainError as exc:
+            return exc
+        except SQLAlchemyError:
+            log.exception("storing %s %r failed", kind, item.get("external_id"))
+            return StorageError("the database refused this record; nothing of it was written")
 
 
 def _error_result(line: int, error: DomainError) -> dict:

@@ -34,29 +34,33 @@ class Runtime:
         self._matcher = None
         self._gaps = None
         self._records_lock = threading.Lock()
-        self._ready = threading.Event()
+        self._done = threading.Event()  # loading finished, well or not
+        self._loaded = threading.Event()  # everything a request may need is in memory
         if reference is not None:
-            self._ready.set()
+            self._loaded.set()
+            self._done.set()
 
     def load_in_background(self) -> None:
         def run() -> None:
             try:
-                self.reference = ReferenceData.load(self.settings.pack_path)
+                self.reference = ReferenceData.load(self.settings.pack_path, settings=self.settings)
                 self.matcher()  # its tables (near-synonyms) are built now, not by the first request
+                self._loaded.set()
             except Exception as exc:  # reported by /readyz; the worker stays up to say so
                 log.exception("loading the reference pack failed")
                 self.load_error = f"{type(exc).__name__}: {exc}"
             finally:
-                self._ready.set()
+                self._done.set()
 
         threading.Thread(target=run, name="load-reference", daemon=True).start()
 
     @property
     def ready(self) -> bool:
-        return self.reference is not None
+        """Only once the pack and the matcher's tables are loaded; never after a failed load."""
+        return self._loaded.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        self._ready.wait(timeout)
+        self._done.wait(timeout)
         return self.ready
 
     def require_reference(self) -> ReferenceData:

@@ -7,6 +7,7 @@ cannot drift apart. Every problem is reported with its JSON path.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from flask import Request
@@ -38,11 +39,33 @@ def decode_body(request: Request, limit: int) -> str:
         raise InvalidInput("request body is not valid UTF-8", {"byte_offset": exc.start}, code="invalid_utf8") from None
 
 
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError(f"{literal} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads(text: str) -> Any:
+    """Strict JSON: NaN, Infinity and numbers out of float range are invalid, as RFC 8259
+    says (Python accepts them; PostgreSQL's json type and every other client would not)."""
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            raise
+        raise json.JSONDecodeError(str(exc), text, 0) from None
+
+
 def parse_json(text: str) -> Any:
     if not text.strip():
         raise InvalidInput("request body is empty; a JSON document is required", code="invalid_json")
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"request body is not valid JSON: {exc.msg}", {"line": exc.lineno, "column": exc.colno}, code="invalid_json"
@@ -88,6 +111,8 @@ def validate(value: Any, schema: dict, path: str = "$") -> list[dict]:
             problems.append({"path": path, "message": f"longer than {schema['maxLength']} characters"})
         if schema.get("minLength", 0) >= 1 and not value.strip():
             problems.append({"path": path, "message": "must not be blank"})
+        if "\x00" in value:  # no database text column can hold it
+            problems.append({"path": path, "message": "must not contain NUL characters"})
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
             problems.append({"path": path, "message": f"must be ≥ {schema['minimum']}"})

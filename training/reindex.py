@@ -28,14 +28,17 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings()
     db = Database(settings.sqlalchemy_url)
     upgrade(db)
-    encoder = Encoder(settings.encoder or None)
+    encoder = Encoder()
     indexes = TenantIndexes(db, encoder.dim, settings.data_path / "indices", encoder.fingerprint)
-    chosen = [tenants.get_tenant(db, args.tenant)] if args.tenant else tenants.list_tenants(db)
-    for tenant in chosen:
-        for kind in [args.kind] if args.kind else KINDS:
-            started = time.time()
-            ti = indexes.rebuild(tenant.id, kind)
-            print(f"{tenant.name}/{kind}: {len(ti)} vectors, {ti.index.kind}, seq {ti.seq}, {time.time() - started:.1f}s")
+    try:
+        chosen = [tenants.get_tenant(db, args.tenant)] if args.tenant else tenants.list_tenants(db)
+        for tenant in chosen:
+            for kind in [args.kind] if args.kind else KINDS:
+                started = time.time()
+                ti = indexes.rebuild(tenant.id, kind)
+                print(f"{tenant.name}/{kind}: {len(ti)} vectors, {ti.index.kind}, seq {ti.seq}, {time.time() - started:.1f}s")
+    finally:
+        db.dispose()
 
 
 if __name__ == "__main__":

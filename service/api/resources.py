@@ -15,7 +15,7 @@ from service.api.spec import operation, param
 from service.auth import current_tenant
 from service.runtime import runtime
 from service.schemas import RESOURCE_SCHEMAS, protected_fields
-from service.validation import decode_body, parse_json, query_int, query_str, validate
+from service.validation import decode_body, loads, parse_json, query_int, query_str, validate
 
 PLURAL = {"candidate": "candidates", "need": "needs", "program": "programs"}
 NDJSON = "application/x-ndjson"
@@ -89,7 +89,7 @@ def _parse_ndjson(text: str, schema: dict, max_lines: int) -> list[BulkLine]:
     duplicates: list[dict] = []
     for number, line in raw_lines:
         try:
-            doc = json.loads(line)
+            doc = loads(line)
         except json.JSONDecodeError as exc:
             parsed.append(BulkLine(number, error=InvalidInput(f"not valid JSON: {exc.msg}", {"column": exc.colno}, code="invalid_json")))
             continue

@@ -69,3 +69,20 @@ def test_health_and_ready(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.get_json()["skills"] > 13000
+
+
+def test_not_ready_while_a_failed_load_says_why(tmp_path):
+    """A worker whose pack cannot load stays up, answers liveness, and is never ready."""
+    from service import create_app
+
+    app = create_app({"data_dir": str(tmp_path)})  # no pack there: the background load fails
+    runtime = app.extensions["talent"]
+    assert runtime.wait(timeout=60) is False
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    error = ready.get_json()["error"]
+    assert error["code"] == "not_ready" and "no reference pack" in error["details"]["reason"]
+    response = client.post("/v1/skills/extract", json={"text": "I write Python services."})
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "not_ready"

@@ -215,6 +215,71 @@ def test_bulk_refuses_duplicates_and_too_many_lines_whole(tenant_api):
     assert client.get("/v1/candidates", headers=a).get_json()["items"] == []
 
 
+def test_non_finite_numbers_nul_characters_bad_encoding_and_big_bodies_are_refused(tenant_api):
+    app, a, _ = tenant_api
+    client = app.test_client()
+    nan = json.dumps(PROGRAM).replace('"hours": 120', '"hours": NaN').encode()
+    response = client.post("/v1/programs", data=nan, content_type="application/json", headers=a)
+    assert response.status_code == 400 and error_code(response) == "invalid_json"
+    assert "NaN" in response.get_json()["error"]["message"]
+    huge = json.dumps(PROGRAM).replace('"cost": 2400', '"cost": 1e400').encode()
+    assert error_code(client.post("/v1/programs", data=huge, content_type="application/json", headers=a)) == "invalid_json"
+    response = client.post("/v1/candidates", json={**CANDIDATE, "headline": "Wind\u0000 technician"}, headers=a)
+    assert response.status_code == 400 and error_code(response) == "validation_failed"
+    assert [e["path"] for e in response.get_json()["error"]["details"]["errors"]] == ["$.headline"]
+    latin1 = json.dumps(CANDIDATE).replace("Fort Wayne", "Fort Wayne \u00e9").encode("utf-8").replace(b"\xc3\xa9", b"\xe9")
+    for path, kind in (("/v1/candidates", "application/json"), ("/v1/candidates:bulk", "application/x-ndjson")):
+        response = client.post(path, data=latin1, content_type=kind, headers=a)
+        assert response.status_code == 400 and error_code(response) == "invalid_utf8"
+    big = {**CANDIDATE, "summary": "x" * (app.config["SETTINGS"].max_body_bytes + 1)}
+    response = client.post("/v1/candidates", json=big, headers=a)
+    assert response.status_code == 413 and error_code(response) == "too_large"
+    assert error_code(client.post("/v1/candidates:bulk", data=b"\n \n", content_type="application/x-ndjson", headers=a)) == "invalid_ndjson"
+
+    lines = [
+        json.dumps({"external_id": "ok-1", "headline": "Machinist"}),
+        '{"external_id": "nan-1", "salary_expectation": {"min": NaN}}',
+        json.dumps({"external_id": "nul-1", "headline": "Machinist\u0000"}),
+        json.dumps({"external_id": "ok-2", "headline": "Welder"}),
+    ]
+    out = results(client.post("/v1/candidates:bulk", data="\n".join(lines), content_type="application/x-ndjson", headers=a))
+    assert out.pop()["summary"] == {"created": 2, "updated": 0, "error": 2, "lines": 4}
+    assert [r["status"] for r in out] == ["created", "error", "error", "created"]
+    assert out[1]["error"]["code"] == "invalid_json" and out[2]["error"]["code"] == "validation_failed"
+    stored = client.get("/v1/candidates", headers=a).get_json()["items"]
+    assert sorted(r["external_id"] for r in stored) == ["ok-1", "ok-2"]
+
+
+def test_bulk_reports_a_line_the_store_refuses_and_writes_the_others(tenant_api, monkeypatch):
+    """A chunk's transaction is all or nothing; when the store refuses one record of it, the
+    chunk is written line by line so only that line fails and the stream stays whole."""
+    from models.errors import InvalidInput
+    from models.store import records as store
+
+    real = store.bulk_upsert
+
+    def refusing(db, tenant_id, kind, items):
+        items = list(items)
+        if any(item["external_id"] == "refused" for item in items):
+            raise InvalidInput("the store refuses this record")
+        return real(db, tenant_id, kind, items)
+
+    monkeypatch.setattr(store, "bulk_upsert", refusing)
+    app, a, _ = tenant_api
+    client = app.test_client()
+    docs = [{"external_id": ext, "headline": "Machinist", "skills": ["CNC machining"]} for ext in ("w-1", "refused", "w-2")]
+    out = results(client.post("/v1/candidates:bulk", data=ndjson(docs), content_type="application/x-ndjson", headers=a))
+    assert out.pop()["summary"] == {"created": 2, "updated": 0, "error": 1, "lines": 3}
+    assert out[1] == {"line": 2, "status": "error", "error": {"code": "invalid_input", "message": "the store refuses this record", "details": None}}
+    written = {r["external_id"]: r["id"] for r in out if r["status"] == "created"}
+    assert set(written) == {"w-1", "w-2"}
+    stored = client.get("/v1/candidates", headers=a).get_json()["items"]
+    assert {r["external_id"]: r["id"] for r in stored} == written
+    tenant = tenants.authenticate(app.extensions["talent"].database, a["Authorization"].split()[1])
+    index = app.extensions["talent"].records().indexes.get(tenant, "candidate")
+    assert sorted(index.index.ids().tolist()) == sorted(written.values())
+
+
 def test_list_filters_and_cursor_pagination(tenant_api):
     app, a, _ = tenant_api
     client = app.test_client()

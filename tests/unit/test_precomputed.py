@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.encoder import Encoder
+from models.encoder import Encoder, default_model_path, resolve_model_path
 from models.settings import load_settings
 from models.skill_space import SAME_SKILL_MIN, SkillSpace, role_skills_of
 
@@ -35,8 +35,20 @@ def test_encoder_precision_setting_is_validated():
         load_settings(environ={"TALENT_ENCODER_PRECISION": "fp8"})
 
 
-def test_bf16_and_fp32_vectors_are_interchangeable(encoder):
+def test_bf16_and_fp32_vectors_are_interchangeable(encoder, monkeypatch):
     texts = ["Maintained wind turbine gearboxes.", "Customer success manager for a SaaS product.", "CNC machinist"]
-    fp32 = Encoder(encoder.path, precision="fp32").encode(texts)
-    bf16 = Encoder(encoder.path, precision="bf16").encode(texts)
+    monkeypatch.setattr(encoder, "bf16", False)  # the session's encoder, switched (loaded once)
+    fp32 = encoder.encode(texts)
+    monkeypatch.setattr(encoder, "bf16", True)
+    bf16 = encoder.encode(texts)
     assert np.min(np.sum(fp32 * bf16, axis=1)) > 0.999
+
+
+def test_the_encoder_setting_names_the_model_every_process_loads(tmp_path, monkeypatch):
+    monkeypatch.delenv("TALENT_ENCODER", raising=False)
+    assert resolve_model_path() == default_model_path()
+    monkeypatch.setenv("TALENT_ENCODER", str(tmp_path))
+    assert resolve_model_path() == tmp_path
+    assert resolve_model_path(default_model_path()) == default_model_path()  # an explicit path wins
+    with pytest.raises(RuntimeError, match="no sentence-transformers model"):
+        Encoder()  # an empty directory is refused before anything loads

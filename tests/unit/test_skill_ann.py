@@ -22,6 +22,23 @@ def exact_catalog(reference):
     return catalog
 
 
+def test_a_graph_built_from_other_vectors_is_not_used(settings, encoder, tmp_path, caplog):
+    """Scoring would use the graph's copy of the vectors: a stale graph must not be loaded."""
+    import json
+
+    from models.skills import SkillCatalog
+
+    stale = tmp_path / "skill_ann"
+    stale.mkdir()
+    manifest = json.loads((settings.pack_path / "skill_ann" / "manifest.json").read_text())
+    manifest["inputs"]["taxonomy_vectors"] = "0" * 64
+    (stale / "manifest.json").write_text(json.dumps(manifest))
+    catalog = SkillCatalog.load(settings.pack_path / "taxonomy", encoder, stale)
+    assert catalog.neighbours is None and "built from other taxonomy vectors" in caplog.text
+    hits = catalog.rank_sentence(SENTENCES[1], k=10)  # exact scoring over every skill instead
+    assert "Python (computer programming)" in [h.label for h in hits]
+
+
 def test_pack_loads_the_graph_over_the_taxonomy_vectors(reference):
     skills = reference.skills
     assert skills.neighbours is not None
