@@ -159,6 +159,19 @@ class FaissIndex:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([self._index.reconstruct(int(i)) for i in ids]).astype(np.float32)
 
+    def row_vectors(self) -> np.ndarray:
+        """Every vector as a (rows x dim) array, row i holding id i (ids must be 0..n-1).
+
+        For a flat index this is a zero-copy view of FAISS's own storage, so a caller that
+        scores against all vectors (the pack's skills and occupation names) keeps one copy in
+        memory; otherwise the vectors are reconstructed."""
+        if self.kind == "flat":
+            base = faiss.downcast_index(faiss.downcast_index(self._index).index)
+            ids = faiss.vector_to_array(faiss.downcast_index(self._index).id_map)
+            if isinstance(base, faiss.IndexFlat) and np.array_equal(ids, np.arange(len(ids))):
+                return faiss.rev_swig_ptr(base.get_xb(), base.ntotal * base.d).reshape(base.ntotal, base.d)
+        return self.vectors(np.arange(len(self)))
+
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
 

@@ -29,12 +29,15 @@ from scipy import sparse
 
 from models import artifacts
 from models.encoder import Encoder
+from models.index import FaissIndex
 from models.text import FUNCTION_WORDS, stem
 
 KIND = "titles"
 SOCS_FILE = "socs.json"
 ESCO_FILE = "esco.json"
 CONFIG_FILE = "config.json"
+ESCO_INDEX_FILE = "esco_names.faiss"  # FAISS flat index of ESCO preferred and alternative labels
+WORK_FILE = "work.json"  # per SOC row: {"code", "tasks", "activities"} (O*NET task statements, DWAs)
 LEXICON_FILE = "lexicon.json"  # {"names": [[word, ...] per SOC row], "tasks": [...]} (title_words)
 # array name -> dtype; each is saved as <name>.npy
 ARRAYS = {
@@ -45,8 +48,7 @@ ARRAYS = {
     "context_owner": np.int32,
     "activity_vectors": np.float32,
     "activity_owner": np.int32,
-    "esco_vectors": np.float32,  # ESCO preferred and alternative labels
-    "esco_owner": np.int32,  # ESCO row of each ESCO name vector
+    "esco_owner": np.int32,  # ESCO row of each ESCO name vector (the vectors: ESCO_INDEX_FILE)
     "esco_link": np.int32,  # ESCO row -> bridged SOC row, -1 when not linked
     "soc_described": np.int8,  # 1 when O*NET describes the SOC occupation (tasks, activities)
 }
@@ -244,9 +246,14 @@ class TitleNormalizer:
         encoder: Encoder,
         config: ScoringConfig | None = None,
         lexicon: dict[str, list[list[str]]] | None = None,
+        esco_index: FaissIndex | None = None,
+        work: list[dict] | None = None,
     ):
-        """`lexicon` ({"names", "tasks"}: words per SOC row) enables lexical coverage; without
-        it (the bridge at build time) titles are scored by their vectors alone."""
+        """`arrays` holds ARRAYS plus "esco_vectors" (row i: ESCO name i). `lexicon` ({"names",
+        "tasks"}: words per SOC row) enables lexical coverage; without it (the bridge at build
+        time) titles are scored by their vectors alone. `esco_index` is the FAISS index over the
+        same ESCO name vectors (built here when not given); `work` the O*NET tasks and detailed
+        work activities of each SOC row."""
         self.socs = socs
         self.esco = esco
         self.encoder = encoder
@@ -268,7 +275,15 @@ class TitleNormalizer:
         )
         self._context = _Channel(arrays["context_vectors"], arrays["context_owner"], n)
         self._activity = _Channel(arrays["activity_vectors"], arrays["activity_owner"], n)
-        self._esco = _Channel(arrays["esco_vectors"], esco_owner, len(esco))
+        self._esco_owner = esco_owner.astype(np.int64)
+        if esco_index is None:
+            esco_index = FaissIndex(arrays["esco_vectors"].shape[1], "flat")
+            esco_index.add(np.arange(len(esco_owner)), arrays["esco_vectors"])
+        self._esco_index = esco_index
+        # the best name of each of the k best ESCO occupations is among the k * (most names
+        # one occupation has) best names, so a search that deep ranks occupations exactly
+        self._esco_names_max = int(np.bincount(esco_owner).max()) if len(esco_owner) else 0
+        self.work = work or []
         self._offset = np.where(arrays["soc_described"] > 0, 0.0, -self.config.title_only_discount).astype(np.float32)
         self._lexicons: list[tuple[float, _Lexicon]] = []
         if lexicon:
@@ -287,6 +302,8 @@ class TitleNormalizer:
                 f"{directory} was built with encoder {manifest.get('encoder')}, not {encoder.fingerprint}: rebuild the pack"
             )
         arrays = {name: np.load(directory / f"{name}.npy", allow_pickle=False).astype(dtype, copy=False) for name, dtype in ARRAYS.items()}
+        esco_index = FaissIndex.load(directory / ESCO_INDEX_FILE, "flat")
+        arrays["esco_vectors"] = esco_index.row_vectors()  # a view of the index's storage, not a copy
         config = ScoringConfig(**artifacts.read_json(directory / CONFIG_FILE))
         return cls(
             artifacts.read_json(directory / SOCS_FILE),
@@ -295,6 +312,8 @@ class TitleNormalizer:
             encoder,
             config,
             artifacts.read_json(directory / LEXICON_FILE),
+            esco_index,
+            artifacts.read_json(directory / WORK_FILE),
         )
 
     # ---- scoring -------------------------------------------------------------------------------
@@ -384,17 +403,34 @@ class TitleNormalizer:
             raise ValueError("k must be at least 1")
         if not self.esco:
             return [[] for _ in range(len(queries))]
+        k = min(k, len(self.esco))
+        scores, names = self._esco_index.search(queries, k * self._esco_names_max)
         out: list[list[dict]] = []
-        for start in range(0, len(queries), BATCH):
-            scores = self._esco.scores(queries[start : start + BATCH])
-            for row, top in zip(scores, self._top(scores, k)):
-                out.append([{"id": self.esco[j]["id"], "label": self.esco[j]["label"], "score": _unit(row[j])} for j in top])
+        for row_scores, row_names in zip(scores, names):
+            best: dict[int, float] = {}  # ESCO row -> its best name's score
+            for score, name in zip(row_scores, row_names):
+                if name >= 0:
+                    best.setdefault(int(self._esco_owner[name]), float(score))
+            # ties (ESCO occupations sharing a name) go to the lower row, so answers are stable
+            top = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
+            out.append([{"id": self.esco[j]["id"], "label": self.esco[j]["label"], "score": _unit(v)} for j, v in top])
         return out
 
     def soc(self, code: str) -> dict | None:
         """The SOC occupation record (code, title, O*NET titles) or None."""
         i = self.by_code.get(code)
         return None if i is None else self.socs[i]
+
+    def work_of(self, code: str) -> dict | None:
+        """What an occupation does: {"tasks": [...], "activities": [...]} (O*NET), or None."""
+        i = self.by_code.get(code)
+        if i is None or i >= len(self.work):
+            return None
+        return {"tasks": self.work[i]["tasks"], "activities": self.work[i]["activities"]}
+
+    def esco_for_soc(self, code: str) -> list[dict]:
+        """ESCO occupations bridged to this SOC occupation: [{"id", "label"}]."""
+        return [{"id": e["id"], "label": e["label"]} for e in self.esco if e.get("soc") == code]
 
     def esco_to_soc(self, esco_id: str) -> str | None:
         """The SOC code an ESCO occupation is bridged to, when the bridge was confident."""

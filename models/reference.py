@@ -11,7 +11,7 @@ from models.encoder import Encoder
 from models.occupations import TitleNormalizer
 from models.regions import RegionCatalog
 from models.settings import Settings
-from models.skill_space import ROLE_SKILLS_KIND, load_role_skills
+from models.skill_space import ROLE_SKILLS_KIND, load_role_skills, role_skills_of
 from models.skills import SkillCatalog
 from models.title_skills import TitleSkillRanker
 
@@ -59,3 +59,29 @@ class ReferenceData:
 
     def title_skill_ids(self, title: str, k: int = 1000) -> list[str]:
         return self.title_skill_ranker.ranked_ids(title, k)
+
+    def occupation(self, code: str) -> dict | None:
+        """One SOC occupation as the pack knows it: its titles, what it does (O*NET task
+        statements and detailed work activities), the ESCO occupations bridged to it and the
+        skills its market role requires and welcomes. None for an unknown code."""
+        soc = self.titles.soc(code)
+        if soc is None:
+            return None
+        if self.role_skills is not None and code in self.role_skills:
+            required, nice = self.role_skills[code]
+        else:  # a pack without role_skills ranks the role now (~0.2 s)
+            required, nice = role_skills_of(self.title_skill_ranker, soc["title"])
+        work = self.titles.work_of(code) or {"tasks": [], "activities": []}
+
+        def labelled(ids) -> list[dict]:
+            return [{"id": i, "label": self.skills.get(i)["label"]} for i in ids if self.skills.get(i)]
+
+        return {
+            "soc": code,
+            "title": soc["title"],
+            "onet_titles": soc.get("onet_titles", []),
+            "tasks": work["tasks"],
+            "activities": work["activities"],
+            "esco_occupations": self.titles.esco_for_soc(code),
+            "skills": {"required": labelled(required), "nice_to_have": labelled(nice)},
+        }

@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 import torch
 
@@ -123,21 +122,6 @@ class SkillHit:
         }
 
 
-def _stored_vectors(index: FaissIndex) -> np.ndarray:
-    """The index's vectors as a (rows x dim) array, row i holding id i.
-
-    For the flat index the pack ships this is a zero-copy view of FAISS's own storage, so the
-    exact scoring below costs no extra memory; otherwise the vectors are reconstructed.
-    """
-    inner = getattr(index, "_index", None)
-    if inner is not None and index.kind == "flat":
-        base = faiss.downcast_index(faiss.downcast_index(inner).index)
-        ids = faiss.vector_to_array(faiss.downcast_index(inner).id_map)
-        if isinstance(base, faiss.IndexFlat) and np.array_equal(ids, np.arange(len(ids))):
-            return faiss.rev_swig_ptr(base.get_xb(), base.ntotal * base.d).reshape(base.ntotal, base.d)
-    return index.vectors(np.arange(len(index)))
-
-
 class SkillCatalog:
     def __init__(
         self,
@@ -216,7 +200,7 @@ class SkillCatalog:
         """Row layout for exact per-skill aggregation: rows grouped by skill, the definition
         row of each skill, the preferred-label row of each skill."""
         n = len(self.skills)
-        self._vectors = self.neighbours.vectors() if self.neighbours is not None else _stored_vectors(self.index)
+        self._vectors = self.neighbours.vectors() if self.neighbours is not None else self.index.row_vectors()
         # the builder writes each skill's rows together; keep a permutation in case a pack does not
         contiguous = bool(np.all(np.diff(self.owners) >= 0))
         self._order = None if contiguous else np.argsort(self.owners, kind="stable")

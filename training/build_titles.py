@@ -35,16 +35,19 @@ from models.occupations import (
     ARRAYS,
     CONFIG_FILE,
     ESCO_FILE,
+    ESCO_INDEX_FILE,
     KIND,
     LEXICON_FILE,
     SOCS_FILE,
     VIEW_ONET_TITLE,
     VIEW_SOC_TITLE,
     VIEW_VARIANT,
+    WORK_FILE,
     ScoringConfig,
     TitleNormalizer,
     title_words,
 )
+from models.index import FaissIndex
 from models.records import EscoOccupation, SocOccupation
 from models.text import fold
 from training.sources.oews import detailed_occupations, open_packaged_oews
@@ -53,7 +56,9 @@ from training.sources.packaged import ESCO_OCCUPATIONS_CSV, OEWS_SQLITE_GZ, ONET
 
 log = logging.getLogger(__name__)
 
-METHOD = "titles-v2"  # v2: lexicon.json (words per occupation) for lexical coverage
+# v2: lexicon.json (words per occupation) for lexical coverage; v3: ESCO names as a FAISS index
+# (esco_names.faiss), O*NET tasks and work activities per SOC occupation (work.json)
+METHOD = "titles-v3"
 CONTEXT_TASKS = 6  # task statements after the title in a context view
 CONTEXT_ACTIVITIES = 8  # work activities after the title in an activity view
 MAX_ESCO_NAMES = 24  # preferred + alternative labels embedded per ESCO occupation
@@ -360,7 +365,7 @@ def build_titles(
             "context_owner": np.asarray(context_owner, np.int32),
             "activity_vectors": encoder.encode(activities),
             "activity_owner": np.asarray(activity_owner, np.int32),
-            "esco_vectors": encoder.encode(e_names),
+            "esco_vectors": encoder.encode(e_names),  # saved as the FAISS index below
             "esco_owner": np.asarray(e_owner, np.int32),
             "esco_link": np.full(len(esco), -1, np.int32),
             "soc_described": np.asarray([bool(o.tasks) for o in socs], np.int8),
@@ -394,7 +399,11 @@ def build_titles(
                 )
         for name, dtype in ARRAYS.items():
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(arrays[name], dtype=dtype), allow_pickle=False)
+        esco_index = FaissIndex(encoder.dim, "flat")
+        esco_index.add(np.arange(len(e_names)), arrays["esco_vectors"])
+        esco_index.save(tmp / ESCO_INDEX_FILE)
         artifacts.write_json(tmp / SOCS_FILE, soc_records)
+        artifacts.write_json(tmp / WORK_FILE, [{"code": o.code, "tasks": o.tasks, "activities": o.activities} for o in socs])
         artifacts.write_json(tmp / ESCO_FILE, esco_records)
         artifacts.write_json(tmp / CONFIG_FILE, config.to_dict())
         esco_soc = arrays["esco_link"][arrays["esco_owner"]] if len(esco) else np.zeros(0, np.int32)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from models.errors import NotFound
 from service.api.spec import operation, param
 from service.runtime import reference
 from service.validation import json_body, query_int, query_str
@@ -132,3 +133,30 @@ def title_skills():
     ref = reference()
     result = ref.title_skills(body["title"], k=body.get("limit", 20))
     return jsonify(result)
+
+
+@bp.get("/occupations/<soc>")
+@operation(
+    "One SOC 2018 occupation: titles, O*NET task statements and detailed work activities, bridged "
+    "ESCO occupations, and the skills its market role requires and welcomes",
+    tag="language",
+    params=[param("soc", "path", description="SOC 2018 detailed code, e.g. 49-9081")],
+    response={
+        "type": "object",
+        "properties": {
+            "soc": {"type": "string"},
+            "title": {"type": "string"},
+            "onet_titles": {"type": "array", "items": {"type": "string"}},
+            "tasks": {"type": "array", "items": {"type": "string"}},
+            "activities": {"type": "array", "items": {"type": "string"}},
+            "esco_occupations": {"type": "array", "items": {"type": "object"}},
+            "skills": {"type": "object", "properties": {"required": {"type": "array"}, "nice_to_have": {"type": "array"}}},
+        },
+    },
+    errors=(404, 503),
+)
+def get_occupation(soc: str):
+    occupation = reference().occupation(soc)
+    if occupation is None:
+        raise NotFound(f"no SOC 2018 detailed occupation {soc!r}", {"soc": soc})
+    return jsonify(occupation)

@@ -65,6 +65,16 @@ def test_nonmetropolitan_area_is_a_micro_hub(client):
     assert {r["kind"] for r in body["regions"]} == {"micro_hub"}
 
 
+def test_an_occupation_with_what_it_does_and_needs(client):
+    body = client.get("/v1/occupations/49-9081").get_json()
+    assert body["title"] == "Wind Turbine Service Technicians"
+    assert any("turbine" in t.lower() for t in body["tasks"]) and body["activities"]
+    labels = [s["label"] for s in body["skills"]["required"]]
+    assert labels and all(s["id"].startswith("http://data.europa.eu/esco/skill/") for s in body["skills"]["required"])
+    missing = client.get("/v1/occupations/99-9999")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+
+
 def test_health_and_ready(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")

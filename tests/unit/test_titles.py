@@ -188,6 +188,31 @@ def test_batch_matches_single(titles):
     assert titles.normalize_batch([], k=3) == []
 
 
+def test_nearest_esco_through_faiss_equals_every_name_scored(titles):
+    """The FAISS search is deep enough that ranking ESCO occupations by their best name is exact."""
+    queries = ["wind turbine technician", "registered nurse", "data engineer", "CNC machinist", "barista"]
+    _, vectors = titles.encode_titles(queries)
+    names = titles._esco_index.row_vectors()
+    sims = vectors @ names.T
+    for q, row in enumerate(sims):
+        best = np.full(len(titles.esco), -np.inf)
+        np.maximum.at(best, titles._esco_owner, row)
+        # compared as (score, id) pairs: occupations sharing a name tie, in any order
+        expected = sorted((-round(float(best[j]), 4), titles.esco[j]["id"]) for j in np.argsort(-best, kind="stable")[:8])
+        got = sorted((-e["score"], e["id"]) for e in titles.nearest_esco_vectors(vectors[q : q + 1], k=8)[0])
+        assert got == expected, queries[q]
+
+
+def test_the_pack_keeps_what_each_occupation_does(titles):
+    work = titles.work_of("49-9081")
+    assert any("turbine" in t.lower() for t in work["tasks"]) and len(work["activities"]) > 3
+    assert titles.work_of("99-9999") is None
+    described = sum(1 for s in titles.socs if titles.work_of(s["code"])["tasks"])
+    assert described == int((titles._offset == 0).sum())  # the occupations scored as described
+    nurses = titles.esco_for_soc("29-1141")
+    assert nurses and all(titles.esco_to_soc(e["id"]) == "29-1141" for e in nurses)
+
+
 def test_vectors_and_lookups(titles, encoder):
     cleaned, vectors = titles.encode_titles(["RN", "software developer"])
     assert cleaned == ["Registered Nurse", "software developer"]
