@@ -13,7 +13,7 @@ from models import artifacts
 from models.index import FaissIndex
 from models.skill_ann import KIND, AnnConfig, SkillNeighbours
 
-METHOD = "hnsw-v1"
+METHOD = "hnsw-v2"  # v2: built on one thread, so every build gives the same graph
 
 
 def build_skill_ann(pack_dir: Path, force: bool = False, config: AnnConfig | None = None) -> tuple[dict, bool]:
