@@ -3,6 +3,7 @@
     python -m training.bench ingest --sizes 10000 100000     # bulk ingest, memory, index, query latency
     python -m training.bench recommend --sizes 100000        # + latency of matches, candidates, talent map, gap
     python -m training.bench recommend --demo                # the same on the demo tenant (make serve's data)
+    python -m training.bench ivf-recall --size 6000          # recall@10 of the approximate index, without the database
 
 `ingest` generates realistic synthetic candidates (training/synthetic.py), posts them through
 the HTTP layer (Flask's in-process client: validation, understanding, encoding, database,
@@ -107,10 +108,7 @@ def bench_ingest(
     # probes as queries arrive: profiles of candidates not in the index, and recruiters' text
     # (stored vectors plus noise would sit next to their own list centroid and flatter IVF)
     profiles = [u.vector for u in rt.records().understander.understand("candidate", held_out[:RECALL_PROBES])]
-    probe = np.vstack([np.stack(profiles), ref.encoder.encode(list(QUERIES))])
-    _, truth = exact.search(probe, 10)
-    _, got = ti.index.search(probe, 10)
-    recall = float(np.mean([len(set(t) & set(g)) / 10 for t, g in zip(truth, got)]))
+    recall = recall_at_10(ti.index, exact, np.vstack([np.stack(profiles), ref.encoder.encode(list(QUERIES))]))
 
     records = rt.records()
     search_ms, query_ms = [], []
@@ -195,6 +193,42 @@ def encoder_ceiling(ref: ReferenceData, docs: list[dict]) -> tuple[float, float]
     return len(docs) / seconds, float(np.mean([len((d.get("summary") or "").split()) for d in docs]))
 
 
+def recall_at_10(index, exact: BruteForceIndex, probe: np.ndarray) -> float:
+    _, truth = exact.search(probe, 10)
+    _, got = index.search(probe, 10)
+    return float(np.mean([len(set(t) & set(g)) / 10 for t, g in zip(truth, got)]))
+
+
+def bench_ivf_recall(ref: ReferenceData, size: int) -> dict:
+    """recall@10 of the approximate (IVF) index the service would build for `size` profile
+    vectors, forced even below the exact-search threshold: profiles understood as ingest does
+    (no database), probed with held-out candidates and the text queries."""
+    from models.index import FaissIndex
+    from models.understanding import RecordUnderstander
+    from training.synthetic import SyntheticTenant
+
+    understander = RecordUnderstander(ref)
+    gen, held = SyntheticTenant(ref, seed=size), SyntheticTenant(ref, seed=size + 1)
+    vectors = []
+    for start in range(0, size, 500):
+        docs = [gen.candidate(n)[0] for n in range(start, min(size, start + 500))]
+        vectors += [u.vector for u in understander.understand("candidate", docs)]
+    matrix, ids = np.stack(vectors), np.arange(size)
+    profiles = np.stack([u.vector for u in understander.understand("candidate", [held.candidate(n)[0] for n in range(RECALL_PROBES)])])
+    queries = ref.encoder.encode(list(QUERIES))
+    exact = BruteForceIndex(matrix.shape[1])
+    exact.add(ids, matrix)
+    index = FaissIndex.for_size(matrix.shape[1], size, exact_max=0)
+    index.train(matrix)
+    index.add(ids, matrix)
+    return {
+        "candidates": size,
+        "index_params": index.params,
+        "recall_at_10_held_out_profiles": round(recall_at_10(index, exact, profiles), 4),
+        "recall_at_10_text_queries": round(recall_at_10(index, exact, queries), 4),
+    }
+
+
 def bench_recommendations(client, headers: dict, rounds: int = 40) -> dict:
     """p50/p99 latency (ms) of each recommendation endpoint, over sampled candidates and needs."""
     def ids(kind: str, n: int) -> list[int]:
@@ -236,6 +270,8 @@ def main(argv: list[str] | None = None) -> None:
     recommend.add_argument("--batch", type=int, default=5_000)
     recommend.add_argument("--database-url")
     recommend.add_argument("--demo", action="store_true", help="measure on the demo tenant of the configured database")
+    ivf = sub.add_parser("ivf-recall", help="recall@10 of the IVF index on held-out profiles and text queries")
+    ivf.add_argument("--size", type=int, default=6_000)
     worker = sub.add_parser("worker-memory", help="(used by ingest) memory of a fresh worker loading one tenant")
     worker.add_argument("--data-dir", required=True)
     worker.add_argument("--database-url", default="")
@@ -246,6 +282,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     settings = load_settings()
     ref = ReferenceData.load(settings.pack_path)
+    if args.what == "ivf-recall":
+        print(json.dumps(bench_ivf_recall(ref, args.size)))
+        return
     if args.what == "recommend" and args.demo:
         from service import create_app
         from training.demo import load_demo
