@@ -754,4 +754,10 @@ def test_admin_commands(backend, monkeypatch, capsys, tmp_path):
     assert code == 0 and out.splitlines()[1].split("\t")[1] == "acme" and new_key[:12] in out
     assert run("revoke-key", "acme")[0] == 0 and T.authenticate(db, new_key) is None
     assert run("rotate-key", "nobody")[0] == 1
+    # demo-key: creates the demo tenant the first time, then a fresh key that replaces the last
+    code, demo_key, _ = run("demo-key")
+    demo_id = T.authenticate(db, demo_key)
+    assert code == 0 and demo_id is not None and T.get_tenant(db, T.DEMO_TENANT).id == demo_id
+    code, again, _ = run("demo-key")
+    assert code == 0 and T.authenticate(db, again) == demo_id and T.authenticate(db, demo_key) is None
     assert current_revision(db) == "0001"
