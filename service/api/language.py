@@ -15,13 +15,17 @@ def _settings():
     return current_app.config["SETTINGS"]
 
 
-def _text_schema(field: str, max_length: int, description: str) -> dict:
+def _text_schema(field: str, max_length: int | None, description: str) -> dict:
+    """None for `max_length` when a setting bounds the text (checked by `_body`, 413)."""
+    text = {"type": "string", "minLength": 1, "description": description}
+    if max_length is not None:
+        text["maxLength"] = max_length
     return {
         "type": "object",
         "required": [field],
         "additionalProperties": False,
         "properties": {
-            field: {"type": "string", "minLength": 1, "maxLength": max_length, "description": description},
+            field: text,
             "limit": {"type": "integer", "minimum": 1, "maximum": 200, "description": "most results returned"},
         },
     }
@@ -39,12 +43,12 @@ SKILL_HIT = {
     },
 }
 SKILL_LIST = {"type": "object", "properties": {"skills": {"type": "array", "items": SKILL_HIT}}}
-TEXT_LIMIT_DOC = "longer than the max_text_chars setting gives 413"
+TEXT_LIMIT_DOC = "at most TALENT_MAX_TEXT_CHARS characters (default 50,000); longer gives 413"
 
 
 def _body(field: str, description: str) -> dict:
     settings = _settings()
-    body = json_body(request, _text_schema(field, 10**9, description), settings.max_body_bytes)
+    body = json_body(request, _text_schema(field, None, description), settings.max_body_bytes)
     if len(body[field]) > settings.max_text_chars:
         from models.errors import TooLarge
 
@@ -59,7 +63,7 @@ def _body(field: str, description: str) -> dict:
 @operation(
     "ESCO skills a CV or job ad mentions or implies, ranked, with the sentence or span each came from",
     tag="language",
-    body=_text_schema("text", 50_000, f"CV or job ad text; {TEXT_LIMIT_DOC}"),
+    body=_text_schema("text", None, f"CV or job ad text; {TEXT_LIMIT_DOC}"),
     response=SKILL_LIST,
     errors=(400, 413, 503),
 )

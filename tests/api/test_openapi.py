@@ -32,3 +32,12 @@ def test_every_operation_documents_the_error_shape(client):
                     assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
             if method == "post":
                 assert "requestBody" in op, path
+
+
+def test_a_limit_set_by_a_setting_is_not_documented_as_a_constant(client):
+    """The extract text limit is TALENT_MAX_TEXT_CHARS (413 beyond it), whatever its value."""
+    doc = client.get("/v1/openapi.json").get_json()
+    op = doc["paths"]["/v1/skills/extract"]["post"]
+    text = op["requestBody"]["content"]["application/json"]["schema"]["properties"]["text"]
+    assert "maxLength" not in text and "TALENT_MAX_TEXT_CHARS" in text["description"]
+    assert "413" in op["responses"]
