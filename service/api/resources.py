@@ -113,6 +113,17 @@ def _parse_ndjson(text: str, schema: dict, max_lines: int) -> list[BulkLine]:
     return parsed
 
 
+def _patch_schema(schema: dict) -> dict:
+    """The published PATCH body: any fields of the resource, each also null (which removes it).
+    Validation strips the nulls and checks the rest against the resource schema without
+    `required`; the merged document is then checked whole."""
+    return {
+        **schema,
+        "required": [],
+        "properties": {name: {"anyOf": [prop, {"type": "null"}]} for name, prop in schema["properties"].items()},
+    }
+
+
 def _filters(args) -> dict:
     filters = {}
     for name in ("external_id", "region_id", "soc", "status", "updated_since"):
@@ -173,7 +184,7 @@ def make_blueprint(kind: str) -> Blueprint:
     @operation(
         f"Change some fields of a {kind} (null removes a field); the merged document is validated whole",
         tag=plural, params=[id_param],
-        body={"type": "object", "description": f"any fields of the {kind} schema"},
+        body=_patch_schema(schema),
         response=record_schema, errors=(*AUTH_ERRORS, 409, 413),
     )
     def patch(record_id: int):

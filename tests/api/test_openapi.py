@@ -41,3 +41,12 @@ def test_a_limit_set_by_a_setting_is_not_documented_as_a_constant(client):
     text = op["requestBody"]["content"]["application/json"]["schema"]["properties"]["text"]
     assert "maxLength" not in text and "TALENT_MAX_TEXT_CHARS" in text["description"]
     assert "413" in op["responses"]
+
+
+def test_patch_bodies_publish_every_field_as_optional_and_nullable(client):
+    doc = client.get("/v1/openapi.json").get_json()
+    put = doc["paths"]["/v1/needs/{record_id}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    patch = doc["paths"]["/v1/needs/{record_id}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+    assert put["required"] and patch["required"] == [] and patch["additionalProperties"] is False
+    assert set(patch["properties"]) == set(put["properties"])
+    assert patch["properties"]["title"] == {"anyOf": [put["properties"]["title"], {"type": "null"}]}
