@@ -1,6 +1,6 @@
 """Skill neighbours artifact: an HNSW graph over the taxonomy's skill vectors (models/skill_ann.py).
 
-Built from taxonomy/index.faiss alone (no encoder, ~15 s), so it is rebuilt exactly when the
+Built from taxonomy/index.faiss alone (no encoder, ~40 s on one thread), so it is rebuilt exactly when the
 taxonomy's vectors change: its input is their checksum.
 """
 from __future__ import annotations
