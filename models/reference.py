@@ -74,7 +74,8 @@ class ReferenceData:
         work = self.titles.work_of(code) or {"tasks": [], "activities": []}
 
         def labelled(ids) -> list[dict]:
-            return [{"id": i, "label": self.skills.get(i)["label"]} for i in ids if self.skills.get(i)]
+            known = (self.skills.get(i) for i in ids)
+            return [{"id": s["id"], "label": s["label"]} for s in known if s is not None]
 
         return {
             "soc": code,

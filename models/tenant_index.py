@@ -197,34 +197,40 @@ class TenantIndexes:
                 if not force and _snapshot_seq(target) >= ti.seq:
                     ti.snapshot_seq = ti.seq
                     return False
-                tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
-                tmp.mkdir()
-                with ti.lock:
-                    ti.index.save(tmp / "index.faiss")
-                    seq, count, params = ti.seq, len(ti.index), ti.index.params
-                manifest = {
-                    "kind": "tenant-index",
-                    "format_version": artifacts.FORMAT_VERSION,
-                    "record_kind": ti.kind,
-                    "tenant_id": ti.tenant_id,
-                    "seq": seq,
-                    "count": count,
-                    "index": params,
-                    "encoder": self.encoder_fingerprint,
-                    "files": {"index.faiss": artifacts.sha256_file(tmp / "index.faiss")},
-                    "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                }
-                (tmp / artifacts.MANIFEST).write_text(json.dumps(manifest, indent=2))
-                old = target.with_name(f"{target.name}.old{os.getpid()}")
-                if target.exists():
-                    target.rename(old)
-                tmp.rename(target)
-                shutil.rmtree(old, ignore_errors=True)
+                seq = self._write_snapshot(ti, target)
         except OSError as exc:
             log.warning("snapshot of %s/%s not written (%s); the database still holds everything", ti.tenant_id, ti.kind, exc)
             return False
         ti.snapshot_seq = seq
         return True
+
+    def _write_snapshot(self, ti: TenantIndex, target: Path) -> int:
+        """Write into a temporary directory and swap it in (the caller holds the file lock);
+        returns the change number written."""
+        tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+        tmp.mkdir()
+        with ti.lock:
+            ti.index.save(tmp / "index.faiss")
+            seq, count, params = ti.seq, len(ti.index), ti.index.params
+        manifest = {
+            "kind": "tenant-index",
+            "format_version": artifacts.FORMAT_VERSION,
+            "record_kind": ti.kind,
+            "tenant_id": ti.tenant_id,
+            "seq": seq,
+            "count": count,
+            "index": params,
+            "encoder": self.encoder_fingerprint,
+            "files": {"index.faiss": artifacts.sha256_file(tmp / "index.faiss")},
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (tmp / artifacts.MANIFEST).write_text(json.dumps(manifest, indent=2))
+        old = target.with_name(f"{target.name}.old{os.getpid()}")
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        return seq
 
     def _load_or_build(self, tenant_id: int, kind: str) -> TenantIndex:
         directory = self._dir(tenant_id, kind)

@@ -152,7 +152,7 @@ class TenantRecords:
         if writable:
             items = [_item(ln.doc, u) for ln, u in writable]
             try:
-                outcomes: list = store.bulk_upsert(self.db, tenant_id, kind, items)
+                outcomes: list[store.UpsertResult | DomainError] = store.bulk_upsert(self.db, tenant_id, kind, items)
             except (DomainError, SQLAlchemyError):
                 # the chunk's transaction rolled back: write its lines one by one, so the line
                 # the store refused is reported and the others are still written
@@ -170,7 +170,6 @@ class TenantRecords:
             if ln.error is not None:
                 results[ln.line] = _error_result(ln.line, ln.error)
         return [results[ln.line] for ln in lines]
-
 
     def _write_one(self, tenant_id: int, kind: str, item: dict) -> store.UpsertResult | DomainError:
         try:

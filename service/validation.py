@@ -55,9 +55,9 @@ def loads(text: str) -> Any:
     says (Python accepts them; PostgreSQL's json type and every other client would not)."""
     try:
         return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-    except ValueError as exc:
-        if isinstance(exc, json.JSONDecodeError):
-            raise
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # from the two hooks above: reported as any other invalid JSON
         raise json.JSONDecodeError(str(exc), text, 0) from None
 
 

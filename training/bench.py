@@ -107,12 +107,12 @@ def bench_ingest(
     exact.add(ids, matrix)
     # probes as queries arrive: profiles of candidates not in the index, and recruiters' text
     # (stored vectors plus noise would sit next to their own list centroid and flatter IVF)
-    profiles = [u.vector for u in rt.records().understander.understand("candidate", held_out[:RECALL_PROBES])]
-    recall = recall_at_10(ti.index, exact, np.vstack([np.stack(profiles), ref.encoder.encode(list(QUERIES))]))
-
     records = rt.records()
-    search_ms, query_ms = [], []
     encoded = ref.encoder.encode(list(QUERIES))
+    profiles = profile_vectors(records.understander, held_out[:RECALL_PROBES])
+    recall = recall_at_10(ti.index, exact, np.vstack([profiles, encoded]))
+
+    search_ms, query_ms = [], []
     for round_ in range(20):
         for i, q in enumerate(QUERIES):
             t0 = time.perf_counter()
@@ -193,6 +193,14 @@ def encoder_ceiling(ref: ReferenceData, docs: list[dict]) -> tuple[float, float]
     return len(docs) / seconds, float(np.mean([len((d.get("summary") or "").split()) for d in docs]))
 
 
+def profile_vectors(understander, docs: list[dict]) -> np.ndarray:
+    """The profile vectors ingest would store for these candidates, 500 at a time."""
+    vectors = []
+    for start in range(0, len(docs), 500):
+        vectors += [u.vector for u in understander.understand("candidate", docs[start : start + 500])]
+    return np.stack(vectors)
+
+
 def recall_at_10(index, exact: BruteForceIndex, probe: np.ndarray) -> float:
     _, truth = exact.search(probe, 10)
     _, got = index.search(probe, 10)
@@ -209,12 +217,8 @@ def bench_ivf_recall(ref: ReferenceData, size: int) -> dict:
 
     understander = RecordUnderstander(ref)
     gen, held = SyntheticTenant(ref, seed=size), SyntheticTenant(ref, seed=size + 1)
-    vectors = []
-    for start in range(0, size, 500):
-        docs = [gen.candidate(n)[0] for n in range(start, min(size, start + 500))]
-        vectors += [u.vector for u in understander.understand("candidate", docs)]
-    matrix, ids = np.stack(vectors), np.arange(size)
-    profiles = np.stack([u.vector for u in understander.understand("candidate", [held.candidate(n)[0] for n in range(RECALL_PROBES)])])
+    matrix, ids = profile_vectors(understander, [gen.candidate(n)[0] for n in range(size)]), np.arange(size)
+    profiles = profile_vectors(understander, [held.candidate(n)[0] for n in range(RECALL_PROBES)])
     queries = ref.encoder.encode(list(QUERIES))
     exact = BruteForceIndex(matrix.shape[1])
     exact.add(ids, matrix)
