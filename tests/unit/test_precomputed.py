@@ -35,6 +35,19 @@ def test_encoder_precision_setting_is_validated():
         load_settings(environ={"TALENT_ENCODER_PRECISION": "fp8"})
 
 
+def test_auto_precision_takes_bf16_only_where_the_cpu_has_it_in_hardware(monkeypatch):
+    import torch
+
+    from models.encoder import bf16_native
+
+    # an AVX-512 CPU without BF16 or AMX: oneDNN would emulate bfloat16, slower than float32
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert bf16_native() is False
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert bf16_native() is True
+
+
 def test_bf16_and_fp32_vectors_are_interchangeable(encoder, monkeypatch):
     texts = ["Maintained wind turbine gearboxes.", "Customer success manager for a SaaS product.", "CNC machinist"]
     monkeypatch.setattr(encoder, "bf16", False)  # the session's encoder, switched (loaded once)
