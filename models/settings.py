@@ -37,7 +37,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("world_city_min_population", 15_000, "World cities (GeoNames) at least this large are regions without labour statistics.", int),
     Setting("micro_hub_weight", 0.10, "Bonus added to the region fit of a micro-hub in candidate matches (0 = none).", float),
     Setting("encoder", "", "Path of a sentence-transformers model directory; empty means the packaged all-MiniLM-L6-v2."),
-    Setting("encoder_precision", "auto", "Encoder arithmetic: fp32, bf16, or auto (bf16 where the CPU has native bfloat16 support, else fp32).", lambda v: _choice(v, ("auto", "fp32", "bf16"))),
+    Setting("encoder_precision", "auto", "Encoder arithmetic: fp32, bf16, or auto (bf16 where the CPU multiplies bfloat16 in hardware, AVX-512 BF16 or AMX; else fp32).", lambda v: _choice(v, ("auto", "fp32", "bf16"))),
     Setting("log_level", "INFO", "Python logging level."),
 )
 
