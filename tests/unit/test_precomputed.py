@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-from models.encoder import Encoder, default_model_path, resolve_model_path
+from models.encoder import Encoder, bf16_native, default_model_path, resolve_model_path
 from models.settings import load_settings
 from models.skill_space import SAME_SKILL_MIN, SkillSpace, role_skills_of
 
@@ -36,10 +37,6 @@ def test_encoder_precision_setting_is_validated():
 
 
 def test_auto_precision_takes_bf16_only_where_the_cpu_has_it_in_hardware(monkeypatch):
-    import torch
-
-    from models.encoder import bf16_native
-
     # an AVX-512 CPU without BF16 or AMX: oneDNN would emulate bfloat16, slower than float32
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
