@@ -2,7 +2,8 @@
 
     python -m training.evaluate skill-linking --data tech-validation.jsonl
     python -m training.evaluate title-skills  --data esco-validation.jsonl
-    python -m training.evaluate title-soc     --data onet-reported-validation.jsonl
+    python -m training.evaluate title-soc     --data h2b-employer-validation.jsonl
+    python -m training.evaluate matching      --data profiles-validation.jsonl   # through the API
     python -m training.evaluate all           # every validation file under --benchmarks
 
 Prints every metric as name=value (fractions in [0, 1]), the primary metric last.
@@ -12,22 +13,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from models.reference import ReferenceData
 from models.settings import load_settings
-from training.evaluators import skill_linking, title_skills, title_soc
+from training.evaluators import matching, skill_linking, title_skills, title_soc
 
 TASKS = {
     "skill-linking": skill_linking,
     "title-skills": title_skills,
     "title-soc": title_soc,
+    "matching": matching,
 }
 VALIDATION_FILES = {
     "skill-linking": ["skill-linking/tech-validation.jsonl", "skill-linking/house-validation.jsonl"],
     "title-skills": ["title-skills/esco-validation.jsonl"],
-    "title-soc": ["title-soc/onet-reported-validation.jsonl"],
+    "title-soc": ["title-soc/h2b-employer-validation.jsonl"],
+    "matching": ["matching/profiles-validation.jsonl", "title-soc/h2b-employer-validation.jsonl"],
 }
 
 
@@ -53,7 +57,40 @@ def predictor(task: str, ref: ReferenceData):
         return lambda titles: [ref.title_skill_ids(t, k=1000) for t in titles]
     if task == "title-soc":
         return lambda titles: [[o["soc"] for o in ranked] for ranked in ref.titles.normalize_batch(titles, k=5)]
+    if task == "matching":
+        return lambda documents: recommend_through_api(ref, documents)
     raise ValueError(task)
+
+
+def recommend_through_api(ref: ReferenceData, documents: list[dict]) -> list[list[str]]:
+    """Bulk-load candidate documents into a fresh tenant of an in-process service (SQLite in a
+    temporary directory, no needs) and read each one's matches: distinct SOC codes in order."""
+    from models.store import tenants
+    from service import create_app
+
+    with tempfile.TemporaryDirectory(prefix="evaluate-matching-") as tmp:
+        app = create_app({"data_dir": tmp, "database_url": ""}, reference=ref)
+        db = app.extensions["talent"].database
+        try:
+            _, key = tenants.create_tenant(db, "evaluation")
+            client = app.test_client()
+            headers = {"Authorization": f"Bearer {key}"}
+            body = "\n".join(json.dumps(doc) for doc in documents)
+            response = client.post("/v1/candidates:bulk", data=body, headers={**headers, "Content-Type": "application/x-ndjson"})
+            results = [json.loads(line) for line in response.get_data(as_text=True).splitlines() if line.strip()]
+            ids = {r["external_id"]: r["id"] for r in results if r.get("status") in ("created", "updated")}
+            failed = [r for r in results if r.get("status") == "error"]
+            if response.status_code != 200 or failed:
+                raise SystemExit(f"bulk load refused: {response.status_code} {(failed or results)[:3]}")
+            ranked = []
+            for doc in documents:
+                matches = client.get(f"/v1/candidates/{ids[doc['external_id']]}/matches", headers=headers)
+                if matches.status_code != 200:
+                    raise SystemExit(f"matches of {doc['external_id']}: {matches.status_code} {matches.get_data(as_text=True)[:300]}")
+                ranked.append(matching.distinct_socs(matches.get_json()["items"]))
+            return ranked
+        finally:
+            db.dispose()
 
 
 def evaluate_file(task: str, path: Path, ref: ReferenceData) -> dict[str, float]:
