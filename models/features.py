@@ -24,7 +24,7 @@ class Features:
     required: tuple[str, ...] = ()  # needs: required skills; others: empty
     nice: tuple[str, ...] = ()  # needs: nice-to-have skills
     region_id: str | None = None
-    soc: str | None = None
+    soc: str | None = None  # a candidate's own occupation (the anchor of matches), a need's occupation
     title: str = ""
     remote_ok: bool = False
     relocate: bool = False
@@ -36,6 +36,10 @@ class Features:
     hours: float = 0.0
     cost: float = 0.0
     extra: dict = field(default_factory=dict)
+    # candidates: the occupation's rivals [(SOC, score)], its certainty and a career target
+    occupations: tuple[tuple[str, float], ...] = ()
+    uncertain: bool = False
+    target_soc: str | None = None
 
 
 def _listed(understood: dict, role: str | None = None) -> list[str]:
@@ -45,7 +49,8 @@ def _listed(understood: dict, role: str | None = None) -> list[str]:
 def features_of(kind: str, record_id: int, external_id: str, data: dict, understood: dict) -> Features:
     """What scoring needs from one stored record."""
     region = (understood.get("region") or {}).get("id")
-    soc = (understood.get("occupation") or {}).get("soc")
+    occupation = understood.get("occupation") or {}
+    soc = occupation.get("soc")
     # interned: a tenant's records share a few thousand skill URIs, and a JSON parse makes a
     # fresh string per occurrence (~30 per record, ~130 bytes each) that a large tenant keeps
     text = [sys.intern(s["id"]) for s in understood.get("text_skills", [])]
@@ -70,6 +75,9 @@ def features_of(kind: str, record_id: int, external_id: str, data: dict, underst
             record_id, external_id, skills, region_id=region, soc=soc, title=data.get("headline", ""),
             remote_ok=bool(data.get("remote_ok")), relocate=bool(data.get("willing_to_relocate")),
             languages=tuple(x.strip().lower() for x in data.get("languages", [])),
+            occupations=tuple((sys.intern(c["soc"]), float(c["score"])) for c in occupation.get("candidates", [])),
+            uncertain=occupation.get("status") == "uncertain",
+            target_soc=(occupation.get("career_target") or {}).get("soc"),
         )
     return Features(  # program
         record_id, external_id, skills, region_id=region, title=data.get("title", ""),

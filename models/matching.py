@@ -31,16 +31,18 @@ from models.errors import InvalidInput, NotFound
 from models.features import Features
 from models.reference import ReferenceData
 from models.regions import Region
-from models.skill_space import SkillSpace
+from models.role_plan import CLOSE_ALTERNATIVE, CLOSE_TARGET, PlannedRole, RolePlanner
 from models.tenant_index import TenantIndexes
 
-W_SKILL, W_REGION, W_REMOTE, POSTED_BONUS = 0.60, 0.30, 0.10, 0.05
+W_OCCUPATION, W_SKILL, W_REGION, W_REMOTE, POSTED_BONUS = 0.40, 0.25, 0.25, 0.10, 0.05
 W_REQUIRED, W_NICE, W_SEMANTIC = 0.55, 0.15, 0.30
 W_SPECIALISATION, W_DEMAND, W_WAGE, W_REACH = 0.30, 0.20, 0.15, 0.35
 COMMUTE_KM = 80.0
 FIT_MIN = 0.5  # a candidate "fits" a role (talent map counts) at this skill fit
 MARKET_SOCS = 4  # nearest SOC occupations considered as market roles for a candidate
 MARKET_REGIONS = 80  # regions considered per market role (by specialisation)
+NEARBY_REGIONS = 12  # regions near the candidate's home considered per market role
+DIVERSITY = 0.06  # taken off a match's score for each better match of the same occupation
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class MatchFilters:
     max_km: float | None = None
     remote_only: bool = False
     include_market: bool = True
+    include_step_ups: bool = False  # rank career steps with the others instead of after them
     limit: int = 20
 
 
@@ -102,12 +105,36 @@ def haversine(lat1, lon1, lat2, lon2):
     return 6371.0088 * 2 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
 
 
+def order_matches(items: list[dict], limit: int, include_step_ups: bool = False) -> list[dict]:
+    """The matches a careful recruiter would show first.
+
+    Reachable places come before places beyond commuting distance (for a candidate who will not
+    move); within each, roles at the person's level before career steps (unless asked for);
+    then by score, less DIVERSITY for every better match of the same occupation already shown,
+    so that the first screen shows the person's occupation in its best places and also the
+    other roles that fit, instead of one occupation in forty places."""
+    groups: dict[tuple, dict[str | None, list[dict]]] = {}
+    for item in items:
+        tier = (item["beyond_commute"], item["step_up"] and not include_step_ups)
+        groups.setdefault(tier, {}).setdefault(item["role"].get("soc"), []).append(item)
+    out: list[dict] = []
+    for tier in sorted(groups):
+        queues = {soc: sorted(queue, key=lambda x: -x["score"]) for soc, queue in groups[tier].items()}
+        shown = dict.fromkeys(queues, 0)
+        while len(out) < limit and any(queues.values()):
+            soc = max((s for s in queues if queues[s]), key=lambda s: queues[s][0]["score"] - DIVERSITY * shown[s])
+            out.append(queues[soc].pop(0))
+            shown[soc] += 1
+    return out[:limit]
+
+
 class Matcher:
     def __init__(self, ref: ReferenceData, indexes: TenantIndexes, micro_hub_weight: float = 0.10):
         self.ref = ref
         self.regions = ref.regions
         self.indexes = indexes
-        self.space = SkillSpace(ref.skills, ref.title_skill_ranker, ref.role_skills)
+        self.space = ref.skill_space
+        self.planner = RolePlanner(ref.titles.socs, ref.titles.facts, ref.profiles.role_matrix)
         self.micro_hub_weight = micro_hub_weight
         self._coords: dict[str, tuple[float, float]] = {}
 
@@ -183,10 +210,14 @@ class Matcher:
     # ---- 1. candidate -> (role, region) --------------------------------------------------------
     def candidate_matches(self, tenant_id: int, candidate_id: int, f: MatchFilters) -> dict:
         cand, cvec = self.record(tenant_id, "candidate", candidate_id)
+        plan = self.planner.plan(cand.soc, cand.occupations, cand.target_soc)
+        if not plan:
+            plan = self._plan_from_vector(cvec)
+        by_soc = {r.soc: r for r in plan}
         items: list[dict] = []
         posted_socs: dict[tuple[str, str], int] = {}
         needs = self.indexes.get(tenant_id, "need").features
-        for need in needs.rows.values():
+        for need in list(needs.rows.values()):
             if need.status != "open":
                 continue
             if need.soc and need.region_id:
@@ -199,16 +230,47 @@ class Matcher:
                 continue
             nvec = needs.vectors.get(need.id)
             cos = float(cvec @ nvec) if nvec is not None else 0.0
+            planned = by_soc.get(need.soc) if need.soc else None
             items.append(self._score_role(cand, need.required, need.nice, cos, region, need.soc, d, need.remote_policy,
                                           {"type": "need", "need_id": need.id, "external_id": need.external_id,
                                            "title": need.title, "soc": need.soc, "employer": need.extra.get("employer"),
-                                           "remote_policy": need.remote_policy, "openings": need.openings}))
+                                           "remote_policy": need.remote_policy, "openings": need.openings},
+                                          planned, self._closeness(cand, need.soc)))
         if f.include_market and not f.remote_only:
-            items += self._market_roles(cand, cvec, f, posted_socs)
-        items.sort(key=lambda x: -x["score"])
-        return {"candidate_id": cand.id, "items": items[: f.limit]}
+            items += self._market_roles(cand, cvec, plan, f, posted_socs)
+        ranked = order_matches(items, f.limit, f.include_step_ups)
+        return {"candidate_id": cand.id, "anchor": self._anchor(cand, plan), "items": ranked}
 
-    def _score_role(self, cand: Features, required, nice, cos: float, region, soc, d, policy, role: dict) -> dict:
+    def _anchor(self, cand: Features, plan: list[PlannedRole]) -> dict | None:
+        """The occupation the matches are built around, as the candidate's record was read."""
+        if not plan:
+            return None
+        own = plan[0]
+        out = {"soc": own.soc, "title": own.title, "uncertain": bool(cand.uncertain or own.relation != "own"),
+               "job_zone": self.planner.job_zone(own.soc)}
+        if cand.target_soc and cand.target_soc != own.soc:
+            out["career_target"] = {"soc": cand.target_soc, "title": self.planner.title(cand.target_soc)}
+        return out
+
+    def _plan_from_vector(self, cvec: np.ndarray) -> list[PlannedRole]:
+        """Without an occupation (no title, text or skill to go on): the occupations nearest the profile vector."""
+        ranked = self.ref.titles.normalize_vectors(cvec[None, :], k=MARKET_SOCS)[0]
+        top = ranked[0]["score"] if ranked else 1.0
+        return [PlannedRole(o["soc"], o["title"], round(CLOSE_ALTERNATIVE * o["score"] / (top or 1.0), 4), "nearest", False,
+                            "nearest to your profile: your record names no occupation") for o in ranked]
+
+    def _closeness(self, cand: Features, soc: str | None) -> float | None:
+        """How close an occupation is to the candidate's (None when either is unknown)."""
+        if not soc or not cand.soc:
+            return None
+        if soc == cand.soc:
+            return 1.0
+        if soc == cand.target_soc:
+            return CLOSE_TARGET
+        return self.planner.closeness(cand.soc, soc)
+
+    def _score_role(self, cand: Features, required, nice, cos: float, region, soc, d, policy, role: dict,
+                    planned: PlannedRole | None = None, closeness: float | None = None) -> dict:
         req_cov, matched, missing_req = self.space.coverage(required, cand.skills)
         nice_cov, matched_nice, missing_nice = self.space.coverage(nice, cand.skills)
         sem = float(semantic(float(cos)))
@@ -218,42 +280,68 @@ class Matcher:
         rfit, rparts = self.region_fit(region, facts, rch)
         rem = remote_fit(policy, cand.remote_ok)
         posted = POSTED_BONUS if role["type"] == "need" else 0.0
-        total = W_SKILL * sfit + W_REGION * rfit + W_REMOTE * rem + posted
+        ofit = sfit if closeness is None else closeness
+        total = W_OCCUPATION * ofit + W_SKILL * sfit + W_REGION * rfit + W_REMOTE * rem + posted
+        beyond = d is not None and d > COMMUTE_KM and not cand.relocate and not (policy == "remote" and cand.remote_ok)
+        relation = planned.relation if planned else ("own" if closeness == 1.0 else "other")
         return {
-            "role": role,
+            "role": {**role, "relation": relation},
             "region": self.region_facts(region, facts, d),
             "score": round(total, 4),
+            "step_up": bool(planned.step_up) if planned else False,
+            "beyond_commute": beyond,
             "components": {
-                "skill_fit": round(sfit, 4), "required_coverage": round(req_cov, 3), "nice_coverage": round(nice_cov, 3),
-                "semantic": round(sem, 3), "region_fit": round(rfit, 4), **rparts, "remote_fit": rem, "posted_bonus": posted,
+                "occupation_fit": round(ofit, 4), "skill_fit": round(sfit, 4), "required_coverage": round(req_cov, 3),
+                "nice_coverage": round(nice_cov, 3), "semantic": round(sem, 3), "region_fit": round(rfit, 4), **rparts,
+                "remote_fit": rem, "posted_bonus": posted,
             },
+            "explanation": self._explain(planned, region, d, beyond, cand),
             "matched_skills": matched + matched_nice,
             "missing_skills": [{"id": s, "label": self.space.label(s), "importance": "required"} for s in missing_req]
             + [{"id": s, "label": self.space.label(s), "importance": "nice_to_have"} for s in missing_nice],
         }
 
-    def _market_roles(self, cand: Features, cvec: np.ndarray, f: MatchFilters, posted: dict) -> list[dict]:
-        ranked = self.ref.titles.normalize_vectors(cvec[None, :], k=MARKET_SOCS)[0]
-        socs = list(dict.fromkeys(([cand.soc] if cand.soc else []) + [o["soc"] for o in ranked]))[:MARKET_SOCS]
+    def _explain(self, planned: PlannedRole | None, region: Region | None, d: float | None, beyond: bool, cand: Features) -> str:
+        parts = [planned.why if planned else "a posted role matching your skills"]
+        if planned and planned.step_up:
+            parts.append("a career step: a higher preparation level than your occupation; the missing skills show the gap")
+        if region is not None:
+            if region.id == cand.region_id:
+                parts.append(f"in your region, {region.name}")
+            elif d is not None and d <= COMMUTE_KM:
+                parts.append(f"{region.name}, {d:.0f} km away: within commuting distance")
+            elif beyond:
+                parts.append(f"{region.name}, {d:.0f} km away: beyond commuting distance, and you have not said you would relocate")
+            elif d is not None:
+                parts.append(f"{region.name}, {d:.0f} km away")
+        return "; ".join(parts)
+
+    def _market_regions(self, cand: Features, soc: str) -> list[Region]:
+        """Where a market role is: the regions most specialised in it, the candidate's own and
+        those within commuting distance of it."""
+        places = [p["region"] for p in self.regions.occupation_regions(soc, by="location_quotient", min_employment=50,
+                                                                        limit=MARKET_REGIONS)]
+        home = self.coords(cand.region_id)
+        if home is not None:
+            places += [r for r, km in self.regions.nearest(home[0], home[1], k=NEARBY_REGIONS, source="oews") if km <= COMMUTE_KM]
+            if self.regions.get(cand.region_id) is not None:
+                places.append(self.regions.get(cand.region_id))
+        return list({r.id: r for r in places}.values())
+
+    def _market_roles(self, cand: Features, cvec: np.ndarray, plan: list[PlannedRole], f: MatchFilters,
+                      posted: dict) -> list[dict]:
         out = []
-        for soc in socs:
+        for planned in plan:
+            soc = planned.soc
             occ = self.ref.titles.soc(soc)
-            if occ is None:
+            if occ is None or not self.regions.has_soc(soc):  # no OEWS statistics: no market demand to show
                 continue
             required, nice = self.space.soc_skills(soc)
-            role_vec = self.space.labels[[self.space.index[s] for s in required + nice]].mean(axis=0)
-            cos = float(cvec @ role_vec / (np.linalg.norm(role_vec) or 1.0))
-            if not self.regions.has_soc(soc):  # no OEWS statistics (O*NET-only code): no market demand to show
-                continue
-            places = self.regions.occupation_regions(soc, by="location_quotient", min_employment=50, limit=MARKET_REGIONS)
-            if cand.region_id and self.regions.get(cand.region_id) is not None:
-                places.append({"region": self.regions.get(cand.region_id)})
-            seen = set()
-            for place in places:
-                region = place["region"]
-                if region.id in seen or (soc, region.id) in posted:
+            role_vec = self.space.labels[[self.space.index[s] for s in required + nice]].mean(axis=0) if required + nice else None
+            cos = float(cvec @ role_vec / (np.linalg.norm(role_vec) or 1.0)) if role_vec is not None else 0.0
+            for region in self._market_regions(cand, soc):
+                if (soc, region.id) in posted:
                     continue
-                seen.add(region.id)
                 facts = self.market(region.id, soc)
                 if not facts.get("employment"):
                     continue
@@ -262,7 +350,8 @@ class Matcher:
                     continue
                 out.append(self._score_role(cand, required, nice, cos, region, soc, d, "onsite",
                                             {"type": "market", "title": occ["title"], "soc": soc, "market": True,
-                                             "note": "no posted need: demand from OEWS employment and specialisation"}))
+                                             "note": "no posted need: demand from OEWS employment and specialisation"},
+                                            planned, planned.closeness))
         return out
 
     # ---- 2. role -> candidates -----------------------------------------------------------------
@@ -299,7 +388,8 @@ class Matcher:
             cand = table.rows[int(arrays["ids"][r])]
             d = None if np.isnan(dist[r]) else float(dist[r])
             item = self._score_role(cand, need.required, need.nice, float(arrays["vectors"][r] @ nvec), region, need.soc, d,
-                                    need.remote_policy, {"type": "need", "need_id": need.id, "title": need.title, "soc": need.soc})
+                                    need.remote_policy, {"type": "need", "need_id": need.id, "title": need.title, "soc": need.soc},
+                                    closeness=self._closeness(cand, need.soc))
             cregion = self.regions.get(cand.region_id) if cand.region_id else None
             items.append({
                 "candidate": {"id": cand.id, "external_id": cand.external_id, "headline": cand.title,

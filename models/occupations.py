@@ -20,7 +20,6 @@ Two steps work on the title's words rather than its vector:
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,7 +29,9 @@ from scipy import sparse
 from models import artifacts
 from models.encoder import Encoder
 from models.index import FaissIndex
-from models.text import FUNCTION_WORDS, stem
+from models.title_classifier import WEIGHTS_FILE as CLASSIFIER_WEIGHTS
+from models.title_classifier import TitleClassifier
+from models.title_text import clean_title, title_words
 
 KIND = "titles"
 SOCS_FILE = "socs.json"
@@ -38,6 +39,7 @@ ESCO_FILE = "esco.json"
 CONFIG_FILE = "config.json"
 ESCO_INDEX_FILE = "esco_names.faiss"  # FAISS flat index of ESCO preferred and alternative labels
 WORK_FILE = "work.json"  # per SOC row: {"code", "tasks", "activities"} (O*NET task statements, DWAs)
+FACTS_FILE = "facts.json"  # SOC code -> {"job_zone", "related": [[code, tier], ...]} (O*NET)
 LEXICON_FILE = "lexicon.json"  # {"names": [[word, ...] per SOC row], "tasks": [...]} (title_words)
 # array name -> dtype; each is saved as <name>.npy
 ARRAYS = {
@@ -54,6 +56,7 @@ ARRAYS = {
 }
 VIEW_SOC_TITLE, VIEW_ONET_TITLE, VIEW_VARIANT, VIEW_ESCO = 0, 1, 2, 3
 BATCH = 256  # queries scored at once: bounds the (queries x vectors) similarity matrix
+CONFIDENT = 0.5  # a title's first occupation at this probability is a confident answer
 
 
 @dataclass(frozen=True)
@@ -75,98 +78,6 @@ class ScoringConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-# ---- query cleaning ------------------------------------------------------------------------------
-
-# Abbreviations common in job titles (general usage, written by hand). Keys are lower case and
-# matched on whole words with or without a final period; acronyms of two letters that are also
-# ordinary words ("it", "pt", "ot") are only expanded when written in capitals.
-ABBREVIATIONS = {
-    "acct": "Accounting", "adm": "Administrator", "admin": "Administrator", "anlst": "Analyst",
-    "asst": "Assistant", "assoc": "Associate", "atty": "Attorney",
-    "capt": "Captain", "cdl": "Commercial Driver's License", "ceo": "Chief Executive Officer",
-    "cfo": "Chief Financial Officer", "cio": "Chief Information Officer", "clk": "Clerk",
-    "cna": "Certified Nursing Assistant", "coo": "Chief Operating Officer",
-    "coord": "Coordinator", "cpa": "Certified Public Accountant", "csr": "Customer Service Representative",
-    "cto": "Chief Technology Officer", "cust": "Customer", "dba": "Database Administrator", "dept": "Department",
-    "dev": "Developer", "dir": "Director", "educ": "Education", "elec": "Electrical",
-    "emt": "Emergency Medical Technician", "engr": "Engineer", "equip": "Equipment", "evp": "Executive Vice President",
-    "exec": "Executive", "gm": "General Manager", "govt": "Government", "hha": "Home Health Aide",
-    "hr": "Human Resources", "info": "Information", "insp": "Inspector", "instr": "Instructor",
-    "intl": "International", "it": "Information Technology", "lab": "Laboratory", "lpn": "Licensed Practical Nurse",
-    "lvn": "Licensed Vocational Nurse", "maint": "Maintenance", "mech": "Mechanic", "med": "Medical",
-    "mfg": "Manufacturing", "mgmt": "Management", "mgr": "Manager", "mktg": "Marketing", "mngr": "Manager",
-    "np": "Nurse Practitioner", "oper": "Operator", "ops": "Operations", "opr": "Operator",
-    "ot": "Occupational Therapist", "pct": "Patient Care Technician", "pgmr": "Programmer", "pharm": "Pharmacy",
-    "prod": "Production", "prog": "Programmer", "pt": "Physical Therapist", "pta": "Physical Therapist Assistant",
-    "qa": "Quality Assurance", "qc": "Quality Control", "rep": "Representative", "reps": "Representatives",
-    "rn": "Registered Nurse", "rt": "Respiratory Therapist", "secy": "Secretary", "sgt": "Sergeant",
-    "spec": "Specialist", "supr": "Supervisor", "supv": "Supervisor", "supvr": "Supervisor", "svc": "Service",
-    "svcs": "Services", "svp": "Senior Vice President", "sys": "Systems", "tech": "Technician",
-    "techs": "Technicians", "trng": "Training", "vp": "Vice President", "whse": "Warehouse",
-}  # fmt: skip
-_CAPITALS_ONLY = {"it", "pt", "ot", "rt", "np", "gm", "qa", "qc", "hr"}
-# "Admin Assistant" is administrative, "System Admin" an administrator
-_ADJECTIVE_BEFORE_ROLE = {"admin": "Administrative", "adm": "Administrative"}
-_ROLE_WORDS = {"assistant", "asst", "specialist", "coordinator", "coord", "clerk", "support", "officer", "secretary", "aide"}
-# seniority says nothing about the occupation; "Lead" is kept (a lead is often a supervisor)
-_LEVEL_WORD = re.compile(r"^(?:senior|sr|junior|jr|entry-level)$", re.I)
-_GRADE = re.compile(r"^(?:i{1,3}|iv|v|[1-5])$", re.I)
-_PARENTHETICAL = re.compile(r"\(([^()]*)\)")
-_INITIAL_SKIP = {"and", "of", "the", "for", "in", "&"}
-
-
-def expand_abbreviations(text: str) -> str:
-    """'Sr. Maint. Tech' -> 'Sr Maintenance Technician' (see ABBREVIATIONS)."""
-    words = text.replace("/", " / ").split()
-    out = []
-    for i, word in enumerate(words):
-        key = word.strip(".,;:").lower()
-        following = words[i + 1].strip(".,").lower() if i + 1 < len(words) else ""
-        if key in _ADJECTIVE_BEFORE_ROLE and following in _ROLE_WORDS:
-            out.append(_ADJECTIVE_BEFORE_ROLE[key])
-        elif key in ABBREVIATIONS and (key not in _CAPITALS_ONLY or word.strip(".,;:").isupper()):
-            out.append(ABBREVIATIONS[key])
-        else:
-            out.append(word)
-    return " ".join(out).replace(" / ", "/")
-
-
-def strip_level(text: str) -> str:
-    """'Senior Accountant III' -> 'Accountant'; 'Engineer Level 2' -> 'Engineer'."""
-    words = [w for w in text.split() if not _LEVEL_WORD.match(w.strip(".,"))]
-    while len(words) > 1 and _GRADE.match(words[-1].strip(".,")):
-        words.pop()
-        if len(words) > 1 and words[-1].lower() in ("level", "grade"):
-            words.pop()
-    return " ".join(words)
-
-
-def _is_acronym_of(acronym: str, phrase: str) -> bool:
-    letters = [w[0] for w in re.findall(r"[A-Za-z]+", phrase) if w.lower() not in _INITIAL_SKIP]
-    return acronym.replace(".", "").replace(" ", "").lower() == "".join(letters).lower()
-
-
-def clean_title(title: str) -> str:
-    """The form of a job title that is encoded and matched.
-
-    Abbreviations are spelled out and seniority or grade markers dropped. A parenthetical
-    remark usually restates the title ("Welding Technician (Welding Tech)", "Quality Control
-    Inspector (QCI)") and is dropped; when it is the longer form ("CFO (Chief Financial
-    Officer)") it replaces the title."""
-    raw_remark = " ".join(m.strip() for m in _PARENTHETICAL.findall(title)).strip()
-    raw_main = " ".join(_PARENTHETICAL.sub(" ", title).split())
-    main = strip_level(expand_abbreviations(raw_main)) or raw_main
-    if not raw_remark or _is_acronym_of(raw_remark, raw_main):
-        return main or " ".join(title.split())
-    remark = strip_level(expand_abbreviations(raw_remark))
-    return remark if len(remark) > len(main) else (main or remark)
-
-
-def title_words(text: str) -> list[str]:
-    """Stemmed content words of a title or task, in order: the units of lexical coverage."""
-    return [stem(w) for w in re.findall(r"[a-z0-9]+", text.casefold()) if w not in FUNCTION_WORDS and w != "except"]
 
 
 def sort_by_owner(owner: np.ndarray) -> np.ndarray:
@@ -248,12 +159,15 @@ class TitleNormalizer:
         lexicon: dict[str, list[list[str]]] | None = None,
         esco_index: FaissIndex | None = None,
         work: list[dict] | None = None,
+        classifier: TitleClassifier | None = None,
+        facts: dict[str, dict] | None = None,
     ):
         """`arrays` holds ARRAYS plus "esco_vectors" (row i: ESCO name i). `lexicon` ({"names",
         "tasks"}: words per SOC row) enables lexical coverage; without it (the bridge at build
         time) titles are scored by their vectors alone. `esco_index` is the FAISS index over the
         same ESCO name vectors (built here when not given); `work` the O*NET tasks and detailed
-        work activities of each SOC row."""
+        work activities of each SOC row; `classifier` turns the channels into probabilities
+        (models/title_classifier.py); `facts` holds each SOC's job zone and related occupations."""
         self.socs = socs
         self.esco = esco
         self.encoder = encoder
@@ -284,6 +198,8 @@ class TitleNormalizer:
         # one occupation has) best names, so a search that deep ranks occupations exactly
         self._esco_names_max = int(np.bincount(esco_owner).max()) if len(esco_owner) else 0
         self.work = work or []
+        self.classifier = classifier
+        self.facts = facts or {}
         self._offset = np.where(arrays["soc_described"] > 0, 0.0, -self.config.title_only_discount).astype(np.float32)
         self._lexicons: list[tuple[float, _Lexicon]] = []
         if lexicon:
@@ -305,8 +221,11 @@ class TitleNormalizer:
         esco_index = FaissIndex.load(directory / ESCO_INDEX_FILE, "flat")
         arrays["esco_vectors"] = esco_index.row_vectors()  # a view of the index's storage, not a copy
         config = ScoringConfig(**artifacts.read_json(directory / CONFIG_FILE))
+        socs = artifacts.read_json(directory / SOCS_FILE)
+        classifier = TitleClassifier.load(directory, len(socs)) if (directory / CLASSIFIER_WEIGHTS).exists() else None
+        facts = artifacts.read_json(directory / FACTS_FILE) if (directory / FACTS_FILE).exists() else None
         return cls(
-            artifacts.read_json(directory / SOCS_FILE),
+            socs,
             artifacts.read_json(directory / ESCO_FILE),
             arrays,
             encoder,
@@ -314,6 +233,8 @@ class TitleNormalizer:
             artifacts.read_json(directory / LEXICON_FILE),
             esco_index,
             artifacts.read_json(directory / WORK_FILE),
+            classifier,
+            facts,
         )
 
     # ---- scoring -------------------------------------------------------------------------------
@@ -338,14 +259,14 @@ class TitleNormalizer:
                 blended += weight * lexicon.coverage(titles)
         return blended
 
-    @staticmethod
-    def clean(titles: list[str]) -> list[str]:
-        """`clean_title` of each title; rejects empty ones."""
+    def clean(self, titles: list[str]) -> list[str]:
+        """Each title cleaned (models/title_text.py); rejects empty ones."""
         cleaned = []
         for title in titles:
             if not isinstance(title, str) or not title.strip():
                 raise ValueError("a job title must be a non-empty string")
-            cleaned.append(clean_title(" ".join(title.split())))
+            title = " ".join(title.split())
+            cleaned.append(self.classifier.cleaner.clean(title) if self.classifier else clean_title(title))
         return cleaned
 
     def encode_titles(self, titles: list[str]) -> tuple[list[str], np.ndarray]:
@@ -361,12 +282,36 @@ class TitleNormalizer:
         order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
         return np.take_along_axis(part, order, axis=1)
 
+    def channels(self, queries: np.ndarray, titles: list[str]) -> dict[str, np.ndarray]:
+        """The title vectors and every channel's (queries x SOC) scores, for the classifier."""
+        return {
+            "vectors": queries,
+            "names": self._names.scores(queries),
+            "context": self._context.scores(queries),
+            "activity": self._activity.scores(queries),
+            "blend": self.score_vectors(queries, titles),
+        }
+
+    def classify(self, queries: np.ndarray, titles: list[str], k: int = 5) -> list[list[dict]]:
+        """The k likeliest SOC occupations of cleaned titles (and their vectors), each with the
+        classifier's probability as its score."""
+        out: list[list[dict]] = []
+        for start in range(0, len(queries), BATCH):
+            block = titles[start : start + BATCH]
+            for rows, probs in self.classifier.rank(self.channels(queries[start : start + BATCH], block), block):
+                out.append([{"soc": self.socs[j]["code"], "title": self.socs[j]["title"], "score": _unit(p)}
+                            for j, p in zip(rows[:k], probs[:k])])
+        return out
+
     def normalize_vectors(self, queries: np.ndarray, k: int = 5, titles: list[str] | None = None) -> list[list[dict]]:
-        """`normalize` for title vectors already encoded (rows of `queries`). Pass the cleaned
-        `titles` they encode (`encode_titles`) to add lexical coverage; a vector without its
-        text (a whole CV) is scored by the dense channels alone."""
+        """`normalize` for title vectors already encoded (rows of `queries`). With the cleaned
+        `titles` they encode (`encode_titles`), the classifier ranks them (scores are
+        probabilities); a vector without its text (a whole CV) is ranked by the dense channels
+        alone (scores are blended similarities)."""
         if k < 1:
             raise ValueError("k must be at least 1")
+        if titles is not None and self.classifier is not None and self.classifier.weights is not None:
+            return self.classify(queries, titles, k)
         out: list[list[dict]] = []
         for start in range(0, len(queries), BATCH):
             block_titles = None if titles is None else titles[start : start + BATCH]
@@ -379,6 +324,15 @@ class TitleNormalizer:
                     ]
                 )
         return out
+
+    def decide(self, title: str, k: int = 5) -> dict:
+        """The title's occupations with a verdict: "confident" when the first one's probability
+        reaches CONFIDENT, else "uncertain" (the title does not decide between them)."""
+        cleaned = self.clean([title])[0]
+        ranked = self.normalize(title, k=k)
+        top = ranked[0]["score"] if ranked else 0.0
+        return {"title": title, "cleaned": cleaned, "status": "confident" if top >= CONFIDENT else "uncertain",
+                "confidence": top, "occupations": ranked}
 
     def normalize(self, title: str, k: int = 5) -> list[dict]:
         """The k most likely SOC occupations: [{"soc", "title", "score" in [0, 1]}, ...]."""

@@ -20,24 +20,47 @@ from models.skills import SkillCatalog
 from models.title_skills import TitleSkillRanker
 
 SAME_SKILL_MIN = 0.80
-ROLE_REQUIRED = 6  # a market role (SOC) "requires" its top skills, and would welcome the next ones
-ROLE_NICE = 6
-ROLE_SKILLS_KIND = "role_skills"  # pack artifact: every SOC's role skills, ranked at build time
+ROLE_REQUIRED = 8  # a market role (SOC) "requires" its top skills, and would welcome the next ones
+ROLE_NICE = 8
+ROLE_SKILLS_KIND = "role_skills"  # pack artifact: every SOC's role skills (training/build_role_skills.py)
 ROLE_SKILLS_FILE = "role_skills.json"
 
 
 def role_skills_of(ranker: TitleSkillRanker, title: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(required, nice-to-have) skills of a market role, from its SOC title."""
+    """(required, nice-to-have) skills of a market role guessed from its title: only for a pack
+    without the role_skills artifact."""
     total, _, _ = ranker.scores(title)
     top = np.argsort(-total)[: ROLE_REQUIRED + ROLE_NICE]
     uris = [ranker.skills.skills[i]["id"] for i in top]
     return tuple(uris[:ROLE_REQUIRED]), tuple(uris[ROLE_REQUIRED:])
 
 
-def load_role_skills(directory: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    artifacts.verify(directory, ROLE_SKILLS_KIND)
-    table = artifacts.read_json(Path(directory) / ROLE_SKILLS_FILE)
-    return {code: (tuple(v["required"]), tuple(v["nice"])) for code, v in table.items()}
+class RoleSkills:
+    """Each SOC occupation's role skills from curated relations: code -> (required, nice), and
+    the details behind them (each skill's weight and sources, the ESCO occupations pooled)."""
+
+    def __init__(self, table: dict[str, dict]):
+        self._table = table
+        self._pairs = {code: (tuple(v["required"]), tuple(v["nice"])) for code, v in table.items()}
+
+    @classmethod
+    def load(cls, directory: Path) -> "RoleSkills":
+        artifacts.verify(directory, ROLE_SKILLS_KIND)
+        return cls(artifacts.read_json(Path(directory) / ROLE_SKILLS_FILE))
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._pairs
+
+    def __getitem__(self, code: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return self._pairs[code]
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def details(self, code: str) -> dict | None:
+        """{"skills": [{"id", "weight", "score", "sources"}], "esco_occupations": [...]} or None."""
+        entry = self._table.get(code)
+        return None if entry is None else {"skills": entry.get("skills", []), "esco_occupations": entry.get("esco_occupations", [])}
 
 
 class SkillSpace:
@@ -121,6 +144,36 @@ class SkillSpace:
     def in_set(self, wanted: tuple[str, ...] | list[str], bundle: list[str]) -> np.ndarray:
         """Which wanted skills a set of skills provides (same skill or near-synonym)."""
         return np.asarray([self.match(w, dict.fromkeys(bundle, 1.0))[0] is not None for w in wanted], dtype=bool)
+
+    def credits(self, have: dict[str, float]) -> dict[int, float]:
+        """Catalogue row -> credit of a profile's skills (URI -> evidence weight), each skill
+        standing also for its near-synonyms at their similarity."""
+        out: dict[int, float] = {}
+        for uri, weight in have.items():
+            for j, sim in self.equivalents(uri):
+                if sim * weight > out.get(j, 0.0):
+                    out[j] = sim * weight
+        return out
+
+    def role_matrix(self, socs: list[dict]) -> sparse.csr_matrix:
+        """(SOC rows x catalogue rows): the weight of each skill in each occupation's role
+        (its pool of curated skills, or its required and nice-to-have skills), rows summing to 1."""
+        rows, cols, vals = [], [], []
+        for r, soc in enumerate(socs):
+            details = self._role_skills.details(soc["code"]) if isinstance(self._role_skills, RoleSkills) else None
+            if details and details["skills"]:
+                pool = [(item["id"], float(item["weight"])) for item in details["skills"]]
+            else:
+                required, nice = self.soc_skills(soc["code"])
+                pool = [(uri, 1.0) for uri in required] + [(uri, 0.5) for uri in nice]
+            total = sum(w for _, w in pool) or 1.0
+            for uri, weight in pool:
+                j = self.index.get(uri)
+                if j is not None:
+                    rows.append(r)
+                    cols.append(j)
+                    vals.append(weight / total)
+        return sparse.csr_matrix((np.asarray(vals, np.float32), (rows, cols)), shape=(len(socs), len(self.index)))
 
     def soc_skills(self, code: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(required, nice-to-have) skills of the market role of a SOC occupation."""

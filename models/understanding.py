@@ -4,7 +4,8 @@ For every candidate, need or programme the service derives, and shows back to th
 - skills: each listed skill linked to an ESCO skill (by URI, by exact label, or by meaning
   above LINK_MIN_SCORE), plus the skills found in the free text; listed strings that could not
   be linked are kept and flagged, never dropped;
-- occupation: the title (need) or headline / first desired role (candidate) normalised to SOC;
+- occupation: a need's title normalised to SOC; a candidate's own occupation from headline,
+  summary and skills, with its rivals and a career target (models/profile_occupation.py);
 - region: the given region id, or the free-text location resolved to a region;
 - vector: one profile vector (the normalised mean of the title, the linked skills and the
   free-text sentences), stored with the row and indexed per tenant.
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models.errors import InvalidInput
+from models.features import TEXT_SKILL_WEIGHT
+from models.occupations import CONFIDENT
 from models.reference import ReferenceData
 from models.skill_ann import AnnConfig
 from models.text import fold
@@ -30,7 +33,8 @@ LINK_MIN_SCORE = 0.62  # a free-text skill links only this close to an ESCO name
 TEXT_SKILL_MIN_SCORE = 0.6  # skills found in free text need a little more evidence
 TEXT_SKILLS_MAX = 25
 REGION_MIN_SCORE = 0.5
-SOC_MIN_SCORE = 0.3
+SOC_MIN_SCORE = 0.2  # a need's title names an occupation when the classifier gives it this probability
+TITLE_CANDIDATES = 10  # occupations kept per distinct title
 # Listed skills and titles repeat across records ("Python", "customer service", "Registered
 # Nurse"); their links are remembered per process so each distinct string is encoded once.
 CACHE_SIZE = 100_000
@@ -102,7 +106,7 @@ class RecordUnderstander:
         self.ref = ref
         self.skills = ref.skills
         self._links = _Memo(cache_size)  # folded skill string -> link or None
-        self._titles = _Memo(cache_size)  # title -> (vector, best SOC or None)
+        self._titles = _Memo(cache_size)  # title -> (vector, ranked SOC occupations)
 
     # ---- skills ----------------------------------------------------------------------------
     def _link_listed(self, given: list[str]) -> list[tuple[int, float, str] | None]:
@@ -135,8 +139,8 @@ class RecordUnderstander:
                 out[i] = known[key]
         return out
 
-    def _understand_titles(self, titles: list[str]) -> list[tuple[np.ndarray, dict | None]]:
-        """(vector, best SOC occupation or None) of each title, each distinct title encoded once."""
+    def _understand_titles(self, titles: list[str]) -> list[tuple[np.ndarray, list[dict]]]:
+        """(vector, ranked SOC occupations) of each title, each distinct title encoded once."""
         keys = [" ".join(t.split()) for t in titles]
         known = self._titles.get_many(keys)
         todo = list(dict.fromkeys(k for k in keys if k not in known))
@@ -144,13 +148,15 @@ class RecordUnderstander:
             # the cleaned title (abbreviations spelled out, grades dropped) is what is encoded
             # and matched, as in /v1/titles/normalize
             cleaned, vectors = self.ref.titles.encode_titles(todo)
-            ranked = self.ref.titles.normalize_vectors(vectors, k=1, titles=cleaned)
-            fresh = {}
-            for key, vector, top in zip(todo, vectors, ranked):
-                fresh[key] = (vector, top[0] if top and top[0]["score"] >= SOC_MIN_SCORE else None)
+            ranked = self.ref.titles.normalize_vectors(vectors, k=TITLE_CANDIDATES, titles=cleaned)
+            fresh = {key: (vector, top) for key, vector, top in zip(todo, vectors, ranked)}
             self._titles.put_many(fresh)
             known.update(fresh)
         return [known[k] for k in keys]
+
+    def classify_titles(self, titles: list[str]) -> list[list[dict]]:
+        """Ranked SOC occupations of each title (memoised with the title vectors)."""
+        return [ranked for _, ranked in self._understand_titles(titles)]
 
     # ---- batch -----------------------------------------------------------------------------
     def understand(self, kind: str, docs: list[dict]) -> list[Understanding]:
@@ -162,6 +168,7 @@ class RecordUnderstander:
         links = self._link_listed(flat_given)
 
         title_iter = iter(self._understand_titles([t for t in titles if t]))
+        occupations = self._candidate_occupations(docs, texts) if kind == "candidate" else None
         # whole sentences only: spans would multiply the encoding work of every CV several times
         # (ingest is encoder-bound); listed skills are linked one by one above anyway
         # large chunks: the encoder sorts a chunk by length, so bigger chunks pad less (+20% here)
@@ -171,7 +178,7 @@ class RecordUnderstander:
 
         results: list[Understanding] = []
         cursor = 0
-        for doc, title, entries, (hits, sentence_vecs) in zip(docs, titles, listed, extracted):
+        for n, (doc, title, entries, (hits, sentence_vecs)) in enumerate(zip(docs, titles, listed, extracted)):
             errors: list[dict] = []
             linked_skills: list[dict] = []
             unlinked: list[dict] = []
@@ -202,9 +209,12 @@ class RecordUnderstander:
             soc = None
             parts: list[np.ndarray] = []
             if title:
-                tv, soc = next(title_iter)
-                soc = dict(soc) if soc else None  # the cached entry stays untouched
+                tv, ranked = next(title_iter)
+                soc = _title_occupation(ranked)
                 parts.append(tv[None, :])
+            if occupations is not None:
+                soc = self.ref.profiles.infer(occupations[n], self.ref.skill_space.credits(
+                    {s["id"]: 1.0 for s in linked_skills} | {s["id"]: TEXT_SKILL_WEIGHT for s in from_text}))
             region, region_error = self._region(doc)
             if region_error:
                 errors.append(region_error)
@@ -232,6 +242,11 @@ class RecordUnderstander:
             )
         return results
 
+    def _candidate_occupations(self, docs: list[dict], texts: list[str]) -> list:
+        """Headline, summary and desired-role evidence of each candidate (titles memoised)."""
+        return self.ref.profiles.evidence([d.get("headline") for d in docs], texts,
+                                          [d.get("desired_roles") or [] for d in docs], self.classify_titles)
+
     def _region(self, doc: dict) -> tuple[dict | None, dict | None]:
         regions = self.ref.regions
         if doc.get("region_id"):
@@ -249,6 +264,16 @@ class RecordUnderstander:
                 }, None
             return {"id": None, "unresolved": doc["location"]}, None
         return None, None
+
+
+def _title_occupation(ranked: list[dict]) -> dict | None:
+    """A need's occupation: the classifier's first answer when probable enough."""
+    if not ranked or ranked[0]["score"] < SOC_MIN_SCORE:
+        return None
+    top = ranked[0]
+    return {"soc": top["soc"], "title": top["title"], "score": top["score"], "confidence": top["score"],
+            "status": "confident" if top["score"] >= CONFIDENT else "uncertain",
+            "candidates": [{"soc": a["soc"], "title": a["title"], "score": a["score"]} for a in ranked[:5]]}
 
 
 def _profile_vector(parts: list[np.ndarray], dim: int) -> np.ndarray:

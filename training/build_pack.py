@@ -2,7 +2,7 @@
 each an artifact.
 
     python -m training.build_pack                      # packaged data, into $TALENT_DATA_DIR/pack
-    python -m training.build_pack --esco-dir DIR --oews-dir DIR   # official releases
+    python -m training.build_pack --esco-dir DIR --oews-dir DIR --onet-dir DIR   # official releases
     python -m training.build_pack --force              # rebuild even when inputs are unchanged
 
 An artifact whose manifest records the same inputs is kept as it is, so a second run costs
@@ -23,14 +23,15 @@ from training.build_role_skills import build_role_skills
 from training.build_skill_ann import build_skill_ann
 from training.build_taxonomy import build_taxonomy
 from training.build_titles import build_titles
-from training.sources import esco_official, esco_packaged
-from training.sources.packaged import ESCO_OCCUPATIONS_CSV, ESCO_ICT_OCCUPATIONS, ESCO_SKILLS_CSV, input_fingerprint
+from training.sources import esco_official, esco_vendored
+from training.sources.packaged import ESCO_SKILLS_CSV, input_fingerprint
 
 log = logging.getLogger("build_pack")
 
 
 class EscoSource:
-    """ESCO skills and occupations from the packaged data or an official CSV download."""
+    """ESCO skills, occupations (with their skill relations) and the occupation hierarchy: the
+    ESCO 1.2 files the repository vendors with the packaged skills, or an official download."""
 
     def __init__(self, esco_dir: Path | None = None):
         self.esco_dir = esco_dir
@@ -39,23 +40,24 @@ class EscoSource:
     def fingerprints(self) -> dict[str, str]:
         if self.esco_dir:
             return {"esco": esco_official.esco_dir_fingerprint(self.esco_dir)}
-        return {
-            "esco_skills": input_fingerprint(*ESCO_SKILLS_CSV),
-            "esco_occupations": input_fingerprint(*ESCO_OCCUPATIONS_CSV),
-            "esco_ict_relations": input_fingerprint(*ESCO_ICT_OCCUPATIONS),
-        }
+        return {"esco_skills": input_fingerprint(*ESCO_SKILLS_CSV), "esco": esco_vendored.fingerprint()}
 
     @cache
     def _read(self):
         if self.esco_dir:
-            return esco_official.read_esco_dir(self.esco_dir)
-        return esco_packaged.read_packaged_skills(), esco_packaged.read_packaged_occupations()
+            skills, occupations = esco_official.read_esco_dir(self.esco_dir)
+            return skills, occupations, esco_official.read_broader(self.esco_dir)
+        skills, occupations = esco_vendored.read_esco()
+        return skills, occupations, esco_vendored.read_broader()
 
     def skills(self):
         return self._read()[0]
 
     def occupations(self):
         return self._read()[1]
+
+    def broader(self):
+        return self._read()[2]
 
 
 def build_pack(
@@ -64,6 +66,7 @@ def build_pack(
     oews_dir: Path | None = None,
     force: bool = False,
     encoder: Encoder | None = None,
+    onet_dir: Path | None = None,
 ) -> dict[str, dict]:
     pack = settings.pack_path
     pack.mkdir(parents=True, exist_ok=True)
@@ -73,11 +76,12 @@ def build_pack(
     steps = [
         ("taxonomy", lambda: build_taxonomy(pack, encoder, esco.skills, esco.occupations, esco.fingerprints, force)),
         ("skill_ann", lambda: build_skill_ann(pack, force)),
-        ("titles", lambda: build_titles(pack, encoder, esco.occupations, esco.fingerprints, force)),
-        ("role_skills", lambda: build_role_skills(pack, encoder, force)),
+        ("titles", lambda: build_titles(pack, encoder, esco.occupations, esco.fingerprints, force, onet_dir, esco.broader)),
+        ("role_skills", lambda: build_role_skills(pack, encoder, force, onet_dir)),
         ("regions", lambda: build_regions(pack, settings, oews_dir, force)),
     ]
-    for name, step in steps:
+    for number, (name, step) in enumerate(steps, start=1):
+        log.info("step %d/%d: %s", number, len(steps), name)
         started = time.time()
         manifest, built = step()
         seconds = time.time() - started
@@ -91,12 +95,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", help="overrides TALENT_DATA_DIR")
     parser.add_argument("--esco-dir", type=Path, help="official ESCO CSV download (skills_en.csv, occupations_en.csv, ...)")
     parser.add_argument("--oews-dir", type=Path, help="official BLS OEWS flat files (oe.area, oe.data.0.Current, ...)")
+    parser.add_argument("--onet-dir", type=Path, help="official O*NET text download (Alternate Titles.txt, Job Zones.txt, ...)")
     parser.add_argument("--force", action="store_true", help="rebuild every artifact")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = load_settings({"data_dir": args.data_dir} if args.data_dir else None)
     started = time.time()
-    report = build_pack(settings, args.esco_dir, args.oews_dir, args.force)
+    report = build_pack(settings, args.esco_dir, args.oews_dir, args.force, onet_dir=args.onet_dir)
     built = [name for name, r in report.items() if r["built"]]
     print(f"pack at {settings.pack_path}: built {built or 'nothing (all current)'} in {time.time() - started:.1f}s")
 

@@ -18,6 +18,7 @@ from models.index import FaissIndex
 from models.records import EscoOccupation, Skill
 from models.skills import MAX_ALT_LABELS, occupation_description, skill_views
 from models.text import sentences
+from training import progress
 
 METHOD = "skills-v2"  # v2: occupation description vectors
 
@@ -63,7 +64,7 @@ def build_taxonomy(
     def write(tmp: Path) -> dict:
         records = skills()
         texts, owners, views = skill_texts(records)
-        vectors = encoder.encode(texts)
+        vectors = progress.encode(encoder, texts, "taxonomy: skill names and definitions")
         index = FaissIndex(encoder.dim, "flat")
         index.add(np.arange(len(texts)), vectors)
         index.save(tmp / "index.faiss")
@@ -73,8 +74,10 @@ def build_taxonomy(
         occs = occupations()
         artifacts.write_json(tmp / "occupations.json", [o.to_dict() for o in occs])
         descriptions, parts, part_owners = occupation_texts(occs)
-        np.save(tmp / "occupation_vectors.npy", encoder.encode(descriptions), allow_pickle=False)
-        np.save(tmp / "occupation_sentence_vectors.npy", encoder.encode(parts), allow_pickle=False)
+        np.save(tmp / "occupation_vectors.npy", progress.encode(encoder, descriptions, "taxonomy: occupation descriptions"),
+                allow_pickle=False)
+        np.save(tmp / "occupation_sentence_vectors.npy", progress.encode(encoder, parts, "taxonomy: occupation sentences"),
+                allow_pickle=False)
         np.save(tmp / "occupation_sentence_owners.npy", part_owners, allow_pickle=False)
         return {
             "encoder": encoder.fingerprint,

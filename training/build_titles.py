@@ -13,10 +13,12 @@ Beside the vectors, the artifact keeps each SOC occupation's words (lexicon.json
 its names (bridged ESCO names included) and those of all its O*NET tasks and work activities,
 for the lexical coverage the normaliser adds to the dense score.
 
-The ESCO bridge: the packaged data has no ESCO -> SOC crosswalk, so every ESCO occupation is
-scored against every SOC occupation by (a) the average over its names of the O*NET-only title
-score and (b) its definition against the context and activity channels. It is linked to its
-best SOC occupation only when that leads the runner-up by a clear margin.
+Known titles and the title classifier: every name view and every O*NET alternate title
+(56,000), cleaned, indexed lexically and by their vectors, and a logistic regression fitted on
+them (models/title_classifier.py, training/fit_title_classifier.py).
+
+The ESCO bridge comes from the crosswalks (training/sources/crosswalks.py); each SOC
+occupation's job zone and related occupations from O*NET (facts.json).
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ from models.occupations import (
     CONFIG_FILE,
     ESCO_FILE,
     ESCO_INDEX_FILE,
+    FACTS_FILE,
     KIND,
     LEXICON_FILE,
     SOCS_FILE,
@@ -45,65 +48,36 @@ from models.occupations import (
     WORK_FILE,
     ScoringConfig,
     TitleNormalizer,
-    title_words,
 )
+from models.title_classifier import KnownTitles, TitleClassifier, char_vectorizer, word_vectorizer
+from models.title_text import TitleCleaner, singular, title_words
 from models.index import FaissIndex
 from models.records import EscoOccupation, SocOccupation
 from models.text import fold
-from training.sources.oews import detailed_occupations, open_packaged_oews
+from training import progress
+from training.fit_title_classifier import IN_INDEX_SHARE, QUERIES, SEED, fit_title_classifier
+from training.sources import crosswalks, esco_vendored, onet_db
+from training.sources.oews import detailed_occupations, national_employment, open_packaged_oews
 from training.sources.onet import OnetOccupation, read_onet_occupations, read_onet_table
-from training.sources.packaged import ESCO_OCCUPATIONS_CSV, OEWS_SQLITE_GZ, ONET_TASK_DWA, input_fingerprint
+from training.sources.onet_db import OnetDatabase, read_onet
+from training.sources.packaged import OEWS_SQLITE_GZ, ONET_TASK_DWA, input_fingerprint
 
 log = logging.getLogger(__name__)
 
 # v2: lexicon.json (words per occupation) for lexical coverage; v3: ESCO names as a FAISS index
-# (esco_names.faiss), O*NET tasks and work activities per SOC occupation (work.json)
-METHOD = "titles-v3"
+# (esco_names.faiss), O*NET tasks and work activities per SOC occupation (work.json); v4: known
+# titles and the title classifier, the ESCO bridge from crosswalks, job facts (facts.json)
+METHOD = "titles-v4"
 CONTEXT_TASKS = 6  # task statements after the title in a context view
 CONTEXT_ACTIVITIES = 8  # work activities after the title in an activity view
 MAX_ESCO_NAMES = 24  # preferred + alternative labels embedded per ESCO occupation
-DEFINITION_WEIGHT = 0.5  # of the definition score against the names score in the bridge
-BRIDGE_MIN_MARGIN = 0.05  # best minus second-best bridge score needed to link an ESCO occupation
-BRIDGE_BATCH = 512
 
 
 # ---- short job titles implied by an occupation title ---------------------------------------
 
-# words ending in -s that are not plurals, or whose plural is themselves
-_NOT_PLURAL = {
-    "series", "species", "news", "glasses", "clothes", "sales", "mathematics", "physics", "economics",
-    "statistics", "athletics", "logistics", "electronics", "avionics", "graphics", "aeronautics", "analytics",
-    "politics", "ethics", "gas", "bus", "status", "campus", "chassis", "canvas", "lens", "arts", "works",
-    "operations", "services", "systems", "relations", "resources", "products", "goods", "affairs",
-    "communications", "means",
-}  # fmt: skip
-_ICS_PEOPLE = {"mechanics", "medics", "critics", "clerics", "paramedics"}
-_IRREGULAR = {"men": "man", "women": "woman", "people": "person", "children": "child", "alumni": "alumnus"}
 _EXCEPT = re.compile(r",?\s+(?:except|including|excluding)\b.*$", re.I)
 _ALL_OTHER = re.compile(r",\s*all other.*$", re.I)
 _LEADING_AND = re.compile(r"^(?:and|or)\s+", re.I)
-
-
-def singular(word: str) -> str:
-    """English singular of a plural occupation noun ("Technologists" -> "Technologist")."""
-    low = word.lower()
-    if low in _IRREGULAR:
-        return _IRREGULAR[low].capitalize() if word[:1].isupper() else _IRREGULAR[low]
-    if low.endswith("men") and len(low) > 4:
-        return word[:-3] + "man"
-    if low in _NOT_PLURAL or len(low) <= 3 or not low.isalpha():
-        return word
-    if low.endswith("ies") and len(low) > 4:
-        return word[:-3] + "y"
-    if low.endswith(("sses", "shes", "ches", "xes", "zes")):
-        return word[:-2]
-    if low.endswith("ics") and low not in _ICS_PEOPLE:
-        return word
-    if low.endswith(("ss", "us", "is")):
-        return word
-    if low.endswith("s"):
-        return word[:-1]
-    return word
 
 
 def _is_plural(word: str) -> bool:
@@ -262,38 +236,85 @@ def lexicon(
     return {"names": [sorted(w) for w in by_names], "tasks": [sorted(w) for w in by_tasks]}
 
 
-def bridge(
-    onet_only: TitleNormalizer,
-    name_vectors: np.ndarray,
-    name_owner: np.ndarray,
-    definition_vectors: np.ndarray,
-    has_definition: np.ndarray,
-    n_esco: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ESCO row -> (best SOC row, its bridge score, margin over the runner-up).
+def known_titles(socs: list[SocOccupation], names: list[str], name_owner: list[int], onet: OnetDatabase,
+                 cleaner: TitleCleaner) -> tuple[list[str], list[int]]:
+    """The classifier's known titles: every name view and every O*NET alternate title of a
+    SOC occupation the pack knows, cleaned and lower-cased, each (title, occupation) once."""
+    row_of = {o.code: i for i, o in enumerate(socs)}
+    pairs = list(zip(names, name_owner)) + [(t, row_of[soc]) for t, soc in onet.alternate_titles if soc in row_of]
+    seen: set[tuple[str, int]] = set()
+    texts, owners = [], []
+    for text, row in pairs:
+        key = (cleaner.clean(text).lower(), int(row))
+        if key[0] and key not in seen:
+            seen.add(key)
+            texts.append(key[0])
+            owners.append(key[1])
+    return texts, owners
 
-    `onet_only` scores against the SOC occupations without any ESCO names, so an ESCO
-    occupation is never bridged by its own names."""
-    n_soc = len(onet_only.socs)
-    by_names = np.zeros((n_esco, n_soc), np.float32)
-    for start in range(0, len(name_vectors), BRIDGE_BATCH):
-        block = onet_only.score_vectors(name_vectors[start : start + BRIDGE_BATCH])
-        np.add.at(by_names, name_owner[start : start + BRIDGE_BATCH], block)
-    counts = np.bincount(name_owner, minlength=n_esco).astype(np.float32)
-    by_names /= np.maximum(counts, 1)[:, None]
-    c = onet_only.config
-    by_definition = np.zeros((n_esco, n_soc), np.float32)
-    for start in range(0, n_esco, BRIDGE_BATCH):
-        block = definition_vectors[start : start + BRIDGE_BATCH]
-        scores = c.context * onet_only.channel_scores("context", block)
-        scores += c.activity * onet_only.channel_scores("activity", block)
-        by_definition[start : start + BRIDGE_BATCH] = scores / (c.context + c.activity)
-    by_definition[~has_definition] = 0.0
-    total = by_names + DEFINITION_WEIGHT * by_definition
-    best = np.argmax(total, axis=1)
-    top2 = -np.partition(-total, 1, axis=1)[:, :2]
-    first, second = top2.max(axis=1), top2.min(axis=1)
-    return best.astype(np.int32), first, first - second
+
+def title_lookup(texts: list[str], owners: list[int], socs: list[SocOccupation], cleaner: TitleCleaner) -> Callable[[str], str]:
+    """title -> SOC code of the most similar known title (character TF-IDF): re-codes the SOC
+    2010 occupations of the crosswalks that SOC 2018 renumbered, by their title."""
+    vectorizer = char_vectorizer()
+    matrix = vectorizer.fit_transform(texts)
+
+    def lookup(title: str) -> str:
+        sims = (vectorizer.transform([cleaner.clean(title).lower()]) @ matrix.T).toarray()[0]
+        return socs[owners[int(np.argmax(sims))]].code
+
+    return lookup
+
+
+def esco_bridge(socs: list[SocOccupation], esco: list[EscoOccupation], broader: dict[str, str], onet: OnetDatabase,
+                lookup: Callable[[str], str], crosswalk_dir: Path | None = None) -> dict[str, list[crosswalks.Link]]:
+    """ESCO URI -> its links to SOC codes (training/sources/crosswalks.py). The crosswalks
+    speak SOC 2010; a code SOC 2018 no longer has is re-coded by its title."""
+    codes = {o.code for o in socs}
+    nesta = {}
+    titles_2010 = crosswalks.read_nesta_titles(crosswalk_dir)
+    for uri, (code, confidence) in crosswalks.read_nesta(crosswalk_dir).items():
+        nesta[uri] = (code if code in codes else lookup(titles_2010[uri]), confidence)
+    isco = {}
+    for (code, title), groups in crosswalks.read_isco_soc_titled(crosswalk_dir).items():
+        isco.setdefault(code if code in codes else lookup(title), set()).update(groups)
+    soc_titles = {o.code: [o.title, *o.onet_titles] for o in socs}
+    for title, soc in onet.alternate_titles:
+        if soc in soc_titles:
+            soc_titles[soc].append(title)
+    records = [{"id": o.id, "label": o.label, "alt_labels": o.alt_labels, "isco_group": o.isco_group} for o in esco]
+    return crosswalks.bridge(records, broader, soc_titles, nesta, isco)
+
+
+def job_facts(socs: list[SocOccupation], onet: OnetDatabase) -> dict[str, dict]:
+    """Per SOC code: its preparation level (the mean O*NET job zone of its O*NET occupations,
+    1 little preparation ... 5 extensive) and its related occupations, closest first, as
+    [code, tier] with tier 0 Primary-Short, 1 Primary-Long, 2 Supplemental."""
+    known = {o.code for o in socs}
+    facts = {}
+    for o in socs:
+        zones = onet.job_zones.get(o.code, [])
+        related: dict[str, tuple[int, int]] = {}
+        for code, tier, index in onet.related.get(o.code, []):
+            if code in known and code != o.code and (code not in related or (tier, index) < related[code]):
+                related[code] = (tier, index)
+        facts[o.code] = {
+            "job_zone": round(sum(zones) / len(zones), 2) if zones else None,
+            "related": [[code, t] for code, (t, _) in sorted(related.items(), key=lambda kv: kv[1])],
+        }
+    return facts
+
+
+def employment_prior(socs: list[SocOccupation]) -> np.ndarray:
+    """log10 of each occupation's national employment (100 added, so an occupation OEWS does
+    not publish still has a small prior)."""
+    with tempfile.TemporaryDirectory(prefix="oews-prior-") as tmp:
+        conn = open_packaged_oews(Path(tmp))
+        try:
+            employment = national_employment(conn)
+        finally:
+            conn.close()
+    return np.log10(np.asarray([employment.get(o.code, 0.0) for o in socs]) + 100.0).astype(np.float32)
 
 
 # ---- the build ---------------------------------------------------------------------------------
@@ -309,18 +330,16 @@ def read_soc_titles() -> dict[str, str]:
             conn.close()
 
 
-def _no_esco(dim: int) -> dict[str, np.ndarray]:
-    return {
-        "esco_vectors": np.zeros((0, dim), np.float32),
-        "esco_owner": np.zeros(0, np.int32),
-        "esco_link": np.zeros(0, np.int32),
-    }
-
-
 def _default_esco() -> list[EscoOccupation]:
-    from training.sources.esco_packaged import read_packaged_occupations
+    from training.sources.esco_vendored import read_occupations
 
-    return read_packaged_occupations()
+    return read_occupations()
+
+
+def _default_broader() -> dict[str, str]:
+    from training.sources.esco_vendored import read_broader
+
+    return read_broader()
 
 
 def build_titles(
@@ -329,86 +348,95 @@ def build_titles(
     occupations: Callable[[], list[EscoOccupation]] | None = None,
     source_inputs: dict[str, str] | None = None,
     force: bool = False,
+    onet_dir: Path | None = None,
+    broader: Callable[[], dict[str, str]] | None = None,
 ) -> tuple[dict, bool]:
     """Build pack_dir/titles unless current. `occupations` (ESCO, called only when a build is
-    needed) defaults to the packaged ESCO occupations, `source_inputs` to their fingerprint."""
+    needed) default to the vendored ESCO 1.2 occupations and `broader` to their hierarchy;
+    `onet_dir` to the vendored O*NET database."""
     if occupations is None:
-        occupations = _default_esco
-        source_inputs = source_inputs or {"esco_occupations": input_fingerprint(*ESCO_OCCUPATIONS_CSV)}
+        occupations, broader = _default_esco, _default_broader
+        source_inputs = source_inputs or {"esco_occupations": esco_vendored.fingerprint()}
+    broader = broader or (lambda: {})
     config = ScoringConfig()
     inputs = {
         **(source_inputs or {}),
-        "onet": input_fingerprint(*ONET_TASK_DWA),
+        "onet_tasks": input_fingerprint(*ONET_TASK_DWA),
+        "onet": onet_db.fingerprint(onet_dir or onet_db.VENDORED_DIR),
+        "crosswalks": crosswalks.fingerprint(),
         "oews": input_fingerprint(*OEWS_SQLITE_GZ),
         "encoder": encoder.fingerprint,
         "method": METHOD,
         "config": ",".join(f"{k}={v}" for k, v in sorted(config.to_dict().items())),
-        "bridge": f"margin>={BRIDGE_MIN_MARGIN},definition={DEFINITION_WEIGHT},names<={MAX_ESCO_NAMES}",
-        "views": f"tasks={CONTEXT_TASKS},activities={CONTEXT_ACTIVITIES}",
+        "views": f"tasks={CONTEXT_TASKS},activities={CONTEXT_ACTIVITIES},esco_names<={MAX_ESCO_NAMES}",
+        "classifier": f"queries={QUERIES},in_index={IN_INDEX_SHARE},seed={SEED}",
     }
 
     def write(tmp: Path) -> dict:
         started = time.time()
-        onet = read_onet_table()
-        socs = read_onet_occupations(read_soc_titles(), onet)
+        tasks = read_onet_table()
+        onet = read_onet(onet_dir)
+        socs = read_onet_occupations(read_soc_titles(), tasks)
         esco = [o for o in occupations() if o.label]
         names, name_owner, name_kind = name_views(socs)
-        contexts, context_owner = context_views(socs, onet, "tasks", CONTEXT_TASKS)
-        activities, activity_owner = context_views(socs, onet, "activities", CONTEXT_ACTIVITIES)
+        contexts, context_owner = context_views(socs, tasks, "tasks", CONTEXT_TASKS)
+        activities, activity_owner = context_views(socs, tasks, "activities", CONTEXT_ACTIVITIES)
         e_names, e_owner = esco_names(esco)
-        definitions = [o.definition or o.label for o in esco]
+        cleaner = TitleCleaner.learn(
+            names + [t for t, _ in onet.alternate_titles],
+            texts=[*onet.descriptions.values(), *(o.definition for o in esco), *(t for o in socs for t in o.tasks)],
+        )
+        known, known_owner = known_titles(socs, names, name_owner, onet, cleaner)
         arrays = {
-            "name_vectors": encoder.encode(names),
+            "name_vectors": progress.encode(encoder, names, "titles: occupation names"),
             "name_owner": np.asarray(name_owner, np.int32),
             "name_kind": np.asarray(name_kind, np.int8),
-            "context_vectors": encoder.encode(contexts),
+            "context_vectors": progress.encode(encoder, contexts, "titles: tasks"),
             "context_owner": np.asarray(context_owner, np.int32),
-            "activity_vectors": encoder.encode(activities),
+            "activity_vectors": progress.encode(encoder, activities, "titles: work activities"),
             "activity_owner": np.asarray(activity_owner, np.int32),
-            "esco_vectors": encoder.encode(e_names),  # saved as the FAISS index below
+            "esco_vectors": progress.encode(encoder, e_names, "titles: ESCO occupation names"),  # saved as the FAISS index
             "esco_owner": np.asarray(e_owner, np.int32),
-            "esco_link": np.full(len(esco), -1, np.int32),
             "soc_described": np.asarray([bool(o.tasks) for o in socs], np.int8),
         }
-        definition_vectors = encoder.encode(definitions)
+        known_vectors = progress.encode(encoder, known, "titles: known job titles")
         encoded = time.time() - started
+
+        links = esco_bridge(socs, esco, broader(), onet, title_lookup(known, known_owner, socs, cleaner))
+        row_of = {o.code: i for i, o in enumerate(socs)}
+        arrays["esco_link"] = np.asarray([row_of[links[o.id][0].soc] if o.id in links else -1 for o in esco], np.int32)
+        esco_records = [
+            {"id": o.id, "label": o.label, "soc": links[o.id][0].soc if o.id in links else None,
+             "links": [{"soc": k.soc, "how": k.how, "weight": k.weight} for k in links.get(o.id, [])]}
+            for o in esco
+        ]
         soc_records = [{"code": o.code, "title": o.title, "onet_titles": o.onet_titles} for o in socs]
-        # the bridge scores ESCO occupations against O*NET evidence alone, every SOC row equal
-        soc_only = {**arrays, **_no_esco(encoder.dim), "soc_described": np.ones(len(socs), np.int8)}
-        onet_only = TitleNormalizer(soc_records, [], soc_only, encoder, config)
-        esco_records = []
-        linked = 0
-        if esco:
-            has_definition = np.array([bool(o.definition) for o in esco])
-            best, score, margin = bridge(
-                onet_only, arrays["esco_vectors"], arrays["esco_owner"], definition_vectors, has_definition, len(esco)
-            )
-            keep = margin >= BRIDGE_MIN_MARGIN
-            arrays["esco_link"] = np.where(keep, best, -1).astype(np.int32)
-            linked = int(keep.sum())
-            for i, occ in enumerate(esco):
-                esco_records.append(
-                    {
-                        "id": occ.id,
-                        "label": occ.label,
-                        "soc": socs[best[i]].code if keep[i] else None,
-                        "soc_candidate": socs[best[i]].code,
-                        "bridge_score": round(float(score[i]), 4),
-                        "bridge_margin": round(float(margin[i]), 4),
-                    }
-                )
+        classifier = TitleClassifier(
+            KnownTitles(known, np.asarray(known_owner, np.int32), len(socs), known_vectors,
+                        char_vectorizer().fit(known), word_vectorizer().fit(known)),
+            cleaner, employment_prior(socs), None,
+        )
+        esco_soc = arrays["esco_link"][arrays["esco_owner"]] if len(esco) else np.zeros(0, np.int32)
+        words = lexicon(socs, names, name_owner, e_names, esco_soc)
+        facts = job_facts(socs, onet)
+        normalizer = TitleNormalizer(soc_records, esco_records, arrays, encoder, config, words, None, None, classifier, facts)
+        log.info("titles: fitting the title classifier on %d known titles", QUERIES)
+        classifier.weights, fit_report = fit_title_classifier(normalizer)
+
         for name, dtype in ARRAYS.items():
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(arrays[name], dtype=dtype), allow_pickle=False)
         esco_index = FaissIndex(encoder.dim, "flat")
         esco_index.add(np.arange(len(e_names)), arrays["esco_vectors"])
         esco_index.save(tmp / ESCO_INDEX_FILE)
+        classifier.save(tmp)
         artifacts.write_json(tmp / SOCS_FILE, soc_records)
         artifacts.write_json(tmp / WORK_FILE, [{"code": o.code, "tasks": o.tasks, "activities": o.activities} for o in socs])
         artifacts.write_json(tmp / ESCO_FILE, esco_records)
         artifacts.write_json(tmp / CONFIG_FILE, config.to_dict())
-        esco_soc = arrays["esco_link"][arrays["esco_owner"]] if len(esco) else np.zeros(0, np.int32)
-        artifacts.write_json(tmp / LEXICON_FILE, lexicon(socs, names, name_owner, e_names, esco_soc))
-        log.info("titles: %d SOC, %d ESCO (%d bridged), encoded in %.0fs", len(socs), len(esco), linked, encoded)
+        artifacts.write_json(tmp / LEXICON_FILE, words)
+        artifacts.write_json(tmp / FACTS_FILE, facts)
+        linked = sum(1 for o in esco if o.id in links)
+        reached = {k.soc for found in links.values() for k in found}
         return {
             "encoder": encoder.fingerprint,
             "dimension": encoder.dim,
@@ -418,10 +446,13 @@ def build_titles(
                 "name_vectors": len(names),
                 "context_vectors": len(contexts),
                 "activity_vectors": len(activities),
+                "known_titles": len(known),
                 "esco_occupations": len(esco),
                 "esco_names": len(e_names),
                 "esco_bridged": linked,
+                "socs_with_esco": len(reached),
             },
+            "classifier": fit_report,
             "encode_seconds": round(encoded, 1),
         }
 

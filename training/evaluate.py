@@ -54,7 +54,7 @@ def predictor(task: str, ref: ReferenceData):
     if task == "skill-linking":
         return lambda texts: [[h.id for h in ref.skills.rank_sentence(t, k=100)] for t in texts]
     if task == "title-skills":
-        return lambda titles: [ref.title_skill_ids(t, k=1000) for t in titles]
+        return lambda titles, hidden: [ref.title_skill_ids(t, k=1000, exclude=h) for t, h in zip(titles, hidden)]
     if task == "title-soc":
         return lambda titles: [[o["soc"] for o in ranked] for ranked in ref.titles.normalize_batch(titles, k=5)]
     if task == "matching":

@@ -99,12 +99,20 @@ OCCUPATION_HIT = {
 
 @bp.post("/titles/normalize")
 @operation(
-    "Ranked SOC 2018 occupations (and the nearest ESCO occupations) for a job title",
+    "Ranked SOC 2018 occupations (and the nearest ESCO occupations) for a job title. Each occupation's "
+    "score is the title classifier's probability; `status` is \"confident\" when the first reaches "
+    "TITLE_CONFIDENT (0.5; on the H-2B employer titles, answers at 0.8 and above are right 87% of the time), "
+    "else \"uncertain\": the title does not decide between the occupations listed",
     tag="language",
     body=_text_schema("title", 300, "job title as typed by a person"),
     response={
         "type": "object",
         "properties": {
+            "title": {"type": "string"},
+            "cleaned": {"type": "string", "description": "the title as matched: abbreviations spelled out, "
+                        "seniority and grades dropped, misspellings corrected"},
+            "status": {"type": "string", "enum": ["confident", "uncertain"]},
+            "confidence": {"type": "number"},
             "occupations": {"type": "array", "items": OCCUPATION_HIT},
             "esco_occupations": {"type": "array", "items": {"type": "object"}},
         },
@@ -115,13 +123,8 @@ def normalize_title():
     body = json_body(request, _text_schema("title", 300, ""), _settings().max_body_bytes)
     limit = body.get("limit", 5)
     titles = reference().titles
-    return jsonify(
-        {
-            "title": body["title"],
-            "occupations": titles.normalize(body["title"], k=limit),
-            "esco_occupations": titles.nearest_esco(body["title"], k=limit),
-        }
-    )
+    answer = titles.decide(body["title"], k=limit)
+    return jsonify({**answer, "esco_occupations": titles.nearest_esco(body["title"], k=limit)})
 
 
 @bp.post("/titles/skills")

@@ -45,6 +45,9 @@ def _kinds() -> tuple[str, ...]:
         param("max_km", schema={"type": "number", "minimum": 0}, description="maximum distance from the candidate's region"),
         param("remote_only", schema={"type": "boolean"}),
         param("include_market", schema={"type": "boolean", "default": True}),
+        param("include_step_ups", schema={"type": "boolean", "default": False},
+              description="rank career steps (a job zone above the candidate's occupation) with the other roles "
+              "instead of after them"),
         param("limit", schema={"type": "integer", "minimum": 1, "maximum": 200, "default": 20}),
     ],
     errors=ERRORS,
@@ -58,6 +61,7 @@ def candidate_matches(candidate_id: int):
         max_km=query_float(request.args, "max_km", 0, 25_000),
         remote_only=query_bool(request.args, "remote_only"),
         include_market=query_bool(request.args, "include_market", True),
+        include_step_ups=query_bool(request.args, "include_step_ups"),
         limit=query_int(request.args, "limit", 20, 1, 200),
     )
     return jsonify(runtime().matcher().candidate_matches(tenant, candidate_id, filters))

@@ -182,3 +182,88 @@ def test_candidates_find_their_own_occupation_first(sqlite_backend, reference, t
     hit1, ndcg10 = sum(hits) / len(hits), sum(ndcg) / len(ndcg)
     print(f"\nsynthetic role ranking over {len(gen.profiles)} occupations: hit@1={hit1:.3f} ndcg@10={ndcg10:.3f}")
     assert hit1 >= 0.6 and ndcg10 >= 0.7
+
+
+ICU_NURSE = {
+    "external_id": "icu", "headline": "ICU Registered Nurse",
+    "summary": "Registered nurse in a 12-bed ICU for six years: ventilated patients, titrating drips, "
+               "central lines, rapid response team. BSN, ACLS and CCRN.",
+    "skills": ["critical care nursing", "patient assessment", "medication administration"],
+    "location": "Hazard, KY", "willing_to_relocate": False, "remote_ok": False,
+}
+
+
+def test_a_nurse_who_stays_put_gets_her_occupation_first_and_reachable_places_before_far_ones(api, reference):
+    post, get = api
+    nurse = post("/v1/candidates", ICU_NURSE)
+    assert nurse["understood"]["occupation"]["soc"] == "29-1141"
+    body = get(f"/v1/candidates/{nurse['id']}/matches?limit=40")
+    items = body["items"]
+    assert body["anchor"]["soc"] == "29-1141" and body["anchor"]["title"] == "Registered Nurses"
+    assert items[0]["role"]["soc"] == "29-1141" and items[0]["role"]["relation"] == "own"
+    assert not [i for i in items[:8] if i["region"]["state"] in ("NE", "KS", "ND")], [i["region"]["name"] for i in items[:8]]
+    beyond = [i["beyond_commute"] for i in items]
+    assert beyond == sorted(beyond), "every reachable place comes before any beyond commuting distance"
+    for item in items:
+        assert item["beyond_commute"] == (item["region"]["distance_km"] > 80)
+        assert "Registered Nurses" in item["explanation"] or item["role"]["relation"] != "own"
+    far = next(i for i in items if i["beyond_commute"])
+    assert "beyond commuting distance" in far["explanation"]
+    # a nurse practitioner is a career step: flagged, and after every role at her level (in each tier)
+    steps = [i for i in items if i["step_up"]]
+    assert steps and {i["role"]["soc"] for i in steps} >= {"29-1171"}
+    for tier in (False, True):
+        flags = [i["step_up"] for i in items if i["beyond_commute"] == tier]
+        assert flags == sorted(flags)
+    asked = get(f"/v1/candidates/{nurse['id']}/matches?limit=200&include_step_ups=true")["items"]
+    every = get(f"/v1/candidates/{nurse['id']}/matches?limit=200")["items"]
+    assert sorted(map(json.dumps, asked)) == sorted(map(json.dumps, every)), "the same matches, only ordered differently"
+
+
+def test_a_career_changer_sees_current_and_target_occupations_first(api, reference):
+    post, get = api
+    cand = post("/v1/candidates", {
+        "external_id": "cc", "headline": "Aspiring Software Developer | JavaScript, React, Node",
+        "summary": "Currently a CNC operator at an automotive parts plant: load and run four lathes, change inserts, "
+                   "check parts against the control plan. Finished a full-stack bootcamp at night.",
+        "skills": ["JavaScript", "React", "Node.js", "CNC operation"], "location": "Florence, AL",
+        "willing_to_relocate": False, "remote_ok": True})
+    occupation = cand["understood"]["occupation"]
+    assert occupation["career_target"]["soc"] == "15-1252"
+    assert occupation["soc"] in ("51-9161", "51-4041", "51-4031")
+    items = get(f"/v1/candidates/{cand['id']}/matches")["items"]
+    socs = list(dict.fromkeys(i["role"]["soc"] for i in items))
+    assert {occupation["soc"], "15-1252"} <= set(socs[:3]), socs
+    target = next(i for i in items if i["role"]["soc"] == "15-1252")
+    assert target["role"]["relation"] == "target" and "career goal" in target["explanation"]
+
+
+def test_a_vague_headline_is_decided_by_the_summary(api, reference):
+    post, get = api
+    cand = post("/v1/candidates", {
+        "external_id": "vague", "headline": "Looking for my next opportunity",
+        "summary": "Dental assistant for five years in a family practice: chairside assisting, taking x-rays, "
+                   "sterilizing instruments, charting.", "location": "Ruston, LA"})
+    assert cand["understood"]["occupation"]["soc"] == "31-9091"
+    assert get(f"/v1/candidates/{cand['id']}/matches")["items"][0]["role"]["soc"] == "31-9091"
+
+
+def _item(soc: str, score: float, beyond: bool = False, step_up: bool = False) -> dict:
+    return {"role": {"soc": soc}, "score": score, "beyond_commute": beyond, "step_up": step_up}
+
+
+def test_matches_are_ordered_by_reach_then_level_then_diversified_score():
+    from models.matching import DIVERSITY, order_matches
+
+    items = [_item("A", 0.90), _item("A", 0.89), _item("A", 0.88), _item("B", 0.85), _item("C", 0.99, beyond=True),
+             _item("D", 0.95, step_up=True)]
+    ranked = order_matches(items, limit=10)
+    assert 0.89 - DIVERSITY < 0.85  # so B's only match beats A's second
+    assert [(i["role"]["soc"], i["score"]) for i in ranked] == [
+        ("A", 0.90), ("B", 0.85), ("A", 0.89), ("A", 0.88),
+        ("D", 0.95),  # a career step after the roles at the person's level
+        ("C", 0.99),  # beyond commuting distance after every reachable place
+    ]
+    asked = order_matches(items, limit=10, include_step_ups=True)
+    assert asked[0]["role"]["soc"] == "D" and asked[-1]["role"]["soc"] == "C"
+    assert order_matches(items, limit=2) == ranked[:2]

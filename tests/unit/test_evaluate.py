@@ -24,12 +24,16 @@ def test_skill_linking_metrics_by_hand():
 
 
 def test_title_skills_metrics_by_hand():
-    rows = [{"title": "t", "relevant": {"e": 2, "o": 1}}]
-    metrics = title_skills.evaluate(rows, lambda titles: [["e", "x", "o"]])
-    assert metrics["map"] == pytest.approx((1 / 1 + 2 / 3) / 2)
+    rows = [{"title": "t", "occupation": "occ", "relevant": {"e": 2, "o": 1}}]
+    # with its own occupation hidden the ranking finds "e" later
+    ranking = {None: ["e", "x", "o"], "occ": ["x", "e", "o"]}
+    metrics = title_skills.evaluate(rows, lambda titles, hidden: [ranking[h] for h in hidden])
+    assert metrics["lookup_map"] == pytest.approx((1 / 1 + 2 / 3) / 2)
     dcg = 3 / math.log2(2) + 1 / math.log2(4)
     idcg = 3 / math.log2(2) + 1 / math.log2(3)
-    assert metrics["ndcg@20"] == pytest.approx(dcg / idcg)
+    assert metrics["lookup_ndcg@20"] == pytest.approx(dcg / idcg)
+    assert metrics["map"] == pytest.approx((1 / 2 + 2 / 3) / 2)
+    assert list(metrics)[-1] == "map"
 
 
 @pytest.fixture
@@ -49,6 +53,9 @@ def test_every_metric_printed_and_the_primary_last(cli, tmp_path):
         "skill-linking": [{"text": "I write Python services and unit tests.", "relevant": [[PY]]}],
         "title-soc": [{"title": "Wind Turbine Technician", "soc": "49-9081"}, {"title": "Registered Nurse", "soc": "29-1141"}],
         "title-skills": [{"title": "software developer", "relevant": {PY: 2}}],
+        "matching": [{"external_id": "p1", "headline": "Registered Nurse", "summary": "ICU nurse, eight years.",
+                      "location": "Hazard, KY", "gold_soc": "29-1141", "accept_soc": []},
+                     {"title": "Welder", "soc": "51-4121"}],
     }
     for task, rows in files.items():
         path = tmp_path / f"{task}.jsonl"
@@ -65,6 +72,8 @@ def test_every_metric_printed_and_the_primary_last(cli, tmp_path):
             assert metrics["rp@5"] == "1.0000"
         if task == "title-skills":
             assert 0 < float(metrics["map"]) <= 1
+        if task == "matching":  # a nurse and a welder: their own occupations first
+            assert metrics["hit@1"] == "1.0000"
 
 
 def test_a_file_that_is_not_jsonl_is_refused_with_its_line(cli, tmp_path):

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from models.artifacts import ArtifactError
-from models.occupations import TitleNormalizer, _Lexicon, clean_title, title_words
+from models.occupations import TitleNormalizer, _Lexicon
+from models.title_text import clean_title, title_words
 from models.records import SocOccupation
 from training.build_titles import build_titles, lexicon, title_variants
 from training.evaluators import title_soc

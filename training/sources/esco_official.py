@@ -12,12 +12,13 @@
 concept is its `definition`, or its `description` when the definition is empty. Relations give
 EscoOccupation.skills: 2 for an essential skill, 1 for an optional one.
 
-Files may start with a UTF-8 byte-order mark and carry columns beyond these; a missing
+Files may be gzip-compressed (`.csv.gz`, as the repository vendors them), may start with a UTF-8 byte-order mark and carry columns beyond these; a missing
 required column raises ValueError naming the file and the column.
 """
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,7 +41,8 @@ RELATION_GRADES = {"essential": 2, "optional": 1}
 def _rows(path: Path, required: tuple[str, ...], text_columns: tuple[str, ...] = ()) -> Iterator[dict[str, str]]:
     """Rows of an ESCO CSV file as dicts of stripped strings, after checking its header."""
     # utf-8-sig drops a byte-order mark; newline="" keeps line breaks inside quoted cells
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    opener = gzip.open if Path(path).suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         try:
             header = [name.strip() for name in next(reader)]
@@ -140,7 +142,23 @@ def esco_dir_fingerprint(path: Path) -> str:
     """sha256 over the names and contents of the ESCO files the importer reads, for manifests."""
     path = Path(path)
     digest = hashlib.sha256()
-    for name in (SKILLS_FILE, OCCUPATIONS_FILE, RELATIONS_FILE):
+    for name in (SKILLS_FILE, OCCUPATIONS_FILE, RELATIONS_FILE, BROADER_FILE):
         if (path / name).is_file():
             digest.update(f"{name}\0{sha256_file(path / name)}\n".encode())
     return digest.hexdigest()
+
+
+BROADER_FILE = "broaderRelationsOccPillar_en.csv"
+
+
+def read_broader(path: Path) -> dict[str, str]:
+    """occupation URI -> broader occupation URI, from broaderRelationsOccPillar_en.csv when the
+    download directory has it (else empty: no inheritance through the hierarchy)."""
+    path = Path(path) / BROADER_FILE
+    if not path.is_file():
+        return {}
+    return {
+        row["conceptUri"]: row["broaderUri"]
+        for row in _rows(path, ("conceptType", "conceptUri", "broaderType", "broaderUri"))
+        if row["conceptType"] == "Occupation" and row["broaderType"] == "Occupation"
+    }

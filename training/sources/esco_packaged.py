@@ -511,6 +511,16 @@ class ConceptSplitter:
 # --- packaged files -----------------------------------------------------------------------------
 
 
+def read_packaged_rows(path: Path) -> list[tuple[str, str]]:
+    """(URI, run-together string) of each row of a packaged file."""
+    return _read_packaged_csv(path)
+
+
+def splitter_for(path: Path) -> ConceptSplitter:
+    """The splitter trained on a packaged file (cached)."""
+    return _splitter_for(str(path))
+
+
 def _read_packaged_csv(path: Path) -> list[tuple[str, str]]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         return [(row["id"].strip(), row["description"]) for row in csv.DictReader(fh)]

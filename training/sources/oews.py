@@ -293,3 +293,14 @@ def read_oews_dir(path: Path) -> OewsData:
     for (area, occupation, datatype), (_, value, footnotes) in latest.items():
         collector.add(area, occupation, datatype, value, footnotes)
     return collector.finish()
+
+
+def national_employment(conn: sqlite3.Connection) -> dict[str, float]:
+    """Cross-industry national employment of each detailed SOC occupation (where published)."""
+    out = {}
+    prefix = f"OEUN{NATIONAL_AREA}{CROSS_INDUSTRY}"
+    for key, v01 in conn.execute("SELECT key, v01 FROM cell WHERE substr(key, 1, 17) = ?", (prefix,)):
+        value = parse_value(v01)
+        if value is not None:
+            out[soc_code(key[17:23])] = value
+    return out
