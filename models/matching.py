@@ -105,14 +105,15 @@ def haversine(lat1, lon1, lat2, lon2):
     return 6371.0088 * 2 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
 
 
-def order_matches(items: list[dict], limit: int, include_step_ups: bool = False) -> list[dict]:
+def order_matches(items: list[dict], limit: int, include_step_ups: bool = False, anchor: str | None = None) -> list[dict]:
     """The matches a careful recruiter would show first.
 
     Reachable places come before places beyond commuting distance (for a candidate who will not
     move); within each, roles at the person's level before career steps (unless asked for);
-    then by score, less DIVERSITY for every better match of the same occupation already shown,
-    so that the first screen shows the person's occupation in its best places and also the
-    other roles that fit, instead of one occupation in forty places."""
+    the person's own occupation (`anchor`, when their record names it confidently) leads, in its
+    best place; then by score, less DIVERSITY for every better match of the same occupation
+    already shown, so that the first screen shows the person's occupation in its best places
+    and also the other roles that fit, instead of one occupation in forty places."""
     groups: dict[tuple, dict[str | None, list[dict]]] = {}
     for item in items:
         tier = (item["beyond_commute"], item["step_up"] and not include_step_ups)
@@ -121,6 +122,9 @@ def order_matches(items: list[dict], limit: int, include_step_ups: bool = False)
     for tier in sorted(groups):
         queues = {soc: sorted(queue, key=lambda x: -x["score"]) for soc, queue in groups[tier].items()}
         shown = dict.fromkeys(queues, 0)
+        if anchor in queues and len(out) < limit:
+            out.append(queues[anchor].pop(0))
+            shown[anchor] += 1
         while len(out) < limit and any(queues.values()):
             soc = max((s for s in queues if queues[s]), key=lambda s: queues[s][0]["score"] - DIVERSITY * shown[s])
             out.append(queues[soc].pop(0))
@@ -238,7 +242,8 @@ class Matcher:
                                           planned, self._closeness(cand, need.soc)))
         if f.include_market and not f.remote_only:
             items += self._market_roles(cand, cvec, plan, f, posted_socs)
-        ranked = order_matches(items, f.limit, f.include_step_ups)
+        anchor = plan[0].soc if plan and plan[0].relation == "own" and not cand.uncertain else None
+        ranked = order_matches(items, f.limit, f.include_step_ups, anchor)
         return {"candidate_id": cand.id, "anchor": self._anchor(cand, plan), "items": ranked}
 
     def _anchor(self, cand: Features, plan: list[PlannedRole]) -> dict | None:
@@ -316,7 +321,7 @@ class Matcher:
                 parts.append(f"{region.name}, {d:.0f} km away")
         return "; ".join(parts)
 
-    def _market_regions(self, cand: Features, soc: str) -> list[Region]:
+    def _market_regions(self, cand: Features, soc: str) -> list[Region]:  # a SOC with OEWS statistics
         """Where a market role is: the regions most specialised in it, the candidate's own and
         those within commuting distance of it."""
         places = [p["region"] for p in self.regions.occupation_regions(soc, by="location_quotient", min_employment=50,
@@ -334,16 +339,19 @@ class Matcher:
         for planned in plan:
             soc = planned.soc
             occ = self.ref.titles.soc(soc)
-            if occ is None or not self.regions.has_soc(soc):  # no OEWS statistics: no market demand to show
+            if occ is None:
                 continue
             required, nice = self.space.soc_skills(soc)
             role_vec = self.space.labels[[self.space.index[s] for s in required + nice]].mean(axis=0) if required + nice else None
             cos = float(cvec @ role_vec / (np.linalg.norm(role_vec) or 1.0)) if role_vec is not None else 0.0
-            for region in self._market_regions(cand, soc):
-                if (soc, region.id) in posted:
+            regions = self._market_regions(cand, soc) if self.regions.has_soc(soc) else [self.regions.get(cand.region_id)]
+            for region in regions:
+                if region is None or (soc, region.id) in posted:
                     continue
                 facts = self.market(region.id, soc)
-                if not facts.get("employment"):
+                # OEWS suppresses small cells: no published employment is not no job, so the
+                # candidate's own region always shows their roles (with neutral market terms)
+                if not facts.get("employment") and region.id != cand.region_id:
                     continue
                 d = self.distance(cand.region_id, region.id)
                 if not self._allowed(region, d, f):

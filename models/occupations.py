@@ -40,6 +40,7 @@ CONFIG_FILE = "config.json"
 ESCO_INDEX_FILE = "esco_names.faiss"  # FAISS flat index of ESCO preferred and alternative labels
 WORK_FILE = "work.json"  # per SOC row: {"code", "tasks", "activities"} (O*NET task statements, DWAs)
 FACTS_FILE = "facts.json"  # SOC code -> {"job_zone", "related": [[code, tier], ...]} (O*NET)
+FOLDING_FILE = "folding.json"  # O*NET code -> the SOC code the pack files it under, where they differ
 LEXICON_FILE = "lexicon.json"  # {"names": [[word, ...] per SOC row], "tasks": [...]} (title_words)
 # array name -> dtype; each is saved as <name>.npy
 ARRAYS = {

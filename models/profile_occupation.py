@@ -2,19 +2,24 @@
 
 Three kinds of evidence, each a score per SOC occupation:
 
-- headline: the title classifier's probabilities for the headline (and for its first part, when
-  it runs on: "Welder/Fabricator - AWS D1.1 Certified" -> "Welder/Fabricator");
+- headline: the title classifier's probabilities for the headline and, when it runs on, for
+  each of its parts that ends like a job title ("Welder/Fabricator - AWS D1.1 Certified"),
+  each weighted by the square of its top probability: the part that names a job clearly
+  speaks loudest;
 - summary: job titles the summary names (known titles found in its sentences: "Correctional
   officer at a state prison", "currently a CNC operator"), each classified, the earlier and
   the more explicit ("as a", "currently") weighing more;
 - skills: how much of each occupation's curated role skills the candidate's skills cover.
 
-A headline names the person's job as they want it read, so it leads in proportion to the
-classifier's confidence in it; what it leaves open is decided by the summary and the skills:
+The titles (headline and summary) say which occupations are plausible; the skills say which of
+those the person's abilities fit. So the text gives a distribution and the skills reweigh it:
 
-    score = c * headline + (1 - c) * (SUMMARY * summary + SKILLS * skills)
+    text  = (headline + SUMMARY x summary) / (1 + SUMMARY)      (each a distribution over SOC)
+    score = (TEXT_FLOOR + text) x (SKILL_FLOOR + skills)         (skills: coverage / best coverage)
 
-with c the headline's top probability. A headline or summary title that names a goal rather
+TEXT_FLOOR lets skills name an occupation no title mentions, SKILL_FLOOR keeps a title that
+the listed skills happen not to cover. Without any title, skills alone decide. A headline or
+summary title that names a goal rather
 than the current job ("Aspiring Software Developer", "Future RN | BSN Student", "looking for a
 junior developer role") is a career target: it is kept apart, the current job is inferred
 without it, and both are returned.
@@ -31,8 +36,10 @@ from scipy import sparse
 from models.occupations import CONFIDENT, TitleNormalizer
 from models.title_text import singular
 
-SUMMARY = 0.6  # of the evidence the headline leaves open
-SKILLS = 0.4
+SUMMARY = 0.5  # weight of the summary's titles against the headline's
+TEXT_FLOOR = 0.02
+TARGET_MIN = 0.25
+SKILL_FLOOR = 0.5
 TOP = 5  # candidate occupations kept
 MAX_SPAN_WORDS = 4
 # Words that make a headline or a mention a goal rather than the current job.
@@ -42,8 +49,13 @@ TARGET_CUES = re.compile(
     r"graduating|retrain(?:ing)?|interested\s+in|next\s+step)\b",
     re.I,
 )
+# A title shortly after these words is someone else's job: "assisting the dentist", "worked
+# chairside with two dentists", "reporting to the plant manager".
+OTHERS_CUES = re.compile(r"\b(?:with|for|to|under|alongside|assist(?:ing|ed)?|support(?:ing|ed)?|help(?:ing|ed)?|"
+                         r"report(?:ing|ed)?\s+to|and)\s+(?:[\w'-]+\s+){0,2}$", re.I)
+OTHERS = 0.0  # weight of such a mention: someone else's job says nothing of the person's
 CURRENT_CUES = re.compile(r"\b(?:currently|current|as\s+an?|i\s+am\s+an?|i'm\s+an?|work(?:ing)?\s+as|years?\s+as)\b", re.I)
-_SEPARATORS = re.compile(r"\s+[|\u2013\u2014-]\s+|\s*\|\s*|,\s+")
+_SEPARATORS = re.compile(r"\s+[|\u2013\u2014-]\s+|\s*\|\s*")  # "Title | skills", "Title - employer" (not commas)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'/-]*")
 
 
@@ -59,10 +71,10 @@ class OccupationEvidence:
 
 
 def headline_parts(headline: str) -> list[str]:
-    """The headline and, when it runs on, its first part ('CNC Machinist | 5-axis' -> 'CNC Machinist')."""
+    """The headline and, when it runs on, each of its parts ('CNC Machinist | 5-axis' ->
+    the whole, 'CNC Machinist', '5-axis'): which part names the job is left to the classifier."""
     parts = [p.strip() for p in _SEPARATORS.split(headline) if p.strip()]
-    first = parts[0] if parts else headline
-    return [headline] if first == headline else [headline, first]
+    return list(dict.fromkeys([headline, *parts]))
 
 
 def is_target(text: str) -> bool:
@@ -83,6 +95,12 @@ class ProfileOccupations:
         self._heads = set(titles.classifier.cleaner.heads) if titles.classifier else set()
 
     # ---- evidence -------------------------------------------------------------------------
+    def names_a_job(self, text: str) -> bool:
+        """True when a text ends in a word that ends known job titles ("... Technician"), not
+        in "Program" or "opportunity"."""
+        words = _WORDS.findall(text.lower().replace("/", " "))
+        return bool(words) and singular(words[-1]) in self._heads
+
     def mentions(self, summary: str) -> list[tuple[str, float, bool]]:
         """(known title, weight, names a goal) for the job titles a summary names, in order."""
         out: list[tuple[str, float, bool]] = []
@@ -108,6 +126,8 @@ class ProfileOccupations:
                 before = " ".join(words[max(0, i - 6) : i])
                 target = is_target(before)
                 weight = (1.5 if s_index == 0 else 1.0) * (1.5 if CURRENT_CUES.search(before) else 1.0) / (1 + len(out))
+                if OTHERS_CUES.search(before + " "):
+                    weight *= OTHERS
                 if text not in seen:
                     seen.add(text)
                     out.append((text, weight, target))
@@ -123,16 +143,20 @@ class ProfileOccupations:
         owners: list[tuple[int, str, float]] = []  # (candidate, "headline" | "summary" | "target", weight)
         out = [OccupationEvidence() for _ in headlines]
         for c, (headline, summary) in enumerate(zip(headlines, summaries)):
+            if headline and is_target(headline) and not self.names_a_job(headline):
+                headline = None  # "Looking for my next opportunity": a goal that names no job says nothing
             if headline:
                 out[c].headline_is_target = is_target(headline)
-                parts = headline_parts(headline)
+                parts = [p for i, p in enumerate(headline_parts(headline)) if i == 0 or self.names_a_job(p)]
                 for part in parts:
                     queries.append(part)
-                    owners.append((c, "headline", 1.0 / len(parts)))
+                    owners.append((c, "headline", 1.0))
             for role in (desired[c] if desired else [])[:3]:
                 queries.append(role)
                 owners.append((c, "target", 1.0))
             for text, weight, target in self.mentions(summary):
+                if weight <= 0:
+                    continue
                 out[c].mentions.append(text)
                 queries.append(text)
                 owners.append((c, "target" if target else "summary", weight))
@@ -141,15 +165,17 @@ class ProfileOccupations:
         ranked = classify(queries) if classify else self.titles.normalize_batch(queries, k=TOP * 2)
         weights: dict[tuple[int, str], float] = {}
         for (c, kind, weight), answers in zip(owners, ranked):
+            if kind == "headline" and answers:
+                weight = answers[0]["score"] ** 2
             weights[(c, kind)] = weights.get((c, kind), 0.0) + weight
             bucket = {"headline": out[c].headline, "summary": out[c].summary, "target": out[c].summary_targets}[kind]
             for a in answers:
                 row = self.titles.by_code[a["soc"]]
                 bucket[row] = bucket.get(row, 0.0) + weight * a["score"]
-        for (c, kind), total in weights.items():  # each kind of evidence sums to at most 1
+        for (c, kind), total in weights.items():  # each kind of evidence sums to at most 1; a single
             bucket = {"headline": out[c].headline, "summary": out[c].summary, "target": out[c].summary_targets}[kind]
-            for row in bucket:
-                bucket[row] /= total
+            for row in bucket:  # weak mention stays weak
+                bucket[row] /= total if kind == "headline" else max(total, 1.0)
         return out
 
     def skill_scores(self, skills: dict[int, float]) -> np.ndarray:
@@ -178,11 +204,12 @@ class ProfileOccupations:
         by_skills = self.skill_scores(skills)
         if by_skills.max() > 0:
             by_skills = by_skills / by_skills.max()
-        c = float(headline.max())
-        rest = SUMMARY * summary + SKILLS * by_skills
-        if not summary.any():
-            rest = by_skills * (SUMMARY + SKILLS) if not headline.any() else SKILLS * by_skills
-        score = c * headline + (1 - c) * rest
+        if headline.any() or summary.any():
+            text = (headline + SUMMARY * summary) / (float(headline.any()) + SUMMARY * float(summary.any()))
+            score = (TEXT_FLOOR + text) * (SKILL_FLOOR + by_skills) if by_skills.any() else text
+        else:
+            text = np.zeros(n, np.float32)
+            score = by_skills
         if not score.any() and target.any():
             score = target.copy()  # only a goal is known: it is all there is to go on
         if not score.any():
@@ -203,11 +230,11 @@ class ProfileOccupations:
             **entry(best),
             "confidence": round(share, 4),
             "status": "confident" if share >= CONFIDENT else "uncertain",
-            "source": max(("headline", c * headline[best]), ("summary", (1 - c) * SUMMARY * summary[best]),
-                          ("skills", (1 - c) * SKILLS * by_skills[best]), key=lambda kv: kv[1])[0],
+            "source": ("headline" if headline[best] >= SUMMARY * summary[best] else "summary") if text[best] > TEXT_FLOOR
+            else "skills",
             "candidates": [entry(int(r)) for r in top if score[r] > 0],
         }
-        if target.any():
+        if target.max() >= TARGET_MIN:  # a goal phrase that names no occupation is no target
             t = int(np.argmax(target))
             if t != best:
                 answer["career_target"] = {"soc": self.titles.socs[t]["code"], "title": self.titles.socs[t]["title"],

@@ -46,11 +46,11 @@ import numpy as np
 
 from models import artifacts
 from models.encoder import Encoder
-from models.occupations import TitleNormalizer
+from models.occupations import FOLDING_FILE, TitleNormalizer
 from models.skill_space import ROLE_NICE, ROLE_REQUIRED, ROLE_SKILLS_FILE, ROLE_SKILLS_KIND
 from models.text import fold
 from training.sources import onet_db
-from training.sources.onet_db import OnetDatabase, read_onet
+from training.sources.onet_db import OnetDatabase, folded, read_onet
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ def build_role_skills(pack_dir: Path, encoder: Encoder, force: bool = False, one
             for name in [s["label"], *s.get("alt_labels", [])]:
                 if i not in names[fold(name)]:
                     names[fold(name)].append(i)
-        onet = read_onet(onet_dir)
+        onet = folded(read_onet(onet_dir), artifacts.read_json(pack_dir / "titles" / FOLDING_FILE))
         table = RelationTable(occupations)
         central = centrality(titles, occupations, np.load(pack_dir / "taxonomy" / "occupation_vectors.npy", allow_pickle=False))
         links = soc_links(titles.socs, titles.esco, central, lambda title: titles.nearest_esco(title, k=NEAREST))

@@ -39,6 +39,7 @@ from models.occupations import (
     ESCO_FILE,
     ESCO_INDEX_FILE,
     FACTS_FILE,
+    FOLDING_FILE,
     KIND,
     LEXICON_FILE,
     SOCS_FILE,
@@ -58,16 +59,17 @@ from training import progress
 from training.fit_title_classifier import IN_INDEX_SHARE, QUERIES, SEED, fit_title_classifier
 from training.sources import crosswalks, esco_vendored, onet_db
 from training.sources.oews import detailed_occupations, national_employment, open_packaged_oews
-from training.sources.onet import OnetOccupation, read_onet_occupations, read_onet_table
-from training.sources.onet_db import OnetDatabase, read_onet
+from training.sources.onet import OnetOccupation, fold_codes, read_onet_occupations, read_onet_table
+from training.sources.onet_db import OnetDatabase, folded, read_onet
 from training.sources.packaged import OEWS_SQLITE_GZ, ONET_TASK_DWA, input_fingerprint
 
 log = logging.getLogger(__name__)
 
 # v2: lexicon.json (words per occupation) for lexical coverage; v3: ESCO names as a FAISS index
 # (esco_names.faiss), O*NET tasks and work activities per SOC occupation (work.json); v4: known
-# titles and the title classifier, the ESCO bridge from crosswalks, job facts (facts.json)
-METHOD = "titles-v4"
+# titles and the title classifier, the ESCO bridge from crosswalks, job facts (facts.json); v5:
+# O*NET occupations OEWS does not publish filed under the OEWS occupation containing them
+METHOD = "titles-v5"
 CONTEXT_TASKS = 6  # task statements after the title in a context view
 CONTEXT_ACTIVITIES = 8  # work activities after the title in an activity view
 MAX_ESCO_NAMES = 24  # preferred + alternative labels embedded per ESCO occupation
@@ -375,8 +377,12 @@ def build_titles(
     def write(tmp: Path) -> dict:
         started = time.time()
         tasks = read_onet_table()
-        onet = read_onet(onet_dir)
-        socs = read_onet_occupations(read_soc_titles(), tasks)
+        raw = read_onet(onet_dir)
+        soc_titles = read_soc_titles()
+        onet_titles = {code[:7]: title for code, title in sorted(raw.titles.items(), reverse=True)}
+        folding = fold_codes({o.soc for o in tasks} | set(onet_titles), soc_titles, onet_titles)
+        onet = folded(raw, folding)
+        socs = read_onet_occupations(soc_titles, tasks, folding)
         esco = [o for o in occupations() if o.label]
         names, name_owner, name_kind = name_views(socs)
         contexts, context_owner = context_views(socs, tasks, "tasks", CONTEXT_TASKS)
@@ -435,6 +441,7 @@ def build_titles(
         artifacts.write_json(tmp / CONFIG_FILE, config.to_dict())
         artifacts.write_json(tmp / LEXICON_FILE, words)
         artifacts.write_json(tmp / FACTS_FILE, facts)
+        artifacts.write_json(tmp / FOLDING_FILE, {c: t for c, t in sorted(folding.items()) if c != t})
         linked = sum(1 for o in esco if o.id in links)
         reached = {k.soc for found in links.values() for k in found}
         return {

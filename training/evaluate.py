@@ -56,7 +56,7 @@ def predictor(task: str, ref: ReferenceData):
     if task == "title-skills":
         return lambda titles, hidden: [ref.title_skill_ids(t, k=1000, exclude=h) for t, h in zip(titles, hidden)]
     if task == "title-soc":
-        return lambda titles: [[o["soc"] for o in ranked] for ranked in ref.titles.normalize_batch(titles, k=5)]
+        return lambda titles: ref.titles.normalize_batch(titles, k=5)
     if task == "matching":
         return lambda documents: recommend_through_api(ref, documents)
     raise ValueError(task)

@@ -72,7 +72,7 @@ ON_TOPIC = {
     "49-9081": "wind turbine electric generator maintenance blade",  # wind turbine technicians
     "51-4121": "weld metal solder braz cut torch",  # welders
     "51-4041": "machine metal measur tool cnc precision workpiece mill lathe",  # machinists
-    "51-2092": "assembl component product fasten part quality",  # team assemblers
+    "51-2090": "assembl component product fasten part quality",  # team and other assemblers
     "51-3022": "meat fish poultry cut knife carcass food slaughter trim",  # meat and fish cutters
     "51-1011": "production supervis staff team schedul quality manufactur",  # production supervisors
     "53-3032": "vehicle driv truck road cargo load traffic lorry",  # heavy truck drivers
@@ -84,7 +84,7 @@ ON_TOPIC = {
 NEVER = {
     "51-4041": "leather tanning",
     "53-7062": "basket",
-    "51-2092": "dental",
+    "51-2090": "dental",
     "53-7051": "agricultur",
     "33-3051": "costume make-up",
 }

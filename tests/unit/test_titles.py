@@ -273,6 +273,19 @@ def test_title_soc_metric_on_hand_made_rows():
     assert all(isinstance(v, float) for v in metrics.values())
 
 
+def test_title_soc_calibration_counts_confident_answers():
+    rows = [{"title": t, "soc": "15-1252"} for t in "abcd"]
+    answers = {
+        "a": [{"soc": "15-1252", "score": 0.9}],  # confident and right
+        "b": [{"soc": "15-1251", "score": 0.85}],  # confident and wrong
+        "c": [{"soc": "15-1252", "score": 0.5}],  # right, not confident
+        "d": [],
+    }
+    metrics = title_soc.evaluate(rows, lambda ts: [answers[t] for t in ts])
+    assert metrics["confident@0.8"] == pytest.approx(2 / 4) and metrics["precision@0.8"] == pytest.approx(1 / 2)
+    assert metrics["top1"] == pytest.approx(2 / 4) and list(metrics)[-1] == "top1"
+
+
 def test_title_soc_metric_rejects_mismatched_predictions():
     with pytest.raises(ValueError):
         title_soc.evaluate([{"title": "a", "soc": "15-1252"}], lambda ts: [])

@@ -76,21 +76,50 @@ def read_onet_table(path: Path | None = None) -> list[OnetOccupation]:
     return out
 
 
+def _words(title: str) -> set[str]:
+    return {w for w in title.lower().replace(",", " ").split() if len(w) > 3}
+
+
+def fold_codes(onet_codes: set[str], soc_titles: dict[str, str], onet_titles: dict[str, str]) -> dict[str, str]:
+    """O*NET 7-character code -> the code the pack files it under: itself when OEWS publishes it
+    as a detailed occupation; else the OEWS occupation that contains it, which is its broad
+    group when OEWS publishes the group as one occupation (31-1121 Home Health Aides ->
+    31-1120 Home Health and Personal Care Aides), else the OEWS occupation of the same broad
+    group whose title shares most words with it (51-2022 Electrical and Electronic Equipment
+    Assemblers -> 51-2028, the SOC 2018 occupation that merged it); a code whose broad group OEWS
+    does not publish at all stays as it is. Answers then use the codes the market data uses."""
+    out = {}
+    for code in onet_codes:
+        if code in soc_titles:
+            out[code] = code
+            continue
+        broad = code[:6] + "0"
+        if broad in soc_titles:
+            out[code] = broad
+            continue
+        siblings = [c for c in soc_titles if c[:6] == code[:6]]
+        title = _words(onet_titles.get(code, ""))
+        best = max(siblings, key=lambda c: (len(title & _words(soc_titles[c])), c), default=None)
+        out[code] = best if best and title & _words(soc_titles[best]) else code
+    return out
+
+
 def read_onet_occupations(
-    soc_titles: dict[str, str], onet: list[OnetOccupation] | None = None
+    soc_titles: dict[str, str], onet: list[OnetOccupation] | None = None, folding: dict[str, str] | None = None
 ) -> list[SocOccupation]:
     """One record per SOC 2018 detailed occupation, sorted by code.
 
-    `soc_titles` are the OEWS titles (`detailed_occupations`). Codes O*NET describes but OEWS
-    publishes only inside an aggregate (13-1021 inside 13-1020) are kept under their O*NET
-    title; an OEWS broad aggregate ('13-1020') is dropped when O*NET supplies any of its
-    detailed codes. OEWS codes O*NET does not describe (mostly "all other" residuals) keep
-    their title only.
+    `soc_titles` are the OEWS titles (`detailed_occupations`); `folding` (fold_codes) files
+    O*NET occupations OEWS does not publish under the OEWS occupation containing them, whose
+    title the record keeps. An OEWS broad aggregate ('13-1020') is dropped when O*NET supplies
+    any of its detailed codes unfolded. OEWS codes O*NET does not describe (mostly "all other"
+    residuals) keep their title only.
     """
     onet = read_onet_table() if onet is None else onet
+    folding = folding or {}
     by_soc: dict[str, list[OnetOccupation]] = {}
     for occ in onet:
-        by_soc.setdefault(occ.soc, []).append(occ)
+        by_soc.setdefault(folding.get(occ.soc, occ.soc), []).append(occ)
     detailed_prefixes = {code[:6] for code in by_soc if not is_broad_code(code)}
     out = []
     for code in sorted(set(by_soc) | set(soc_titles)):

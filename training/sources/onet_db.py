@@ -97,6 +97,21 @@ class OnetDatabase:
     tools: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # SOC -> (example, commodity)
 
 
+def folded(db: OnetDatabase, folding: dict[str, str]) -> OnetDatabase:
+    """The same database with SOC codes filed as `folding` says (onet.fold_codes)."""
+    code = lambda c: folding.get(c, c)  # noqa: E731
+    out = OnetDatabase(db.titles, db.descriptions, [(t, code(c)) for t, c in db.alternate_titles])
+    for soc, zones in db.job_zones.items():
+        out.job_zones.setdefault(code(soc), []).extend(zones)
+    for soc, related in db.related.items():
+        out.related.setdefault(code(soc), []).extend((code(o), t, i) for o, t, i in related if code(o) != code(soc))
+    for soc, items in db.technologies.items():
+        out.technologies.setdefault(code(soc), []).extend(items)
+    for soc, items in db.tools.items():
+        out.tools.setdefault(code(soc), []).extend(items)
+    return out
+
+
 def read_onet(directory: Path | None = None) -> OnetDatabase:
     """The vendored O*NET 29.2 files, or an official download directory."""
     directory = Path(directory) if directory else VENDORED_DIR

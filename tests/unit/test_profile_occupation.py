@@ -1,0 +1,63 @@
+"""A candidate's own occupation from headline, summary titles and skills (models/profile_occupation.py)."""
+from __future__ import annotations
+
+import pytest
+
+from models.profile_occupation import OTHERS, headline_parts, is_target
+
+
+@pytest.mark.parametrize(
+    "headline, target",
+    [
+        ("Aspiring Software Developer | JavaScript, React, Node", True),
+        ("Future RN | BSN Student graduating May", True),
+        ("Transitioning to data analytics", True),
+        ("Registered Nurse", False),
+        ("Welder/Fabricator - AWS D1.1 Certified", False),
+    ],
+)
+def test_a_headline_that_names_a_goal_is_a_target(headline, target):
+    assert is_target(headline) is target
+
+
+def test_a_long_headline_is_read_whole_and_by_its_first_part():
+    assert headline_parts("Welder/Fabricator - AWS D1.1 Certified") == ["Welder/Fabricator - AWS D1.1 Certified", "Welder/Fabricator"]
+    assert headline_parts("CNC Machinist") == ["CNC Machinist"]
+
+
+def test_titles_named_in_a_summary(reference):
+    mentions = reference.profiles.mentions(
+        "Correctional officer at a state prison, 9 years. I work closely with the case manager. "
+        "Looking for a probation officer role."
+    )
+    by_text = {text: (weight, target) for text, weight, target in mentions}
+    assert "correctional officer" in by_text and by_text["correctional officer"][1] is False
+    assert by_text["case manager"][0] == OTHERS == 0  # someone else's job
+    assert by_text["probation officer"][1] is True  # a goal
+
+
+def _infer(reference, headline=None, summary="", desired=()):
+    evidence = reference.profiles.evidence([headline], [summary], [list(desired)])[0]
+    return reference.profiles.infer(evidence, {})
+
+
+def test_the_headline_names_the_occupation(reference):
+    answer = _infer(reference, "Welder")
+    assert answer["soc"] == "51-4121" and answer["source"] == "headline" and answer["status"] == "confident"
+
+
+def test_a_vague_headline_leaves_it_to_the_summary(reference):
+    answer = _infer(reference, "Looking for my next opportunity",
+                    "Dental assistant for five years: chairside assisting the dentist, x-rays, sterilization.")
+    assert answer["soc"] == "31-9091" and answer["source"] == "summary"
+
+
+def test_a_goal_is_kept_apart_from_the_current_job(reference):
+    answer = _infer(reference, "Future RN | BSN Student", "Certified nursing assistant on a med-surg floor for three years.")
+    assert answer["soc"] == "31-1131"
+    assert answer["career_target"]["soc"] == "29-1141" and answer["career_target"]["from"] == "headline"
+    assert _infer(reference, "Cashier", desired=["Pharmacy Technician"])["career_target"]["soc"] == "29-2052"
+
+
+def test_nothing_to_go_on_is_no_answer(reference):
+    assert _infer(reference) is None
