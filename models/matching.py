@@ -274,10 +274,13 @@ class Matcher:
             return CLOSE_TARGET
         return self.planner.closeness(cand.soc, soc)
 
+    def _coverage(self, cand: Features, required, nice) -> tuple:
+        return self.space.coverage(required, cand.skills), self.space.coverage(nice, cand.skills)
+
     def _score_role(self, cand: Features, required, nice, cos: float, region, soc, d, policy, role: dict,
-                    planned: PlannedRole | None = None, closeness: float | None = None) -> dict:
-        req_cov, matched, missing_req = self.space.coverage(required, cand.skills)
-        nice_cov, matched_nice, missing_nice = self.space.coverage(nice, cand.skills)
+                    planned: PlannedRole | None = None, closeness: float | None = None, coverage: tuple | None = None) -> dict:
+        """One (role, region) match; `coverage` is `_coverage` of the role when already known."""
+        (req_cov, matched, missing_req), (nice_cov, matched_nice, missing_nice) = coverage or self._coverage(cand, required, nice)
         sem = float(semantic(float(cos)))
         sfit = skill_fit(req_cov, nice_cov, sem)
         facts = self.market(region.id if region else None, soc)
@@ -344,6 +347,7 @@ class Matcher:
             required, nice = self.space.soc_skills(soc)
             role_vec = self.space.labels[[self.space.index[s] for s in required + nice]].mean(axis=0) if required + nice else None
             cos = float(cvec @ role_vec / (np.linalg.norm(role_vec) or 1.0)) if role_vec is not None else 0.0
+            coverage = self._coverage(cand, required, nice)  # the same in every region
             regions = self._market_regions(cand, soc) if self.regions.has_soc(soc) else [self.regions.get(cand.region_id)]
             for region in regions:
                 if region is None or (soc, region.id) in posted:
@@ -359,7 +363,7 @@ class Matcher:
                 out.append(self._score_role(cand, required, nice, cos, region, soc, d, "onsite",
                                             {"type": "market", "title": occ["title"], "soc": soc, "market": True,
                                              "note": "no posted need: demand from OEWS employment and specialisation"},
-                                            planned, planned.closeness))
+                                            planned, planned.closeness, coverage))
         return out
 
     # ---- 2. role -> candidates -----------------------------------------------------------------

@@ -143,7 +143,7 @@ class ProfileOccupations:
         owners: list[tuple[int, str, float]] = []  # (candidate, "headline" | "summary" | "target", weight)
         out = [OccupationEvidence() for _ in headlines]
         for c, (headline, summary) in enumerate(zip(headlines, summaries)):
-            if headline and is_target(headline) and not self.names_a_job(headline):
+            if headline and is_target(headline) and not any(self.names_a_job(p) for p in headline_parts(headline)):
                 headline = None  # "Looking for my next opportunity": a goal that names no job says nothing
             if headline:
                 out[c].headline_is_target = is_target(headline)

@@ -22,11 +22,14 @@ outvote the rest by its number alone (nor should an odd one out outvote the fami
                     occupation's job postings) when O*NET lists the skill among the
                     occupation's technologies, TOOL when among its tools (matched by name),
                     both times the heaviest ESCO-pooled weight
-    score(skill)  = weight x (1 - SPECIFIC + SPECIFIC x idf), idf = log(1 / share of all ESCO
-                    occupations listing the skill) / log(number of occupations)
+    score(skill)  = weight x (1 - SPECIFIC + SPECIFIC x idf) x (1 - BREADTH + BREADTH x breadth)
+                    idf = log(1 / share of all ESCO occupations listing the skill) / log(number of
+                    occupations); breadth = share of the pooled occupations listing it
 
 The idf factor puts what characterises the occupation ("types of piping" for plumbers) before
-what nearly every occupation lists ("manage staff", "work ergonomically"). The best
+what nearly every occupation lists ("manage staff", "work ergonomically"); the breadth factor
+puts what several of the pooled occupations share before what one of them alone lists (a
+furniture assembler's woodwork among the assemblers). The best
 ROLE_REQUIRED skills weighing at least REQUIRED_MIN of the heaviest one are required
 (relative, since a SOC occupation pooling varied ESCO occupations has no skill every one of
 them lists), the next ROLE_NICE would be welcome; `skills` keeps the first POOL with their
@@ -58,6 +61,7 @@ METHOD = "role-skills-v2"
 REQUIRED_MIN = 0.5  # of the heaviest skill's weight
 POOL = 40
 SPECIFIC = 0.75
+BREADTH = 0.5
 CENTRAL_MIN = 0.1
 TASK_TEMPERATURE = 0.05
 TASK_LINK_MIN = 0.3  # a link by title also needs this much agreement from the work described
@@ -182,9 +186,12 @@ def role_skills_of(code: str, links: list[dict], table: RelationTable, onet_weig
     total = sum(weights) or 1.0
     essential: dict[str, float] = defaultdict(float)
     optional: dict[str, float] = defaultdict(float)
+    listed_by: dict[str, int] = defaultdict(int)
     for link, weight in zip(links, weights):
         for skill, grade in table.relations.get(link["id"], {}).items():
             (essential if grade == 2 else optional)[skill] += weight / total
+            listed_by[skill] += 1
+    pooled = len({link["id"] for link in links}) or 1
     heaviest_esco = max((essential.get(k, 0.0) + GRADE_SHARE[1] * optional.get(k, 0.0) for k in set(essential) | set(optional)),
                         default=1.0)
     rows = []
@@ -192,7 +199,8 @@ def role_skills_of(code: str, links: list[dict], table: RelationTable, onet_weig
         added, onet_source = onet_weights.get(skill, (0.0, None))
         added *= heaviest_esco
         weight = essential.get(skill, 0.0) + GRADE_SHARE[1] * optional.get(skill, 0.0) + added
-        score = weight * (1 - SPECIFIC + SPECIFIC * table.idf.get(skill, 1.0))
+        breadth = listed_by.get(skill, 0) / pooled
+        score = weight * (1 - SPECIFIC + SPECIFIC * table.idf.get(skill, 1.0)) * (1 - BREADTH + BREADTH * breadth)
         sources = []
         if essential.get(skill):
             sources.append(f"ESCO essential ({essential[skill]:.0%} of linked occupations)")
@@ -209,6 +217,23 @@ def role_skills_of(code: str, links: list[dict], table: RelationTable, onet_weig
     return {"required": required, "nice": nice, "skills": rows, "esco_occupations": links}
 
 
+def compute_role_skills(pack_dir: Path, titles: TitleNormalizer, onet_dir: Path | None = None) -> dict[str, dict]:
+    """Every SOC occupation's entry (role_skills_of), from the pack's taxonomy and titles."""
+    skills = artifacts.read_json(pack_dir / "taxonomy" / "skills.json")
+    occupations = artifacts.read_json(pack_dir / "taxonomy" / "occupations.json")
+    names: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(skills):
+        for name in [s["label"], *s.get("alt_labels", [])]:
+            if i not in names[fold(name)]:
+                names[fold(name)].append(i)
+    onet = folded(read_onet(onet_dir), artifacts.read_json(pack_dir / "titles" / FOLDING_FILE))
+    table = RelationTable(occupations)
+    central = centrality(titles, occupations, np.load(pack_dir / "taxonomy" / "occupation_vectors.npy", allow_pickle=False))
+    links = soc_links(titles.socs, titles.esco, central, lambda title: titles.nearest_esco(title, k=NEAREST))
+    return {soc["code"]: role_skills_of(soc["code"], links.get(soc["code"], []), table,
+                                        onet_matches(onet, soc["code"], names, skills)) for soc in titles.socs}
+
+
 def build_role_skills(pack_dir: Path, encoder: Encoder, force: bool = False, onet_dir: Path | None = None) -> tuple[dict, bool]:
     pack_dir = Path(pack_dir)
     inputs = {
@@ -216,29 +241,15 @@ def build_role_skills(pack_dir: Path, encoder: Encoder, force: bool = False, one
         "titles": _files_digest(pack_dir / "titles"),
         "onet": onet_db.fingerprint(onet_dir or onet_db.VENDORED_DIR),
         "method": METHOD,
-        "sizes": f"{ROLE_REQUIRED}+{ROLE_NICE},min={REQUIRED_MIN},pool={POOL},specific={SPECIFIC},central>={CENTRAL_MIN}",
+        "sizes": f"{ROLE_REQUIRED}+{ROLE_NICE},min={REQUIRED_MIN},pool={POOL},specific={SPECIFIC},breadth={BREADTH},"
+                 f"central>={CENTRAL_MIN}",
         "title_links": f"p>={TITLE_LINK_MIN}&work>={TASK_LINK_MIN}x{TITLE_LINK_WEIGHT},density=cosine,tasks_t={TASK_TEMPERATURE}",
         "onet_weights": f"technology={TECHNOLOGY},in_demand={IN_DEMAND},tool={TOOL}",
         "closest": f"{NEAREST}>={NEAREST_MIN_P},below={NEAREST_BELOW}",
     }
 
     def write(tmp: Path) -> dict:
-        skills = artifacts.read_json(pack_dir / "taxonomy" / "skills.json")
-        occupations = artifacts.read_json(pack_dir / "taxonomy" / "occupations.json")
-        titles = TitleNormalizer.load(pack_dir / "titles", encoder)
-        names: dict[str, list[int]] = defaultdict(list)
-        for i, s in enumerate(skills):
-            for name in [s["label"], *s.get("alt_labels", [])]:
-                if i not in names[fold(name)]:
-                    names[fold(name)].append(i)
-        onet = folded(read_onet(onet_dir), artifacts.read_json(pack_dir / "titles" / FOLDING_FILE))
-        table = RelationTable(occupations)
-        central = centrality(titles, occupations, np.load(pack_dir / "taxonomy" / "occupation_vectors.npy", allow_pickle=False))
-        links = soc_links(titles.socs, titles.esco, central, lambda title: titles.nearest_esco(title, k=NEAREST))
-        out = {}
-        for soc in titles.socs:
-            code = soc["code"]
-            out[code] = role_skills_of(code, links.get(code, []), table, onet_matches(onet, code, names, skills))
+        out = compute_role_skills(pack_dir, TitleNormalizer.load(pack_dir / "titles", encoder), onet_dir)
         artifacts.write_json(tmp / ROLE_SKILLS_FILE, out)
         hows = defaultdict(int)
         for entry in out.values():

@@ -69,7 +69,7 @@ log = logging.getLogger(__name__)
 # (esco_names.faiss), O*NET tasks and work activities per SOC occupation (work.json); v4: known
 # titles and the title classifier, the ESCO bridge from crosswalks, job facts (facts.json); v5:
 # O*NET occupations OEWS does not publish filed under the OEWS occupation containing them
-METHOD = "titles-v5"
+METHOD = "titles-v6"
 CONTEXT_TASKS = 6  # task statements after the title in a context view
 CONTEXT_ACTIVITIES = 8  # work activities after the title in an activity view
 MAX_ESCO_NAMES = 24  # preferred + alternative labels embedded per ESCO occupation
@@ -289,13 +289,16 @@ def esco_bridge(socs: list[SocOccupation], esco: list[EscoOccupation], broader: 
 
 
 def job_facts(socs: list[SocOccupation], onet: OnetDatabase) -> dict[str, dict]:
-    """Per SOC code: its preparation level (the mean O*NET job zone of its O*NET occupations,
-    1 little preparation ... 5 extensive) and its related occupations, closest first, as
-    [code, tier] with tier 0 Primary-Short, 1 Primary-Long, 2 Supplemental."""
+    """Per SOC code: its preparation level (O*NET job zone, 1 little preparation ... 5
+    extensive: that of its main O*NET occupation, "29-1141.00", else the mean of its O*NET
+    occupations, since specialities such as nurse anesthetists sit higher) and its related
+    occupations, closest first, as [code, tier] with tier 0 Primary-Short, 1 Primary-Long,
+    2 Supplemental."""
     known = {o.code for o in socs}
     facts = {}
     for o in socs:
-        zones = onet.job_zones.get(o.code, [])
+        by_code = onet.job_zones.get(o.code, {})
+        zones = [by_code[f"{o.code}.00"]] if f"{o.code}.00" in by_code else list(by_code.values())
         related: dict[str, tuple[int, int]] = {}
         for code, tier, index in onet.related.get(o.code, []):
             if code in known and code != o.code and (code not in related or (tier, index) < related[code]):

@@ -1,6 +1,8 @@
 """Language services through the HTTP API, on the real pack and encoder, with known answers."""
 from __future__ import annotations
 
+import pytest
+
 PYTHON_SKILL = "Python (computer programming)"
 
 
@@ -36,7 +38,32 @@ def test_search_ranks_the_named_skill_first(client):
 def test_normalize_title(client):
     body = client.post("/v1/titles/normalize", json={"title": "Wind Turbine Technician"}).get_json()
     assert body["occupations"][0]["soc"] == "49-9081"
+    assert body["status"] == "confident" and body["confidence"] == body["occupations"][0]["score"] >= 0.5
     assert body["esco_occupations"], "nearest ESCO occupations are listed too"
+    probabilities = [o["score"] for o in body["occupations"]]
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0 + 1e-6
+
+
+@pytest.mark.parametrize(
+    "title, soc, cleaned",
+    [
+        ("Sr. Maint. Tech II", "49-9071", "Maintenance Technician"),  # seniority and grade are not the job
+        ("COOK APPRENTICE", "35-2014", "COOK"),  # a training stage is not either
+        ("Class A CDL Driver (Seasonal)", "53-3032", None),
+        ("Lanscaping & Grounds Keeping Workers", "37-3011", None),  # misspelt, plural, ampersand
+        ("LABORER, CONCRETE", "47-2061", "CONCRETE LABORER"),  # inverted
+    ],
+)
+def test_employer_titles_are_understood(client, title, soc, cleaned):
+    body = client.post("/v1/titles/normalize", json={"title": title}).get_json()
+    assert soc in [o["soc"] for o in body["occupations"][:2]], body["occupations"]
+    if cleaned:
+        assert body["cleaned"] == cleaned
+
+
+def test_a_title_that_does_not_decide_is_uncertain(client):
+    body = client.post("/v1/titles/normalize", json={"title": "Associate"}).get_json()
+    assert body["status"] == "uncertain" and body["confidence"] < 0.5 and len(body["occupations"]) == 5
 
 
 def test_title_skills(client):

@@ -20,9 +20,17 @@ def test_a_headline_that_names_a_goal_is_a_target(headline, target):
     assert is_target(headline) is target
 
 
-def test_a_long_headline_is_read_whole_and_by_its_first_part():
-    assert headline_parts("Welder/Fabricator - AWS D1.1 Certified") == ["Welder/Fabricator - AWS D1.1 Certified", "Welder/Fabricator"]
+def test_a_long_headline_is_read_whole_and_by_its_parts():
+    assert headline_parts("Welder/Fabricator - AWS D1.1 Certified") == [
+        "Welder/Fabricator - AWS D1.1 Certified", "Welder/Fabricator", "AWS D1.1 Certified"]
     assert headline_parts("CNC Machinist") == ["CNC Machinist"]
+    assert headline_parts("BAKER, HEAD") == ["BAKER, HEAD"]  # a comma is part of a title
+
+
+def test_only_parts_that_end_like_a_job_title_count(reference):
+    assert reference.profiles.names_a_job("Welder/Fabricator") and reference.profiles.names_a_job("Future RN")
+    assert not reference.profiles.names_a_job("AWS D1.1 Certified")
+    assert not reference.profiles.names_a_job("Looking for my next opportunity")
 
 
 def test_titles_named_in_a_summary(reference):

@@ -5,8 +5,9 @@ says about it. A skill is on topic when its label holds one of its occupation's 
 starts, so "nurs" matches nursing and nurses). Labels also say things no short word list
 foresees ("defibrillation" for an EMT, "restrain individuals" for a correctional officer), so
 an occupation passes with a quarter of its 16 skills and two of its required ones on the list.
-The four lists marked * were widened after the first run, with words of skills that were on
-topic but worded outside the list ("defibrillation", "restrain individuals") or adjacent
+The five lists marked * were widened after the first run, with words of skills that were on
+topic but worded outside the list ("defibrillation", "restrain individuals", "Adobe
+Illustrator") or adjacent
 ("social counselling" for community health workers, generic engineering-technician skills).
 """
 from __future__ import annotations
@@ -38,7 +39,7 @@ ON_TOPIC = {
     "25-2021": "teach student pupil child class lesson educat",  # elementary school teachers
     "25-1071": "teach student health medic lectur curricul research",  # health specialties teachers
     "27-3042": "writ document technical manual edit content",  # technical writers
-    "27-1024": "design graphic visual image layout art",  # graphic designers
+    "27-1024": "design graphic visual image layout art adobe creative sketch",  # graphic designers*
     "29-1141": "nurs patient care health clinical",  # registered nurses
     "29-2052": "pharm medic prescri drug",  # pharmacy technicians
     "29-2061": "nurs patient care medic",  # licensed practical nurses

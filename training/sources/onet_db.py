@@ -89,7 +89,7 @@ class OnetDatabase:
     titles: dict[str, str] = field(default_factory=dict)  # O*NET-SOC code -> title
     descriptions: dict[str, str] = field(default_factory=dict)  # O*NET-SOC code -> description
     alternate_titles: list[tuple[str, str]] = field(default_factory=list)  # (title, SOC), file order
-    job_zones: dict[str, list[int]] = field(default_factory=dict)  # SOC -> zones of its O*NET occupations
+    job_zones: dict[str, dict[str, int]] = field(default_factory=dict)  # SOC -> {O*NET code: job zone}
     related: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)  # SOC -> (SOC, tier, index)
     # SOC -> (example, commodity, in demand): "In Demand" is O*NET's flag for what employers'
     # postings for that occupation ask for ("Hot Technology" is one flag across all occupations)
@@ -102,7 +102,7 @@ def folded(db: OnetDatabase, folding: dict[str, str]) -> OnetDatabase:
     code = lambda c: folding.get(c, c)  # noqa: E731
     out = OnetDatabase(db.titles, db.descriptions, [(t, code(c)) for t, c in db.alternate_titles])
     for soc, zones in db.job_zones.items():
-        out.job_zones.setdefault(code(soc), []).extend(zones)
+        out.job_zones.setdefault(code(soc), {}).update(zones)
     for soc, related in db.related.items():
         out.related.setdefault(code(soc), []).extend((code(o), t, i) for o, t, i in related if code(o) != code(soc))
     for soc, items in db.technologies.items():
@@ -126,7 +126,7 @@ def read_onet(directory: Path | None = None) -> OnetDatabase:
                 db.alternate_titles.append((" ".join(title.split()), soc))
     for row in rows(directory, JOB_ZONES):
         if row["Job Zone"].isdigit():
-            db.job_zones.setdefault(soc_of(row[CODE]), []).append(int(row["Job Zone"]))
+            db.job_zones.setdefault(soc_of(row[CODE]), {})[row[CODE]] = int(row["Job Zone"])
     for row in rows(directory, RELATED_OCCUPATIONS):
         soc, other = soc_of(row[CODE]), soc_of(row["Related O*NET-SOC Code"])
         tier = RELATED_TIERS.index(row["Relatedness Tier"]) if row["Relatedness Tier"] in RELATED_TIERS else len(RELATED_TIERS)
