@@ -105,26 +105,29 @@ def haversine(lat1, lon1, lat2, lon2):
     return 6371.0088 * 2 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
 
 
-def order_matches(items: list[dict], limit: int, include_step_ups: bool = False, anchor: str | None = None) -> list[dict]:
+def order_matches(items: list[dict], limit: int, include_step_ups: bool = False, pinned: tuple[str, ...] = ()) -> list[dict]:
     """The matches a careful recruiter would show first.
 
     Reachable places come before places beyond commuting distance (for a candidate who will not
     move); within each, roles at the person's level before career steps (unless asked for);
-    the person's own occupation (`anchor`, when their record names it confidently) leads, in its
-    best place; then by score, less DIVERSITY for every better match of the same occupation
+    the `pinned` occupations (the person's own, when their record names it confidently, and a
+    career goal it states) lead, each in its best place; then by score, less DIVERSITY for every better match of the same occupation
     already shown, so that the first screen shows the person's occupation in its best places
     and also the other roles that fit, instead of one occupation in forty places."""
     groups: dict[tuple, dict[str | None, list[dict]]] = {}
     for item in items:
-        tier = (item["beyond_commute"], item["step_up"] and not include_step_ups)
+        # a career goal the person states is a step they asked for: flagged, never held back
+        held_back = item["step_up"] and item["role"].get("relation") != "target" and not include_step_ups
+        tier = (item["beyond_commute"], held_back)
         groups.setdefault(tier, {}).setdefault(item["role"].get("soc"), []).append(item)
     out: list[dict] = []
     for tier in sorted(groups):
         queues = {soc: sorted(queue, key=lambda x: -x["score"]) for soc, queue in groups[tier].items()}
         shown = dict.fromkeys(queues, 0)
-        if anchor in queues and len(out) < limit:
-            out.append(queues[anchor].pop(0))
-            shown[anchor] += 1
+        for soc in pinned:
+            if queues.get(soc) and not shown[soc] and len(out) < limit:
+                out.append(queues[soc].pop(0))
+                shown[soc] += 1
         while len(out) < limit and any(queues.values()):
             soc = max((s for s in queues if queues[s]), key=lambda s: queues[s][0]["score"] - DIVERSITY * shown[s])
             out.append(queues[soc].pop(0))
@@ -242,8 +245,10 @@ class Matcher:
                                           planned, self._closeness(cand, need.soc)))
         if f.include_market and not f.remote_only:
             items += self._market_roles(cand, cvec, plan, f, posted_socs)
-        anchor = plan[0].soc if plan and plan[0].relation == "own" and not cand.uncertain else None
-        ranked = order_matches(items, f.limit, f.include_step_ups, anchor)
+        pinned = [r.soc for r in plan if r.relation == "target"]
+        if plan and plan[0].relation == "own" and not cand.uncertain:
+            pinned.insert(0, plan[0].soc)
+        ranked = order_matches(items, f.limit, f.include_step_ups, tuple(pinned))
         return {"candidate_id": cand.id, "anchor": self._anchor(cand, plan), "items": ranked}
 
     def _anchor(self, cand: Features, plan: list[PlannedRole]) -> dict | None:

@@ -34,7 +34,7 @@ import numpy as np
 from scipy import sparse
 
 from models.occupations import CONFIDENT, TitleNormalizer
-from models.title_text import singular
+from models.title_text import ABBREVIATIONS, singular
 
 SUMMARY = 0.5  # weight of the summary's titles against the headline's
 TEXT_FLOOR = 0.02
@@ -53,7 +53,8 @@ TARGET_CUES = re.compile(
 # chairside with two dentists", "reporting to the plant manager".
 OTHERS_CUES = re.compile(r"\b(?:with|for|to|under|alongside|assist(?:ing|ed)?|support(?:ing|ed)?|help(?:ing|ed)?|"
                          r"report(?:ing|ed)?\s+to|and)\s+(?:[\w'-]+\s+){0,2}$", re.I)
-OTHERS = 0.0  # weight of such a mention: someone else's job says nothing of the person's
+VOLUNTEER = re.compile(r"\bvolunteer(?:ing|ed)?\b", re.I)  # "volunteer firefighter": not the paid job
+OTHERS = 0.0  # weight of such a mention: someone else's (or an unpaid) job says nothing of the person's
 CURRENT_CUES = re.compile(r"\b(?:currently|current|as\s+an?|i\s+am\s+an?|i'm\s+an?|work(?:ing)?\s+as|years?\s+as)\b", re.I)
 _SEPARATORS = re.compile(r"\s+[|\u2013\u2014-]\s+|\s*\|\s*")  # "Title | skills", "Title - employer" (not commas)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'/-]*")
@@ -97,9 +98,13 @@ class ProfileOccupations:
     # ---- evidence -------------------------------------------------------------------------
     def names_a_job(self, text: str) -> bool:
         """True when a text ends in a word that ends known job titles ("... Technician"), not
-        in "Program" or "opportunity"."""
+        in "Program" or "opportunity", or opens with a job's abbreviation ("EMT-Basic")."""
         words = _WORDS.findall(text.lower().replace("/", " "))
-        return bool(words) and singular(words[-1]) in self._heads
+        if words and singular(words[-1]) in self._heads:
+            return True
+        first = re.split(r"[\s/-]+", text.strip())[0].lower() if text.strip() else ""
+        expanded = ABBREVIATIONS.get(first, "").lower().split()
+        return bool(expanded) and singular(expanded[-1]) in self._heads
 
     def mentions(self, summary: str) -> list[tuple[str, float, bool]]:
         """(known title, weight, names a goal) for the job titles a summary names, in order."""
@@ -126,7 +131,8 @@ class ProfileOccupations:
                 before = " ".join(words[max(0, i - 6) : i])
                 target = is_target(before)
                 weight = (1.5 if s_index == 0 else 1.0) * (1.5 if CURRENT_CUES.search(before) else 1.0) / (1 + len(out))
-                if OTHERS_CUES.search(before + " "):
+                unpaid = VOLUNTEER.search(" ".join(words[max(0, i - 2) : i + n]))
+                if unpaid or (not target and OTHERS_CUES.search(before + " ")):
                     weight *= OTHERS
                 if text not in seen:
                     seen.add(text)

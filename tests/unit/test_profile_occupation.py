@@ -31,17 +31,19 @@ def test_only_parts_that_end_like_a_job_title_count(reference):
     assert reference.profiles.names_a_job("Welder/Fabricator") and reference.profiles.names_a_job("Future RN")
     assert not reference.profiles.names_a_job("AWS D1.1 Certified")
     assert not reference.profiles.names_a_job("Looking for my next opportunity")
+    assert reference.profiles.names_a_job("EMT-Basic")  # an abbreviation of a job
 
 
 def test_titles_named_in_a_summary(reference):
     mentions = reference.profiles.mentions(
         "Correctional officer at a state prison, 9 years. I work closely with the case manager. "
-        "Looking for a probation officer role."
+        "Looking for a probation officer role. Volunteer firefighter on weekends."
     )
     by_text = {text: (weight, target) for text, weight, target in mentions}
     assert "correctional officer" in by_text and by_text["correctional officer"][1] is False
     assert by_text["case manager"][0] == OTHERS == 0  # someone else's job
     assert by_text["probation officer"][1] is True  # a goal
+    assert [w for text, (w, _) in by_text.items() if "firefighter" in text] == [0]  # unpaid
 
 
 def _infer(reference, headline=None, summary="", desired=()):
