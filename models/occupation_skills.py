@@ -82,7 +82,7 @@ class OccupationSkills:
         soc = np.zeros_like(esco)
         for answer in self.titles.normalize(title, k=SOC_CANDIDATES):
             soc += answer["score"] * self.soc_pool(answer["soc"], hidden)
-        tail, _, _ = self.ranker.scores(title)
+        tail, _, _ = self.ranker.scores(title, exclude)
         span = float(tail.max() - tail.min()) or 1.0
         return ESCO_SHARE * esco + (1 - ESCO_SHARE) * soc + TAIL * (tail - tail.min()) / span
 

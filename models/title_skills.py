@@ -45,11 +45,12 @@ class TitleSkillRanker:
         self.titles = titles
         self.weights = weights or TitleSkillWeights()
 
-    def scores(self, title: str) -> tuple[np.ndarray, dict | None, float]:
-        """Score of every skill for the title, the matched ESCO occupation and its match score."""
+    def scores(self, title: str, exclude: str | None = None) -> tuple[np.ndarray, dict | None, float]:
+        """Score of every skill for the title, the matched ESCO occupation and its match score;
+        `exclude` (an ESCO URI) is never the match."""
         w = self.weights
         catalog = self.skills
-        nearest = self.titles.nearest_esco(title, k=1)
+        nearest = [n for n in self.titles.nearest_esco(title, k=2) if n["id"] != exclude][:1]
         occupation = catalog.occupations.get(nearest[0]["id"]) if nearest else None
         match = float(nearest[0]["score"]) if nearest else 0.0
         queries = [catalog.encoder.encode([title])]
