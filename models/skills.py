@@ -32,7 +32,7 @@ MAX_NGRAM = 6
 # Alternative labels past this many add build time but rarely a new way of saying the skill.
 MAX_ALT_LABELS = 12
 # occupation description vectors (training/build_taxonomy.py); packs before skills-v2 lack them
-OCCUPATION_FILES = ("occupation_vectors.npy", "occupation_sentence_vectors.npy", "occupation_sentence_owners.npy")
+OCCUPATION_FILES = ("occupation_vectors.npy",)
 
 
 def skill_views(label: str, alt_labels: list[str], definition: str) -> list[tuple[str, int]]:
@@ -139,7 +139,7 @@ class SkillCatalog:
         # ESCO occupations (label, definition, skill relations where known), by URI
         self.occupations = {o["id"]: o for o in occupations or []}
         self._occupation_row = {o["id"]: i for i, o in enumerate(occupations or [])}
-        # (description vectors, definition sentence vectors, sentence -> occupation row)
+        # (description vectors,)
         self._occupation_vectors = occupation_vectors
         self._generic: np.ndarray | None = None
         self.by_id = {s["id"]: i for i, s in enumerate(skills)}
@@ -266,18 +266,14 @@ class SkillCatalog:
     def __len__(self) -> int:
         return len(self.skills)
 
-    def occupation_vectors(self, occupation_id: str) -> tuple[np.ndarray, np.ndarray]:
-        """(description vector (1 x dim), definition sentence vectors (n x dim)) of an ESCO
-        occupation: stored in the pack, or encoded now for a pack without them."""
+    def occupation_vectors(self, occupation_id: str) -> np.ndarray:
+        """The description vector (1 x dim) of an ESCO occupation: stored in the pack, or
+        encoded now for a pack without them."""
         occupation = self.occupations[occupation_id]
-        row = self._occupation_row[occupation_id]
         if self._occupation_vectors is not None:
-            descriptions, parts, owners = self._occupation_vectors
-            return descriptions[row : row + 1], parts[owners == row]
-        texts = [occupation_description(occupation["label"], occupation.get("definition", ""))]
-        texts += [s for s, _ in sentences(occupation.get("definition") or "")]
-        vectors = self.encoder.encode(texts)
-        return vectors[:1], vectors[1:]
+            row = self._occupation_row[occupation_id]
+            return self._occupation_vectors[0][row : row + 1]
+        return self.encoder.encode([occupation_description(occupation["label"], occupation.get("definition", ""))])
 
     def generic_scores(self) -> np.ndarray:
         """Dense score of every skill against the centroid of all occupation descriptions: its

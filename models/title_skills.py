@@ -1,13 +1,13 @@
-"""Job title -> the skills that job needs.
+"""Job title -> the skills that job needs, by similarity alone.
 
-The title is matched to its nearest ESCO occupation. When the match is confident and the
-occupation's skill relations are known (the official ESCO download has them for every
-occupation; the packaged sample only for 91 ICT occupations), those skills lead, essential
-before optional. Every skill is then ranked by its similarity to the title and, mostly, to the
+The service ranks a title's skills from curated occupation-skill relations
+(models/occupation_skills.py); this ranking orders what no related occupation lists (its tail)
+and stands in for role skills only in a pack without them. The title is matched to its nearest
+ESCO occupation; with `relation_bonus`, that occupation's known relations lead, essential before
+optional. Every skill is then ranked by its similarity to the title and, mostly, to the
 occupation's description, which carries far more about the work than a two-word title:
 
-- the description as a whole and its best-matching sentence (a definition lists the duties one
-  sentence at a time, and a skill usually answers one of them);
+- the description as a whole;
 - IDF-weighted word overlap between the description and the skill's names;
 - minus how well the skill matches any occupation at all: a skill close to the centroid of all
   occupation descriptions ("manage staff", "maintain equipment") otherwise rises for every title.
@@ -29,7 +29,6 @@ class TitleSkillWeights:
 
     title: float = 0.2  # skill vs the title as typed: what is left when the occupation is wrong
     description: float = 0.8  # skill vs the matched occupation's description
-    sentences: float = 0.5  # share of the description score from its best-matching sentence
     # name vs definition views for the description: a long text meets a skill's definition
     # better than its two-word name, so it leans more on definitions than short queries do
     description_name: float = 0.5
@@ -55,15 +54,12 @@ class TitleSkillRanker:
         match = float(nearest[0]["score"]) if nearest else 0.0
         queries = [catalog.encoder.encode([title])]
         if occupation:
-            description, parts = catalog.occupation_vectors(occupation["id"])
-            queries += [description, parts]
+            queries.append(catalog.occupation_vectors(occupation["id"]))
         names, definitions = catalog.view_scores(np.concatenate(queries))
         dense = catalog.weights.name * names + (1 - catalog.weights.name) * definitions
         title_score = dense[0]
         if occupation:
-            whole = w.description_name * names[1] + (1 - w.description_name) * definitions[1]
-            best_sentence = dense[2:].max(axis=0) if len(dense) > 2 else whole
-            described = (1 - w.sentences) * whole + w.sentences * best_sentence
+            described = w.description_name * names[1] + (1 - w.description_name) * definitions[1]
             text = occupation_description(occupation["label"], occupation.get("definition", ""))
         else:
             described, text = title_score, title

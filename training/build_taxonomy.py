@@ -1,10 +1,10 @@
 """Taxonomy artifact: ESCO skills (one vector per name and per definition, in FAISS) and
 ESCO occupations with their skill relations where the source has them.
 
-Each occupation's description is embedded here too, as a whole ("label: definition") and
-sentence by sentence: the title-skill ranker scores skills against them for every query, and
-their centroid tells how generic a skill is (models/title_skills.py). Embedding them once at
-build time keeps a title query to one short text to encode."""
+Each occupation's description ("label: definition") is embedded here too: the title-skill
+ranker scores skills against it, its centroid tells how generic a skill is
+(models/title_skills.py), and role skills weigh each ESCO occupation by how well it matches a
+SOC occupation's tasks (training/build_role_skills.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,10 +17,9 @@ from models.encoder import Encoder
 from models.index import FaissIndex
 from models.records import EscoOccupation, Skill
 from models.skills import MAX_ALT_LABELS, occupation_description, skill_views
-from models.text import sentences
 from training import progress
 
-METHOD = "skills-v2"  # v2: occupation description vectors
+METHOD = "skills-v3"  # v2: occupation description vectors; v3: without their sentences
 
 
 def skill_texts(skills: list[Skill]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -35,19 +34,6 @@ def skill_texts(skills: list[Skill]) -> tuple[list[str], np.ndarray, np.ndarray]
             owners.append(i)
             views.append(view)
     return texts, np.asarray(owners, dtype=np.int32), np.asarray(views, dtype=np.int8)
-
-
-def occupation_texts(occupations: list[EscoOccupation]) -> tuple[list[str], list[str], np.ndarray]:
-    """Description of each occupation (in order), the sentences of the definitions and the
-    occupation each sentence belongs to."""
-    descriptions = [occupation_description(o.label, o.definition) for o in occupations]
-    parts: list[str] = []
-    owners: list[int] = []
-    for i, o in enumerate(occupations):
-        for sentence, _ in sentences(o.definition or ""):
-            parts.append(sentence)
-            owners.append(i)
-    return descriptions, parts, np.asarray(owners, dtype=np.int32)
 
 
 def build_taxonomy(
@@ -73,12 +59,9 @@ def build_taxonomy(
         artifacts.write_json(tmp / "skills.json", [s.to_dict() for s in records])
         occs = occupations()
         artifacts.write_json(tmp / "occupations.json", [o.to_dict() for o in occs])
-        descriptions, parts, part_owners = occupation_texts(occs)
+        descriptions = [occupation_description(o.label, o.definition) for o in occs]
         np.save(tmp / "occupation_vectors.npy", progress.encode(encoder, descriptions, "taxonomy: occupation descriptions"),
                 allow_pickle=False)
-        np.save(tmp / "occupation_sentence_vectors.npy", progress.encode(encoder, parts, "taxonomy: occupation sentences"),
-                allow_pickle=False)
-        np.save(tmp / "occupation_sentence_owners.npy", part_owners, allow_pickle=False)
         return {
             "encoder": encoder.fingerprint,
             "dimension": encoder.dim,
@@ -87,7 +70,6 @@ def build_taxonomy(
                 "vectors": len(texts),
                 "esco_occupations": len(occs),
                 "occupations_with_relations": sum(1 for o in occs if o.skills),
-                "occupation_sentences": len(parts),
             },
             "index": index.params,
         }

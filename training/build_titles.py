@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 METHOD = "titles-v6"
 CONTEXT_TASKS = 6  # task statements after the title in a context view
 CONTEXT_ACTIVITIES = 8  # work activities after the title in an activity view
-MAX_ESCO_NAMES = 24  # preferred + alternative labels embedded per ESCO occupation
+MAX_ESCO_NAMES = 16  # preferred + alternative labels embedded per ESCO occupation
 
 
 # ---- short job titles implied by an occupation title ---------------------------------------
@@ -362,6 +362,7 @@ def build_titles(
     if occupations is None:
         occupations, broader = _default_esco, _default_broader
         source_inputs = source_inputs or {"esco_occupations": esco_vendored.fingerprint()}
+    hierarchy = "esco-hierarchy" if broader else "none"
     broader = broader or (lambda: {})
     config = ScoringConfig()
     inputs = {
@@ -375,6 +376,7 @@ def build_titles(
         "config": ",".join(f"{k}={v}" for k, v in sorted(config.to_dict().items())),
         "views": f"tasks={CONTEXT_TASKS},activities={CONTEXT_ACTIVITIES},esco_names<={MAX_ESCO_NAMES}",
         "classifier": f"queries={QUERIES},in_index={IN_INDEX_SHARE},seed={SEED}",
+        "broader": hierarchy,
     }
 
     def write(tmp: Path) -> dict:
@@ -408,7 +410,10 @@ def build_titles(
             "esco_owner": np.asarray(e_owner, np.int32),
             "soc_described": np.asarray([bool(o.tasks) for o in socs], np.int8),
         }
-        known_vectors = progress.encode(encoder, known, "titles: known job titles")
+        distinct = list(dict.fromkeys(known))  # a title of several occupations is encoded once
+        distinct_vectors = progress.encode(encoder, distinct, "titles: known job titles")
+        row_of_text = {text: i for i, text in enumerate(distinct)}
+        known_vectors = distinct_vectors[[row_of_text[t] for t in known]]
         encoded = time.time() - started
 
         links = esco_bridge(socs, esco, broader(), onet, title_lookup(known, known_owner, socs, cleaner))

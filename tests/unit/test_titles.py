@@ -138,7 +138,7 @@ def test_artifact_is_current_and_verified(settings, encoder):
     from training.build_pack import EscoSource
 
     esco = EscoSource(None)
-    manifest, built = build_titles(settings.pack_path, encoder, esco.occupations, esco.fingerprints)
+    manifest, built = build_titles(settings.pack_path, encoder, esco.occupations, esco.fingerprints, broader=esco.broader)
     assert not built, "an unchanged input does not rebuild"
     assert manifest["counts"]["soc_occupations"] > 800
     assert manifest["encoder"] == encoder.fingerprint
