@@ -139,6 +139,8 @@ class FeatureTable:
             "skills": skills,
             "region": np.asarray([self.rows[r].region_id or "" for r in ids], dtype=object),
             "remote_ok": np.asarray([self.rows[r].remote_ok for r in ids], dtype=bool),
+            "soc": np.asarray([self.rows[r].soc or "" for r in ids], dtype=object),
+            "target": np.asarray([self.rows[r].target_soc or "" for r in ids], dtype=object),
             "relocate": np.asarray([self.rows[r].relocate for r in ids], dtype=bool),
         }
         return self._arrays

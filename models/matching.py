@@ -2,8 +2,12 @@
 
 Every score is a documented blend of components, each in [0, 1], returned with the result:
 
-    total = 0.60 * skill_fit + 0.30 * region_fit + 0.10 * remote_fit  (+0.05 for a posted need)
+    total = 0.40 * occupation_fit + 0.25 * skill_fit + 0.25 * region_fit + 0.10 * remote_fit
+            (+0.05 for a posted need)
 
+    occupation_fit = how close the role's occupation is to the candidate's own (1 the same, a
+                 stated career goal 0.9, O*NET related occupations by tier, see role_plan.py);
+                 the skill fit stands in when either occupation is unknown
     skill_fit  = 0.55 * required coverage + 0.15 * nice-to-have coverage + 0.30 * semantic
                  (coverage: share of the role's skills the profile has, same skill or a
                  near-synonym, see skill_space.py; semantic: cosine of the profile and role
@@ -19,6 +23,9 @@ Every score is a documented blend of components, each in [0, 1], returned with t
                  0.7 - 0.2 * min(d, 3000)/3000 for a candidate willing to relocate, else 0.1
     remote_fit = remote role: 1.0 if the candidate is open to remote, else 0.6;
                  hybrid 0.85; on-site 0.7
+
+A candidate's matches are then ordered as `order_matches` says (reach, level, own occupation
+first, diversity).
 """
 from __future__ import annotations
 
@@ -39,7 +46,7 @@ W_REQUIRED, W_NICE, W_SEMANTIC = 0.55, 0.15, 0.30
 W_SPECIALISATION, W_DEMAND, W_WAGE, W_REACH = 0.30, 0.20, 0.15, 0.35
 COMMUTE_KM = 80.0
 FIT_MIN = 0.5  # a candidate "fits" a role (talent map counts) at this skill fit
-MARKET_SOCS = 4  # nearest SOC occupations considered as market roles for a candidate
+MARKET_SOCS = 4  # occupations nearest the profile vector, for a candidate whose record names none
 MARKET_REGIONS = 80  # regions considered per market role (by specialisation)
 NEARBY_REGIONS = 12  # regions near the candidate's home considered per market role
 DIVERSITY = 0.06  # taken off a match's score for each better match of the same occupation
@@ -242,7 +249,7 @@ class Matcher:
                                           {"type": "need", "need_id": need.id, "external_id": need.external_id,
                                            "title": need.title, "soc": need.soc, "employer": need.extra.get("employer"),
                                            "remote_policy": need.remote_policy, "openings": need.openings},
-                                          planned, self._closeness(cand, need.soc)))
+                                          planned, planned.closeness if planned else self._closeness(cand, need.soc)))
         if f.include_market and not f.remote_only:
             items += self._market_roles(cand, cvec, plan, f, posted_socs)
         pinned = [r.soc for r in plan if r.relation == "target"]
@@ -264,10 +271,12 @@ class Matcher:
 
     def _plan_from_vector(self, cvec: np.ndarray) -> list[PlannedRole]:
         """Without an occupation (no title, text or skill to go on): the occupations nearest the profile vector."""
+        if not np.any(cvec):
+            return []
         ranked = self.ref.titles.normalize_vectors(cvec[None, :], k=MARKET_SOCS)[0]
-        top = ranked[0]["score"] if ranked else 1.0
-        return [PlannedRole(o["soc"], o["title"], round(CLOSE_ALTERNATIVE * o["score"] / (top or 1.0), 4), "nearest", False,
-                            "nearest to your profile: your record names no occupation") for o in ranked]
+        top = max(ranked[0]["score"], 1e-6) if ranked else 1.0
+        return [PlannedRole(o["soc"], o["title"], round(CLOSE_ALTERNATIVE * min(1.0, max(0.0, o["score"] / top)), 4), "nearest",
+                            False, "nearest to your profile: your record names no occupation") for o in ranked]
 
     def _closeness(self, cand: Features, soc: str | None) -> float | None:
         """How close an occupation is to the candidate's (None when either is unknown)."""
@@ -394,10 +403,12 @@ class Matcher:
         if f.languages:
             wanted = {x.lower() for x in f.languages}
             keep &= np.fromiter((wanted <= set(table.rows[int(i)].languages) for i in arrays["ids"]), dtype=bool, count=n)
-        # region and remote terms need per-candidate preferences; skill fit bounds the total, so
-        # only the best few hundred by skill fit are scored in full
+        close = self._occupation_closeness(arrays, need.soc)
+        ofit = np.where(np.isnan(close), sfit, close)
+        # region and remote terms need per-candidate preferences; occupation and skill fit make
+        # up most of the total, so only the best few hundred by them are scored in full
         order = np.flatnonzero(keep)
-        order = order[np.argsort(-sfit[order], kind="stable")][: max(200, f.limit * 10)]
+        order = order[np.argsort(-(W_OCCUPATION * ofit[order] + W_SKILL * sfit[order]), kind="stable")][: max(200, f.limit * 10)]
         region = self.regions.get(need.region_id) if need.region_id else None
         facts = self.market(need.region_id, need.soc)
         items = []
@@ -406,7 +417,7 @@ class Matcher:
             d = None if np.isnan(dist[r]) else float(dist[r])
             item = self._score_role(cand, need.required, need.nice, float(arrays["vectors"][r] @ nvec), region, need.soc, d,
                                     need.remote_policy, {"type": "need", "need_id": need.id, "title": need.title, "soc": need.soc},
-                                    closeness=self._closeness(cand, need.soc))
+                                    closeness=None if np.isnan(close[r]) else float(close[r]))
             cregion = self.regions.get(cand.region_id) if cand.region_id else None
             items.append({
                 "candidate": {"id": cand.id, "external_id": cand.external_id, "headline": cand.title,
@@ -418,6 +429,20 @@ class Matcher:
             })
         items.sort(key=lambda x: -x["score"])
         return {"need_id": need.id, "total_fitting": int((keep & (sfit >= FIT_MIN)).sum()), "items": items[: f.limit]}
+
+    def _occupation_closeness(self, arrays: dict, soc: str | None) -> np.ndarray:
+        """Per candidate, how close their occupation (or stated goal) is to `soc`; NaN when
+        either is unknown. One look-up per distinct occupation of the tenant."""
+        out = np.full(len(arrays["ids"]), np.nan)
+        if not soc:
+            return out
+        known: dict[str, float] = {}
+        for r, (own, goal) in enumerate(zip(arrays["soc"], arrays["target"])):
+            if own:
+                if own not in known:
+                    known[own] = 1.0 if own == soc else self.planner.closeness(own, soc)
+                out[r] = max(known[own], CLOSE_TARGET if goal == soc else 0.0)
+        return out
 
     def _distances(self, arrays: dict, region_id: str | None) -> np.ndarray:
         if "lat" not in arrays:

@@ -68,10 +68,15 @@ class OccupationSkills:
     def soc_pool(self, soc: str, exclude: int | None = None) -> np.ndarray:
         return self.pool({row: w for row, w in self.soc_links.get(soc, []) if row != exclude})
 
-    def scores(self, title: str, exclude: str | None = None) -> np.ndarray:
+    def _evidence(self, title: str) -> tuple[list[dict], list[dict]]:
+        """(nearest ESCO occupations by name, the classifier's SOC occupations) of a title."""
+        return self.titles.nearest_esco(title, k=ESCO_NEIGHBOURS + 1), self.titles.normalize(title, k=SOC_CANDIDATES)
+
+    def scores(self, title: str, exclude: str | None = None, evidence: tuple | None = None) -> np.ndarray:
         """Score of every skill for a title (module docstring); `exclude` is an ESCO URI."""
+        nearest, socs = evidence or self._evidence(title)
         hidden = self.row_of.get(exclude) if exclude else None
-        near = [h for h in self.titles.nearest_esco(title, k=ESCO_NEIGHBOURS + 1) if h["id"] != exclude][:ESCO_NEIGHBOURS]
+        near = [h for h in nearest if h["id"] != exclude][:ESCO_NEIGHBOURS]
         weights: dict[int, float] = {}
         if near:
             top = near[0]["score"]
@@ -80,21 +85,21 @@ class OccupationSkills:
                     weights[self.row_of[h["id"]]] = float(np.exp((h["score"] - top) / TEMPERATURE))
         esco = self.pool(weights)
         soc = np.zeros_like(esco)
-        for answer in self.titles.normalize(title, k=SOC_CANDIDATES):
+        for answer in socs:
             soc += answer["score"] * self.soc_pool(answer["soc"], hidden)
         tail, _, _ = self.ranker.scores(title, exclude)
         span = float(tail.max() - tail.min()) or 1.0
         return ESCO_SHARE * esco + (1 - ESCO_SHARE) * soc + TAIL * (tail - tail.min()) / span
 
     def rank(self, title: str, k: int = 20) -> dict:
-        """The k skills a title needs, each with its score and the occupations it comes from."""
-        total = self.scores(title)
+        """The k skills a title needs, each with its score, and the occupations they come from."""
+        evidence = self._evidence(title)
+        total = self.scores(title, evidence=evidence)
         top = np.argsort(-total, kind="stable")[:k]
-        near = self.titles.nearest_esco(title, k=1)
         return {
             "title": title,
-            "occupations": self.titles.normalize(title, k=SOC_CANDIDATES),
-            "esco_occupation": near[0] if near else None,
+            "occupations": evidence[1],
+            "esco_occupation": evidence[0][0] if evidence[0] else None,
             "skills": [{"id": self.catalog.skills[i]["id"], "label": self.catalog.skills[i]["label"],
                         "score": round(float(total[i]), 4)} for i in top],
         }

@@ -4,18 +4,17 @@ The titles artifact (training/build_titles.py) holds, for every SOC occupation, 
 three channels: names (SOC, O*NET and bridged ESCO titles), context (an O*NET title followed
 by its first tasks) and activities (an O*NET title followed by its work activities). A title
 is scored against an occupation by its best match in each channel; the channel scores are
-blended with fixed weights. ESCO occupations are ranked by their best-matching name.
+blended with fixed weights, plus lexical coverage: the IDF-weighted share of the title's
+(stemmed) words that occur in an occupation's names and in its O*NET tasks and activities (the
+encoder blurs rare, specific words such as "kiln" or "dredge"). ESCO occupations are ranked by
+their best-matching name.
 
-Two steps work on the title's words rather than its vector:
-
-- cleaning (`clean_title`), before anything is encoded: common abbreviations are spelled out
-  ("Sr. Maint. Tech" -> "Maintenance Technician"), seniority and grade markers dropped, and a
-  parenthetical that only restates the title ("Welding Technician (Welding Tech)", "... (QCI)")
-  is removed, while one that spells out an acronym title ("CFO (Chief Financial Officer)") is kept;
-- lexical coverage: the IDF-weighted share of the title's (stemmed) words that occur in an
-  occupation's names, and in its O*NET tasks and work activities. The sentence encoder blurs
-  rare, specific words ("kiln", "dredge"); coverage gives them their weight back. It is a
-  small addition to the dense score, not a ranking of its own.
+A title is cleaned before anything is encoded (models/title_text.py: abbreviations, seniority,
+qualifiers, inversions, plurals, misspellings). The title classifier
+(models/title_classifier.py) turns the channels, the blend and its own matches against the
+known titles into probabilities: with it, `normalize` scores are probabilities and `decide`
+says whether the first one is a confident answer. A vector without its text (a whole CV) is
+ranked by the blend alone.
 """
 from __future__ import annotations
 
@@ -112,7 +111,7 @@ class _Channel:
         return out
 
 
-class _Lexicon:
+class Lexicon:
     """Each owner's set of words; `coverage(titles)` is the IDF-weighted share of a title's
     words found in an owner's set, in [0, 1] (IDF over the owners, so "technician" counts
     little and "kiln" a lot)."""
@@ -202,11 +201,11 @@ class TitleNormalizer:
         self.classifier = classifier
         self.facts = facts or {}
         self._offset = np.where(arrays["soc_described"] > 0, 0.0, -self.config.title_only_discount).astype(np.float32)
-        self._lexicons: list[tuple[float, _Lexicon]] = []
+        self._lexicons: list[tuple[float, Lexicon]] = []
         if lexicon:
             self._lexicons = [
-                (self.config.lexical_names, _Lexicon(lexicon["names"])),
-                (self.config.lexical_tasks, _Lexicon(lexicon["tasks"])),
+                (self.config.lexical_names, Lexicon(lexicon["names"])),
+                (self.config.lexical_tasks, Lexicon(lexicon["tasks"])),
             ]
 
     @classmethod
@@ -244,14 +243,15 @@ class TitleNormalizer:
         """(queries x SOC occupations) best cosine in one channel: names, context or activity."""
         return {"names": self._names, "context": self._context, "activity": self._activity}[channel].scores(queries)
 
-    def score_vectors(self, queries: np.ndarray, titles: list[str] | None = None) -> np.ndarray:
+    def score_vectors(self, queries: np.ndarray, titles: list[str] | None = None, channels: dict | None = None) -> np.ndarray:
         """(queries x SOC occupations) blended scores: a weighted mean of cosines, plus lexical
-        coverage when the (cleaned) `titles` of the query vectors are given."""
+        coverage when the (cleaned) `titles` of the query vectors are given; `channels` are the
+        names/context/activity scores of the queries when already computed."""
         c = self.config
         total = c.name + c.context + c.activity
-        blended = c.name * self._names.scores(queries)
-        blended += c.context * self._context.scores(queries)
-        blended += c.activity * self._activity.scores(queries)
+        if channels is None:
+            channels = {name: self.channel_scores(name, queries) for name in ("names", "context", "activity")}
+        blended = c.name * channels["names"] + c.context * channels["context"] + c.activity * channels["activity"]
         blended = blended / total + self._offset
         if titles is not None:
             if len(titles) != len(queries):
@@ -285,13 +285,8 @@ class TitleNormalizer:
 
     def channels(self, queries: np.ndarray, titles: list[str]) -> dict[str, np.ndarray]:
         """The title vectors and every channel's (queries x SOC) scores, for the classifier."""
-        return {
-            "vectors": queries,
-            "names": self._names.scores(queries),
-            "context": self._context.scores(queries),
-            "activity": self._activity.scores(queries),
-            "blend": self.score_vectors(queries, titles),
-        }
+        out = {name: self.channel_scores(name, queries) for name in ("names", "context", "activity")}
+        return {**out, "vectors": queries, "blend": self.score_vectors(queries, titles, out)}
 
     def classify(self, queries: np.ndarray, titles: list[str], k: int = 5) -> list[list[dict]]:
         """The k likeliest SOC occupations of cleaned titles (and their vectors), each with the

@@ -51,8 +51,8 @@ TARGET_CUES = re.compile(
 )
 # A title shortly after these words is someone else's job: "assisting the dentist", "worked
 # chairside with two dentists", "reporting to the plant manager".
-OTHERS_CUES = re.compile(r"\b(?:with|for|to|under|alongside|assist(?:ing|ed)?|support(?:ing|ed)?|help(?:ing|ed)?|"
-                         r"report(?:ing|ed)?\s+to|and)\s+(?:[\w'-]+\s+){0,2}$", re.I)
+OTHERS_CUES = re.compile(r"\b(?:with|for|under|alongside|assist(?:ing|ed)?|support(?:ing|ed)?|help(?:ing|ed)?|"
+                         r"report(?:ing|ed)?\s+to)\s+(?:[\w'-]+\s+){0,2}$", re.I)
 VOLUNTEER = re.compile(r"\bvolunteer(?:ing|ed)?\b", re.I)  # "volunteer firefighter": not the paid job
 OTHERS = 0.0  # weight of such a mention: someone else's (or an unpaid) job says nothing of the person's
 CURRENT_CUES = re.compile(r"\b(?:currently|current|as\s+an?|i\s+am\s+an?|i'm\s+an?|work(?:ing)?\s+as|years?\s+as)\b", re.I)
@@ -67,7 +67,8 @@ class OccupationEvidence:
     headline: dict[int, float] = field(default_factory=dict)  # SOC row -> probability
     headline_is_target: bool = False
     summary: dict[int, float] = field(default_factory=dict)
-    summary_targets: dict[int, float] = field(default_factory=dict)
+    summary_targets: dict[int, float] = field(default_factory=dict)  # goals named in the summary or desired roles
+    target_sources: dict[int, str] = field(default_factory=dict)  # SOC row -> where a goal was named
     mentions: list[str] = field(default_factory=list)  # job titles found in the summary
 
 
@@ -130,12 +131,14 @@ class ProfileOccupations:
                 text, n = found
                 before = " ".join(words[max(0, i - 6) : i])
                 target = is_target(before)
-                weight = (1.5 if s_index == 0 else 1.0) * (1.5 if CURRENT_CUES.search(before) else 1.0) / (1 + len(out))
+                counted = sum(1 for _, w, _ in out if w > 0)
+                weight = (1.5 if s_index == 0 else 1.0) * (1.5 if CURRENT_CUES.search(before) else 1.0) / (1 + counted)
                 unpaid = VOLUNTEER.search(" ".join(words[max(0, i - 2) : i + n]))
                 if unpaid or (not target and OTHERS_CUES.search(before + " ")):
                     weight *= OTHERS
                 if text not in seen:
-                    seen.add(text)
+                    if weight > 0:  # a later mention of the same title as one's own still counts
+                        seen.add(text)
                     out.append((text, weight, target))
                 i += n
         return out
@@ -146,7 +149,7 @@ class ProfileOccupations:
         is classified in one call of `classify` (default: the normaliser; the understanding
         passes its memoised one)."""
         queries: list[str] = []
-        owners: list[tuple[int, str, float]] = []  # (candidate, "headline" | "summary" | "target", weight)
+        owners: list[tuple[int, str, float, str]] = []  # (candidate, "headline" | "summary" | "target", weight, source)
         out = [OccupationEvidence() for _ in headlines]
         for c, (headline, summary) in enumerate(zip(headlines, summaries)):
             if headline and is_target(headline) and not any(self.names_a_job(p) for p in headline_parts(headline)):
@@ -156,24 +159,27 @@ class ProfileOccupations:
                 parts = [p for i, p in enumerate(headline_parts(headline)) if i == 0 or self.names_a_job(p)]
                 for part in parts:
                     queries.append(part)
-                    owners.append((c, "headline", 1.0))
+                    owners.append((c, "headline", 1.0, "headline"))
             for role in (desired[c] if desired else [])[:3]:
                 queries.append(role)
-                owners.append((c, "target", 1.0))
+                owners.append((c, "target", 1.0, "desired_roles"))
             for text, weight, target in self.mentions(summary):
                 if weight <= 0:
                     continue
                 out[c].mentions.append(text)
                 queries.append(text)
-                owners.append((c, "target" if target else "summary", weight))
+                owners.append((c, "target" if target else "summary", weight, "summary"))
         if not queries:
             return out
         ranked = classify(queries) if classify else self.titles.normalize_batch(queries, k=TOP * 2)
         weights: dict[tuple[int, str], float] = {}
-        for (c, kind, weight), answers in zip(owners, ranked):
+        for (c, kind, weight, source), answers in zip(owners, ranked):
             if kind == "headline" and answers:
                 weight = answers[0]["score"] ** 2
             weights[(c, kind)] = weights.get((c, kind), 0.0) + weight
+            if kind == "target" or (kind == "headline" and out[c].headline_is_target):
+                for a in answers[:1]:
+                    out[c].target_sources.setdefault(self.titles.by_code[a["soc"]], source)
             bucket = {"headline": out[c].headline, "summary": out[c].summary, "target": out[c].summary_targets}[kind]
             for a in answers:
                 row = self.titles.by_code[a["soc"]]
@@ -237,7 +243,7 @@ class ProfileOccupations:
             "confidence": round(share, 4),
             "status": "confident" if share >= CONFIDENT else "uncertain",
             "source": ("headline" if headline[best] >= SUMMARY * summary[best] else "summary") if text[best] > TEXT_FLOOR
-            else "skills",
+            else "skills" if by_skills[best] > 0 else "career target",
             "candidates": [entry(int(r)) for r in top if score[r] > 0],
         }
         if target.max() >= TARGET_MIN:  # a goal phrase that names no occupation is no target
@@ -245,5 +251,5 @@ class ProfileOccupations:
             if t != best:
                 answer["career_target"] = {"soc": self.titles.socs[t]["code"], "title": self.titles.socs[t]["title"],
                                            "score": round(float(target[t]), 4),
-                                           "from": "headline" if ev.headline_is_target else "summary"}
+                                           "from": ev.target_sources.get(t, "headline" if ev.headline_is_target else "summary")}
         return answer

@@ -34,7 +34,7 @@ class PlannedRole:
     soc: str
     title: str
     closeness: float
-    relation: str  # "own", "target", "alternative", "related"
+    relation: str  # "own", "target", "alternative", "related"; "nearest" when the record names no occupation
     step_up: bool
     why: str
 
@@ -46,6 +46,7 @@ class RolePlanner:
         self.facts = facts
         norms = np.sqrt(np.asarray(role_matrix.multiply(role_matrix).sum(axis=1)).ravel())
         self._roles = sparse.diags(1.0 / np.maximum(norms, 1e-9)) @ role_matrix
+        self._closeness: dict[tuple[str, str], float] = {}
 
     def title(self, code: str) -> str:
         i = self.by_code.get(code)
@@ -64,16 +65,22 @@ class RolePlanner:
         za, zb = self.job_zone(anchor), self.job_zone(code)
         return za is not None and zb is not None and zb - za >= STEP_UP_ZONES
 
+    def _related(self, a: str, b: str, tier: int) -> float:
+        """Closeness of b, related to a at an O*NET tier: by tier, nudged by shared role skills,
+        always below a stated goal's."""
+        value = CLOSE_RELATED[min(tier, len(CLOSE_RELATED) - 1)] + SHARED_SKILLS * self.shared_skills(a, b)
+        return round(min(value, CLOSE_TARGET - 0.01), 4)
+
     def closeness(self, a: str, b: str) -> float:
         """How close occupation b is to occupation a, outside a plan: related (either way) by
-        tier, else by shared role skills alone."""
-        for code, tier in (self.facts.get(a) or {}).get("related", []):
-            if code == b:
-                return min(0.89, CLOSE_RELATED[min(tier, len(CLOSE_RELATED) - 1)] + SHARED_SKILLS * self.shared_skills(a, b))
-        for code, tier in (self.facts.get(b) or {}).get("related", []):
-            if code == a:
-                return min(0.89, CLOSE_RELATED[min(tier, len(CLOSE_RELATED) - 1)] + SHARED_SKILLS * self.shared_skills(a, b))
-        return round(0.5 * self.shared_skills(a, b), 4)
+        tier, else by shared role skills alone. Memoised: a tenant has few distinct pairs."""
+        key = (a, b)
+        if key not in self._closeness:
+            tiers = [t for code, t in (self.facts.get(a) or {}).get("related", []) if code == b]
+            tiers += [t for code, t in (self.facts.get(b) or {}).get("related", []) if code == a]
+            value = self._related(a, b, min(tiers)) if tiers else round(0.5 * self.shared_skills(a, b), 4)
+            self._closeness[key] = value  # a dict assignment: safe to share between threads
+        return self._closeness[key]
 
     def plan(self, anchor: str | None, rivals: tuple[tuple[str, float], ...] = (), target: str | None = None,
              limit: int = MAX_ROLES) -> list[PlannedRole]:
@@ -94,8 +101,7 @@ class RolePlanner:
         for code, tier in (self.facts.get(anchor) or {}).get("related", []):
             if code in roles or code not in self.by_code:
                 continue
-            closeness = CLOSE_RELATED[min(tier, len(CLOSE_RELATED) - 1)] + SHARED_SKILLS * self.shared_skills(anchor, code)
-            roles[code] = PlannedRole(code, self.title(code), round(min(closeness, 0.89), 4), "related",
+            roles[code] = PlannedRole(code, self.title(code), self._related(anchor, code, tier), "related",
                                       self.is_step_up(anchor, code), f"related to {name} (O*NET related occupation)")
         ordered = sorted(roles.values(), key=lambda r: -r.closeness)
         return ordered[:limit]

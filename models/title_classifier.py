@@ -71,34 +71,25 @@ def fitted(vectorizer: TfidfVectorizer, idf: np.ndarray) -> TfidfVectorizer:
     return vectorizer
 
 
-def per_owner_max(sims: np.ndarray, order: np.ndarray, starts: np.ndarray, present: np.ndarray, n_owners: int,
-                  fill: float = 0.0) -> np.ndarray:
-    """(queries x owners) best similarity of each owner's rows; `order` groups rows by owner."""
-    out = np.full((sims.shape[0], n_owners), fill, dtype=np.float32)
-    if len(order):
-        out[:, present] = np.maximum.reduceat(sims[:, order], starts, axis=1)
-    return out
-
-
 class KnownTitles:
     """The known titles: cleaned text, owning SOC row, sentence vector, TF-IDF rows."""
 
     def __init__(self, texts: list[str], owner: np.ndarray, n_owners: int, vectors: np.ndarray,
                  char: TfidfVectorizer, word: TfidfVectorizer):
-        self.texts = texts
-        self.owner = np.asarray(owner, dtype=np.int32)
+        # held grouped by owner, so a per-owner maximum reduces the similarity matrix in place
+        order = np.argsort(np.asarray(owner), kind="stable")
+        self.texts = [texts[i] for i in order]
+        self.owner = np.asarray(owner, dtype=np.int32)[order]
         self.n_owners = n_owners
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.vectors = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32)[order])
         self.char, self.word = char, word
-        self._char_rows = sparse.csr_matrix(char.transform(texts).T, dtype=np.float32)  # (grams x titles)
-        self._word_rows = sparse.csr_matrix(word.transform(texts).T, dtype=np.float32)
-        self._order = np.argsort(self.owner, kind="stable")
-        grouped = self.owner[self._order]
-        self._starts = np.r_[0, np.flatnonzero(np.diff(grouped)) + 1] if len(grouped) else np.zeros(0, np.int64)
-        self._present = grouped[self._starts] if len(grouped) else np.zeros(0, np.int32)
+        self._char_rows = sparse.csr_matrix(char.transform(self.texts).T, dtype=np.float32)  # (grams x titles)
+        self._word_rows = sparse.csr_matrix(word.transform(self.texts).T, dtype=np.float32)
+        self._starts = np.r_[0, np.flatnonzero(np.diff(self.owner)) + 1] if len(self.owner) else np.zeros(0, np.int64)
+        self._present = self.owner[self._starts] if len(self.owner) else np.zeros(0, np.int32)
         self.rows_of_text: dict[str, list[int]] = defaultdict(list)
         heads: dict[str, Counter] = defaultdict(Counter)
-        for i, (text, row) in enumerate(zip(texts, self.owner)):
+        for i, (text, row) in enumerate(zip(self.texts, self.owner)):
             self.rows_of_text[text].append(i)
             heads[head_of(text)][int(row)] += 1
         self.heads = dict(heads)
@@ -110,7 +101,10 @@ class KnownTitles:
         if exclude is not None:
             for i, rows in enumerate(exclude):
                 sims[i, rows] = fill
-        return per_owner_max(sims, self._order, self._starts, self._present, self.n_owners, fill)
+        out = np.full((sims.shape[0], self.n_owners), fill, dtype=np.float32)
+        if len(self.owner):
+            out[:, self._present] = np.maximum.reduceat(sims, self._starts, axis=1)
+        return out
 
     def lexical(self, cleaned: list[str], exclude: list[list[int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(char, word) TF-IDF best cosine per owner, leaving out the `exclude` rows of each query."""
@@ -213,7 +207,6 @@ LEXICAL_FILE = "lexical_tfidf.json"  # {"char": {"vocabulary", "idf"}, "word": {
 CLEANER_FILE = "cleaner.json"  # TitleCleaner.to_dict()
 PRIOR_FILE = "prior.npy"  # log10 national employment per SOC row
 WEIGHTS_FILE = "classifier.json"  # ClassifierWeights.to_dict()
-FILES = (KNOWN_FILE, KNOWN_VECTORS_FILE, LEXICAL_FILE, CLEANER_FILE, PRIOR_FILE, WEIGHTS_FILE)
 
 
 class TitleClassifier:

@@ -65,35 +65,9 @@ class TitleSkillRanker:
             described, text = title_score, title
         total = w.title * title_score + w.description * described
         total += w.lexical * catalog.lexical_scores(text) - w.generic * catalog.generic_scores()
-        if occupation and occupation.get("skills") and match >= w.relation_min_match:
+        if w.relation_bonus > 0 and occupation and occupation.get("skills") and match >= w.relation_min_match:
             for uri, grade in occupation["skills"].items():
                 i = catalog.by_id.get(uri)
                 if i is not None:
                     total[i] += w.relation_bonus + 0.1 * grade
         return total, occupation, match
-
-    def rank(self, title: str, k: int = 20) -> dict:
-        total, occupation, match = self.scores(title)
-        top = np.argsort(-total)[:k]
-        known = (occupation or {}).get("skills", {}) if match >= self.weights.relation_min_match else {}
-        return {
-            "title": title,
-            "esco_occupation": (
-                {"id": occupation["id"], "label": occupation["label"], "score": round(match, 4)} if occupation else None
-            ),
-            "skills": [
-                {
-                    "id": self.skills.skills[i]["id"],
-                    "label": self.skills.skills[i]["label"],
-                    "score": round(float(total[i]), 4),
-                    "relation": {2: "essential", 1: "optional"}.get(known.get(self.skills.skills[i]["id"]), None),
-                }
-                for i in top
-            ],
-        }
-
-    def ranked_ids(self, title: str, k: int = 1000) -> list[str]:
-        total, _, _ = self.scores(title)
-        k = min(k, len(total))
-        top = np.argpartition(-total, k - 1)[:k]
-        return [self.skills.skills[i]["id"] for i in top[np.argsort(-total[top], kind="stable")]]

@@ -150,10 +150,11 @@ def singular(word: str) -> str:
     return word
 
 
-# Terms of employment and training stage: not the occupation ("Cook Apprentice" is a cook)
+# Terms of employment and training stage: not the occupation ("Cook Apprentice" is a cook). Shift
+# words stay: a "Night Auditor" is a hotel desk clerk, not an auditor.
 _QUALIFIER = re.compile(
     r"^(?:apprentice|trainee|journeyman|journeyperson|seasonal|temporary|temp|part-time|full-time|parttime|fulltime|"
-    r"h-?2b|h-?2a|1st|2nd|3rd|shift|nights?|weekends?)$",
+    r"h-?2b|h-?2a)$",
     re.I,
 )
 _WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")

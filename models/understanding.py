@@ -210,7 +210,7 @@ class RecordUnderstander:
             parts: list[np.ndarray] = []
             if title:
                 tv, ranked = next(title_iter)
-                soc = _title_occupation(ranked)
+                soc = _title_occupation(ranked) if occupations is None else None
                 parts.append(tv[None, :])
             if occupations is not None:
                 soc = self.ref.profiles.infer(occupations[n], self.ref.skill_space.credits(

@@ -1,18 +1,20 @@
 """Role skills artifact: the skills each SOC occupation's market role requires and would
 welcome, from curated relations rather than guessed from its title.
 
-For a SOC occupation, the ESCO occupations bridged to it (titles/esco.json: the crosswalk,
-inherited from a broader ESCO occupation, ISCO group and a shared title), those whose name the
-title classifier gives to it with probability TITLE_LINK_MIN or more ("technical
-communicator" for Technical Writers) when its description agrees, and the nearest ESCO occupations by title where none of
-these reach with a total weight of NEAREST_BELOW, the ESCO occupations whose names the
-classifier gives to it most (and, for the few it gives none, those with the nearest names),
-are pooled. Each counts with the weight of its link times how centrally it is that
-occupation (`centrality`: the classifier's probability for its name together with how well
-its description matches the SOC occupation's tasks, at least CENTRAL_MIN, so that "welder"
-counts more for Welders, Cutters, Solderers, and Brazers than "electron beam welder"), divided
-by the square root of how many of the pooled occupations list much the same skills (the sum of
-the cosines of their skill relations): ESCO splits some trades finely (eight aquaculture
+A SOC occupation pools ESCO occupations:
+- those bridged to it (titles/esco.json: the crosswalk, inherited from a broader ESCO
+  occupation, or ISCO group and a shared title);
+- those whose name the title classifier gives to it with probability TITLE_LINK_MIN or more,
+  when their description agrees ("technical communicator" for Technical Writers);
+- when these weigh less than NEAREST_BELOW in all, the ESCO occupations whose names the
+  classifier gives to it most (and, for the few it gives none, those with the nearest names).
+
+Each counts with the weight of its link times how centrally it is that occupation
+(`centrality`: the classifier's probability for its name together with how well its
+description matches the SOC occupation's tasks, at least CENTRAL_MIN, so that "welder" counts
+more for Welders, Cutters, Solderers, and Brazers than "electron beam welder"), divided by the
+square root of how many of the pooled occupations list much the same skills (the sum of the
+cosines of their skill relations): ESCO splits some trades finely (eight aquaculture
 occupations, one livestock worker), and a family of near-identical occupations should not
 outvote the rest by its number alone (nor should an odd one out outvote the family).
 
@@ -23,14 +25,19 @@ outvote the rest by its number alone (nor should an odd one out outvote the fami
                     occupation's technologies, TOOL when among its tools (matched by name),
                     both times the heaviest ESCO-pooled weight
     score(skill)  = weight x (1 - SPECIFIC + SPECIFIC x idf) x (1 - BREADTH + BREADTH x breadth)
+                           x (1 - TOPIC + TOPIC x topic)
                     idf = log(1 / share of all ESCO occupations listing the skill) / log(number of
-                    occupations); breadth = share of the pooled occupations listing it
+                    occupations); breadth = share of the pooled occupations listing it; topic =
+                    the IDF-weighted share of the skill label's words that O*NET uses for the
+                    occupation's tasks and work activities
 
 The idf factor puts what characterises the occupation ("types of piping" for plumbers) before
 what nearly every occupation lists ("manage staff", "work ergonomically"); the breadth factor
 puts what several of the pooled occupations share before what one of them alone lists (a
-furniture assembler's woodwork among the assemblers). The best
-ROLE_REQUIRED skills weighing at least REQUIRED_MIN of the heaviest one are required
+furniture assembler's woodwork among the assemblers); the topic factor holds back what O*NET
+never says of the occupation, where a crosswalk brought in a trade's variant ("automatic
+cutting systems for footwear and leather goods" for CNC tool operators). The best ROLE_REQUIRED skills weighing
+at least REQUIRED_MIN of the heaviest one are required
 (relative, since a SOC occupation pooling varied ESCO occupations has no skill every one of
 them lists), the next ROLE_NICE would be welcome; `skills` keeps the first POOL with their
 sources for reports.
@@ -49,7 +56,7 @@ import numpy as np
 
 from models import artifacts
 from models.encoder import Encoder
-from models.occupations import FOLDING_FILE, TitleNormalizer
+from models.occupations import FOLDING_FILE, LEXICON_FILE, Lexicon, TitleNormalizer
 from models.skill_space import ROLE_NICE, ROLE_REQUIRED, ROLE_SKILLS_FILE, ROLE_SKILLS_KIND
 from models.text import fold
 from training.sources import onet_db
@@ -62,6 +69,7 @@ REQUIRED_MIN = 0.5  # of the heaviest skill's weight
 POOL = 40
 SPECIFIC = 0.75
 BREADTH = 0.5
+TOPIC = 0.75
 CENTRAL_MIN = 0.1
 TASK_TEMPERATURE = 0.05
 TASK_LINK_MIN = 0.3  # a link by title also needs this much agreement from the work described
@@ -180,7 +188,8 @@ def onet_matches(onet: OnetDatabase, code: str, names: dict[str, list[int]], ski
     return out
 
 
-def role_skills_of(code: str, links: list[dict], table: RelationTable, onet_weights: dict[str, tuple[float, str]]) -> dict:
+def role_entry(code: str, links: list[dict], table: RelationTable, onet_weights: dict[str, tuple[float, str]],
+               topic: Callable[[list[str]], dict[str, float]] | None = None) -> dict:
     """One SOC occupation's entry of the artifact (module docstring)."""
     weights = [link["weight"] / math.sqrt(table.density(link["id"], [k["id"] for k in links])) for link in links]
     total = sum(weights) or 1.0
@@ -192,6 +201,7 @@ def role_skills_of(code: str, links: list[dict], table: RelationTable, onet_weig
             (essential if grade == 2 else optional)[skill] += weight / total
             listed_by[skill] += 1
     pooled = len({link["id"] for link in links}) or 1
+    fit = topic(sorted(set(essential) | set(optional) | set(onet_weights))) if topic else {}
     heaviest_esco = max((essential.get(k, 0.0) + GRADE_SHARE[1] * optional.get(k, 0.0) for k in set(essential) | set(optional)),
                         default=1.0)
     rows = []
@@ -201,6 +211,7 @@ def role_skills_of(code: str, links: list[dict], table: RelationTable, onet_weig
         weight = essential.get(skill, 0.0) + GRADE_SHARE[1] * optional.get(skill, 0.0) + added
         breadth = listed_by.get(skill, 0) / pooled
         score = weight * (1 - SPECIFIC + SPECIFIC * table.idf.get(skill, 1.0)) * (1 - BREADTH + BREADTH * breadth)
+        score *= 1 - TOPIC + TOPIC * fit.get(skill, 1.0)
         sources = []
         if essential.get(skill):
             sources.append(f"ESCO essential ({essential[skill]:.0%} of linked occupations)")
@@ -218,7 +229,7 @@ def role_skills_of(code: str, links: list[dict], table: RelationTable, onet_weig
 
 
 def compute_role_skills(pack_dir: Path, titles: TitleNormalizer, onet_dir: Path | None = None) -> dict[str, dict]:
-    """Every SOC occupation's entry (role_skills_of), from the pack's taxonomy and titles."""
+    """Every SOC occupation's entry (role_entry), from the pack's taxonomy and titles."""
     skills = artifacts.read_json(pack_dir / "taxonomy" / "skills.json")
     occupations = artifacts.read_json(pack_dir / "taxonomy" / "occupations.json")
     names: dict[str, list[int]] = defaultdict(list)
@@ -230,8 +241,17 @@ def compute_role_skills(pack_dir: Path, titles: TitleNormalizer, onet_dir: Path 
     table = RelationTable(occupations)
     central = centrality(titles, occupations, np.load(pack_dir / "taxonomy" / "occupation_vectors.npy", allow_pickle=False))
     links = soc_links(titles.socs, titles.esco, central, lambda title: titles.nearest_esco(title, k=NEAREST))
-    return {soc["code"]: role_skills_of(soc["code"], links.get(soc["code"], []), table,
-                                        onet_matches(onet, soc["code"], names, skills)) for soc in titles.socs}
+    words = artifacts.read_json(pack_dir / "titles" / LEXICON_FILE)
+    lexicon = Lexicon(words["tasks"])  # O*NET's own words for the work (the names include bridged ESCO names)
+    label = {s["id"]: s["label"] for s in skills}
+
+    def topic_of(row: int) -> Callable[[list[str]], dict[str, float]]:
+        def topic(uris: list[str]) -> dict[str, float]:
+            return dict(zip(uris, lexicon.coverage([label.get(u, "") for u in uris])[:, row].tolist())) if uris else {}
+        return topic
+
+    return {soc["code"]: role_entry(soc["code"], links.get(soc["code"], []), table, onet_matches(onet, soc["code"], names, skills),
+                                    topic_of(row)) for row, soc in enumerate(titles.socs)}
 
 
 def build_role_skills(pack_dir: Path, encoder: Encoder, force: bool = False, onet_dir: Path | None = None) -> tuple[dict, bool]:
@@ -244,6 +264,7 @@ def build_role_skills(pack_dir: Path, encoder: Encoder, force: bool = False, one
         "sizes": f"{ROLE_REQUIRED}+{ROLE_NICE},min={REQUIRED_MIN},pool={POOL},specific={SPECIFIC},breadth={BREADTH},"
                  f"central>={CENTRAL_MIN}",
         "title_links": f"p>={TITLE_LINK_MIN}&work>={TASK_LINK_MIN}x{TITLE_LINK_WEIGHT},density=cosine,tasks_t={TASK_TEMPERATURE}",
+        "topic": str(TOPIC),
         "onet_weights": f"technology={TECHNOLOGY},in_demand={IN_DEMAND},tool={TOOL}",
         "closest": f"{NEAREST}>={NEAREST_MIN_P},below={NEAREST_BELOW}",
     }

@@ -68,7 +68,8 @@ log = logging.getLogger(__name__)
 # v2: lexicon.json (words per occupation) for lexical coverage; v3: ESCO names as a FAISS index
 # (esco_names.faiss), O*NET tasks and work activities per SOC occupation (work.json); v4: known
 # titles and the title classifier, the ESCO bridge from crosswalks, job facts (facts.json); v5:
-# O*NET occupations OEWS does not publish filed under the OEWS occupation containing them
+# O*NET occupations OEWS does not publish filed under the OEWS occupation containing them; v6:
+# job zones from the main O*NET occupation
 METHOD = "titles-v6"
 CONTEXT_TASKS = 6  # task statements after the title in a context view
 CONTEXT_ACTIVITIES = 8  # work activities after the title in an activity view

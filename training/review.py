@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     roles = commands.add_parser("role-skills", help="each SOC occupation's required and nice-to-have skills")
     roles.add_argument("--soc", nargs="*", help="SOC 2018 codes (default: all)")
     roles.add_argument("--major", help="a major group, e.g. 47")
-    parser.add_argument("--data-dir", help="overrides TALENT_DATA_DIR")
+    roles.add_argument("--data-dir", help="overrides TALENT_DATA_DIR")
     args = parser.parse_args(argv)
     settings = load_settings({"data_dir": args.data_dir} if args.data_dir else None)
     shown = role_skills_report(settings.pack_path, args.soc, args.major)

@@ -100,8 +100,7 @@ OCCUPATION_HIT = {
 @bp.post("/titles/normalize")
 @operation(
     "Ranked SOC 2018 occupations (and the nearest ESCO occupations) for a job title. Each occupation's "
-    "score is the title classifier's probability; `status` is \"confident\" when the first reaches "
-    "TITLE_CONFIDENT (0.5; on the H-2B employer titles, answers at 0.8 and above are right 87% of the time), "
+    "score is the title classifier's probability; `status` is \"confident\" when the first reaches 0.5, "
     "else \"uncertain\": the title does not decide between the occupations listed",
     tag="language",
     body=_text_schema("title", 300, "job title as typed by a person"),

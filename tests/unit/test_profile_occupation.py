@@ -66,7 +66,13 @@ def test_a_goal_is_kept_apart_from_the_current_job(reference):
     answer = _infer(reference, "Future RN | BSN Student", "Certified nursing assistant on a med-surg floor for three years.")
     assert answer["soc"] == "31-1131"
     assert answer["career_target"]["soc"] == "29-1141" and answer["career_target"]["from"] == "headline"
-    assert _infer(reference, "Cashier", desired=["Pharmacy Technician"])["career_target"]["soc"] == "29-2052"
+    desired = _infer(reference, "Cashier", desired=["Pharmacy Technician"])["career_target"]
+    assert desired["soc"] == "29-2052" and desired["from"] == "desired_roles"
+
+
+def test_ones_own_title_is_not_mistaken_for_someone_elses(reference):
+    mentions = reference.profiles.mentions("Dedicated and compassionate registered nurse. Promoted to charge nurse in 2021.")
+    assert [w > 0 for _, w, _ in mentions] == [True] * len(mentions) and mentions
 
 
 def test_nothing_to_go_on_is_no_answer(reference):

@@ -17,7 +17,7 @@ import re
 import pytest
 
 from models.skill_space import ROLE_NICE, ROLE_REQUIRED
-from training.build_role_skills import RelationTable, role_skills_of
+from training.build_role_skills import RelationTable, role_entry
 
 ON_TOPIC = {
     "11-9111": "health healthcare medic patient hospital clinic care",  # medical and health services managers
@@ -127,7 +127,7 @@ def test_pooling_weighs_skills_by_how_many_linked_occupations_list_them():
         {"id": "c", "isco_group": "5120", "skills": {"s:cook": 2}},
     ])
     links = [{"id": "a", "weight": 1.0, "how": "crosswalk"}, {"id": "b", "weight": 1.0, "how": "crosswalk"}]
-    entry = role_skills_of("51-4041", links, table, {"s:python": (0.5, "O*NET technology: Python")})
+    entry = role_entry("51-4041", links, table, {"s:python": (0.5, "O*NET technology: Python")})
     weights = {r["id"]: r["weight"] for r in entry["skills"]}
     assert weights["s:drill"] == 1.0 and weights["s:measure"] == 0.5 and weights["s:talk"] == 0.25
     assert entry["required"][0] == "s:drill" and "s:cook" not in weights

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from models.artifacts import ArtifactError
-from models.occupations import TitleNormalizer, _Lexicon
+from models.occupations import TitleNormalizer, Lexicon
 from models.title_text import clean_title, title_words
 from models.records import SocOccupation
 from training.build_titles import build_titles, lexicon, title_variants
@@ -109,7 +109,7 @@ def test_title_words_are_stemmed_content_words():
 
 def test_lexical_coverage_weights_rare_words():
     texts = ["kiln firing worker", "farm worker", "office worker", "office clerk"]
-    lex = _Lexicon([title_words(t) for t in texts])
+    lex = Lexicon([title_words(t) for t in texts])
     cover = lex.coverage(["Kiln Worker", "Office Worker", "Zymurgy"])
     assert cover.shape == (3, 4)
     # "worker" is everywhere but "kiln" only in the first: it decides

@@ -48,6 +48,8 @@ def distinct_socs(items: list[dict]) -> list[str]:
 
 def evaluate(rows: list[dict], recommend: Callable[[list[dict]], list[list[str]]]) -> dict[str, float]:
     """`recommend` maps candidate documents to their recommended SOC codes, best first."""
+    if not rows:
+        raise ValueError("no rows to evaluate")
     profiles = as_profiles(rows)
     ranked = recommend([p["document"] for p in profiles])
     if len(ranked) != len(profiles):

@@ -23,13 +23,12 @@ for a SOC occupation (training/build_role_skills.py adds links by title there).
 from __future__ import annotations
 
 import csv
-import gzip
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from models.artifacts import sha256_file
 from models.text import fold
+from training.sources.files import find, open_text
 
 VENDORED_DIR = Path(__file__).resolve().parents[2] / "data" / "crosswalks"
 NESTA = "esco_onet_crosswalk_nesta_2020.csv"
@@ -41,29 +40,16 @@ HOW_CROSSWALK, HOW_BROADER, HOW_ISCO_TITLE = "crosswalk", "broader", "isco+title
 LINK_WEIGHT = {HOW_CROSSWALK: 1.0, HOW_BROADER: 0.5, HOW_ISCO_TITLE: 0.5}
 
 
-def _path(directory: Path, name: str) -> Path:
-    for candidate in (directory / name, directory / f"{name}.gz"):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"{directory} has no {name} (or {name}.gz)")
-
-
-def _open(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
-
-
 def fingerprint(directory: Path | None = None) -> str:
     directory = Path(directory) if directory else VENDORED_DIR
-    return "crosswalks " + " ".join(f"{name}:{sha256_file(_path(directory, name))[:12]}" for name in FILES)
+    return "crosswalks " + " ".join(f"{name}:{sha256_file(find(directory, name))[:12]}" for name in FILES)
 
 
 def read_nesta(directory: Path | None = None) -> dict[str, tuple[str, float]]:
-    """ESCO occupation URI -> (SOC 2018 code, the crosswalk's confidence 0.5 / 1 / 2)."""
+    """ESCO occupation URI -> (its O*NET occupation's SOC 2010 code, the crosswalk's confidence 0.5 / 1 / 2)."""
     directory = Path(directory) if directory else VENDORED_DIR
     out = {}
-    with _open(_path(directory, NESTA)) as fh:
+    with open_text(find(directory, NESTA)) as fh:
         for row in csv.DictReader(fh):
             uri, code = row["concept_uri"].strip(), row["onet_code"].strip()
             if uri and len(code) >= 7:
@@ -74,7 +60,7 @@ def read_nesta(directory: Path | None = None) -> dict[str, tuple[str, float]]:
 def read_nesta_titles(directory: Path | None = None) -> dict[str, str]:
     """ESCO occupation URI -> the title of the O*NET (2010) occupation the crosswalk gives."""
     directory = Path(directory) if directory else VENDORED_DIR
-    with _open(_path(directory, NESTA)) as fh:
+    with open_text(find(directory, NESTA)) as fh:
         return {row["concept_uri"].strip(): row["onet_occupation"].strip() for row in csv.DictReader(fh)}
 
 
@@ -82,7 +68,7 @@ def read_isco_soc_titled(directory: Path | None = None) -> dict[tuple[str, str],
     """(SOC 2010 code, its title) -> the 4-digit ISCO-08 groups the BLS crosswalk pairs it with."""
     directory = Path(directory) if directory else VENDORED_DIR
     out: dict[tuple[str, str], set[str]] = {}
-    with _open(_path(directory, ISCO_SOC)) as fh:
+    with open_text(find(directory, ISCO_SOC)) as fh:
         for row in csv.DictReader(fh):
             isco, soc = row["ISCO-08 Code"].strip(), row["2010 SOC Code"].strip()
             if isco and soc:

@@ -18,13 +18,13 @@ required column raises ValueError naming the file and the column.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from models.artifacts import sha256_file
 from models.records import EscoOccupation, Skill
+from training.sources.files import find, open_text
 
 SKILLS_FILE = "skills_en.csv"
 OCCUPATIONS_FILE = "occupations_en.csv"
@@ -41,8 +41,7 @@ RELATION_GRADES = {"essential": 2, "optional": 1}
 def _rows(path: Path, required: tuple[str, ...], text_columns: tuple[str, ...] = ()) -> Iterator[dict[str, str]]:
     """Rows of an ESCO CSV file as dicts of stripped strings, after checking its header."""
     # utf-8-sig drops a byte-order mark; newline="" keeps line breaks inside quoted cells
-    opener = gzip.open if Path(path).suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+    with open_text(path) as fh:
         reader = csv.reader(fh)
         try:
             header = [name.strip() for name in next(reader)]
@@ -154,8 +153,9 @@ BROADER_FILE = "broaderRelationsOccPillar_en.csv"
 def read_broader(path: Path) -> dict[str, str]:
     """occupation URI -> broader occupation URI, from broaderRelationsOccPillar_en.csv when the
     download directory has it (else empty: no inheritance through the hierarchy)."""
-    path = Path(path) / BROADER_FILE
-    if not path.is_file():
+    try:
+        path = find(path, BROADER_FILE)
+    except FileNotFoundError:
         return {}
     return {
         row["conceptUri"]: row["broaderUri"]

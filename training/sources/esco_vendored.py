@@ -20,9 +20,7 @@ ESCO, © European Union, https://esco.ec.europa.eu, CC BY 4.0.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
-import io
 import logging
 from collections import defaultdict
 from pathlib import Path
@@ -32,6 +30,7 @@ from models.records import EscoOccupation, Skill
 from models.text import fold
 from training.sources import esco_official
 from training.sources.esco_official import RELATION_GRADES, split_alt_labels
+from training.sources.files import open_text
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +46,6 @@ COLLECTIONS = (
     "languageSkillsCollection_en.csv.gz",
 )
 FILES = (OCCUPATIONS, RELATIONS_BY_LABEL, BROADER, *COLLECTIONS)
-
-
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
 
 
 def fingerprint(directory: Path | None = None) -> str:
@@ -71,7 +64,7 @@ def read_relations_by_label(directory: Path | None = None) -> dict[str, dict[str
     """occupation URI -> {skill preferred label: 2 essential | 1 optional}."""
     directory = Path(directory) if directory else VENDORED_DIR
     out: dict[str, dict[str, int]] = {}
-    with _open_text(directory / RELATIONS_BY_LABEL) as fh:
+    with open_text(directory / RELATIONS_BY_LABEL) as fh:
         for number, row in enumerate(csv.DictReader(fh, delimiter="\t"), start=2):
             kind = (row.get("relationType") or "").strip().lower()
             if kind not in RELATION_GRADES:
@@ -83,15 +76,8 @@ def read_relations_by_label(directory: Path | None = None) -> dict[str, dict[str
 
 
 def read_broader(directory: Path | None = None) -> dict[str, str]:
-    """occupation URI -> its broader occupation's URI (occupations under an ISCO group only
-    are left out)."""
-    directory = Path(directory) if directory else VENDORED_DIR
-    with _open_text(directory / BROADER) as fh:
-        return {
-            r["conceptUri"]: r["broaderUri"]
-            for r in csv.DictReader(fh)
-            if r.get("conceptType") == "Occupation" and r.get("broaderType") == "Occupation"
-        }
+    """occupation URI -> its broader occupation's URI (esco_official.read_broader)."""
+    return esco_official.read_broader(Path(directory) if directory else VENDORED_DIR)
 
 
 def read_collections(directory: Path | None = None) -> dict[str, Skill]:
@@ -99,7 +85,7 @@ def read_collections(directory: Path | None = None) -> dict[str, Skill]:
     directory = Path(directory) if directory else VENDORED_DIR
     out: dict[str, Skill] = {}
     for name in COLLECTIONS:
-        with _open_text(directory / name) as fh:
+        with open_text(directory / name) as fh:
             for row in csv.DictReader(fh):
                 label = " ".join(row["preferredLabel"].split())
                 out[row["conceptUri"]] = Skill(

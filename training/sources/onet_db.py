@@ -12,13 +12,13 @@ O*NET 29.2 Database by the U.S. Department of Labor, Employment and Training Adm
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.artifacts import sha256_file
+from training.sources.files import find, open_text
 
 VENDORED_DIR = Path(__file__).resolve().parents[2] / "data" / "onet-29.2"
 VERSION = "29.2"
@@ -51,18 +51,13 @@ def soc_of(onet_code: str) -> str:
 
 def file_path(directory: Path, name: str) -> Path:
     """`<name>.txt` or `<name>.txt.gz` in an O*NET directory."""
-    directory = Path(directory)
-    for candidate in (directory / f"{name}.txt", directory / f"{name}.txt.gz"):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"{directory} has no O*NET file {name!r} (.txt or .txt.gz)")
+    return find(directory, f"{name}.txt")
 
 
 def rows(directory: Path, name: str) -> Iterator[dict[str, str]]:
     """Rows of one O*NET text file as dicts of stripped strings, after checking its header."""
     path = file_path(directory, name)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+    with open_text(path) as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = [h.strip() for h in next(reader, [])]
         missing = [c for c in COLUMNS.get(name, (CODE,)) if c not in header]
