@@ -25,7 +25,7 @@ from models.tenant_records import BulkLine, TenantRecords
 from training.synthetic import SyntheticTenant
 
 SEED = 2026
-CANDIDATES = 2000
+CANDIDATES = 1500
 HUB_REGIONS = 24  # regions that get posted needs and programmes
 NEEDS_PER_REGION = 10
 PROGRAMS_PER_REGION = 5
