@@ -50,6 +50,7 @@ MARKET_SOCS = 4  # occupations nearest the profile vector, for a candidate whose
 MARKET_REGIONS = 80  # regions considered per market role (by specialisation)
 NEARBY_REGIONS = 12  # regions near the candidate's home considered per market role
 DIVERSITY = 0.06  # taken off a match's score for each better match of the same occupation
+MARKET_CACHE = 200_000  # (region, SOC) market facts kept per process
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,8 @@ class Matcher:
         self.planner = RolePlanner(ref.titles.socs, ref.titles.facts, ref.profiles.role_matrix)
         self.micro_hub_weight = micro_hub_weight
         self._coords: dict[str, tuple[float, float]] = {}
+        self._market: dict[tuple[str, str], dict] = {}
+        self._nearby: dict[str, list[Region]] = {}
 
     # ---- shared pieces -----------------------------------------------------------------------
     def record(self, tenant_id: int, kind: str, record_id: int) -> tuple[Features, np.ndarray]:
@@ -174,16 +177,26 @@ class Matcher:
         ca, cb = self.coords(a), self.coords(b)
         if ca is None or cb is None:
             return None
-        return float(haversine(ca[0], ca[1], cb[0], cb[1]))
+        # one pair at a time: plain floats, NumPy's per-call cost dominates here
+        p1, p2 = math.radians(ca[0]), math.radians(cb[0])
+        h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(cb[1] - ca[1]) / 2) ** 2
+        return 6371.0088 * 2 * math.asin(math.sqrt(min(1.0, h)))
 
     def market(self, region_id: str | None, soc: str | None) -> dict:
-        """OEWS facts of a SOC in a region (empty for world cities or unpublished cells)."""
+        """OEWS facts of a SOC in a region (empty for world cities or unpublished cells);
+        memoised, since every match of a candidate asks for dozens (read-only afterwards)."""
         if not region_id or not soc:
             return {}
-        try:
-            return self.regions.stats(region_id, soc=soc).get(soc, {})
-        except (KeyError, ValueError):
-            return {}
+        key = (region_id, soc)
+        facts = self._market.get(key)
+        if facts is None:
+            try:
+                facts = self.regions.stats(region_id, soc=soc).get(soc, {})
+            except (KeyError, ValueError):
+                facts = {}
+            if len(self._market) < MARKET_CACHE:
+                self._market[key] = facts
+        return facts
 
     def region_fit(self, region: Region | None, facts: dict, reach_value: float) -> tuple[float, dict]:
         lq, emp, ratio = facts.get("location_quotient"), facts.get("employment"), facts.get("wage_vs_national")
@@ -288,13 +301,21 @@ class Matcher:
             return CLOSE_TARGET
         return self.planner.closeness(cand.soc, soc)
 
-    def _coverage(self, cand: Features, required, nice) -> tuple:
-        return self.space.coverage(required, cand.skills), self.space.coverage(nice, cand.skills)
+    def _coverage(self, cand: Features, required, nice) -> dict:
+        """How a profile covers a role's skills: shares, and the matched and missing skills."""
+        req_cov, matched, missing_req = self.space.coverage(required, cand.skills)
+        nice_cov, matched_nice, missing_nice = self.space.coverage(nice, cand.skills)
+        return {
+            "required": req_cov, "nice": nice_cov, "matched": matched + matched_nice,
+            "missing": [{"id": s, "label": self.space.label(s), "importance": "required"} for s in missing_req]
+            + [{"id": s, "label": self.space.label(s), "importance": "nice_to_have"} for s in missing_nice],
+        }
 
     def _score_role(self, cand: Features, required, nice, cos: float, region, soc, d, policy, role: dict,
-                    planned: PlannedRole | None = None, closeness: float | None = None, coverage: tuple | None = None) -> dict:
+                    planned: PlannedRole | None = None, closeness: float | None = None, coverage: dict | None = None) -> dict:
         """One (role, region) match; `coverage` is `_coverage` of the role when already known."""
-        (req_cov, matched, missing_req), (nice_cov, matched_nice, missing_nice) = coverage or self._coverage(cand, required, nice)
+        coverage = coverage or self._coverage(cand, required, nice)
+        req_cov, nice_cov = coverage["required"], coverage["nice"]
         sem = float(semantic(float(cos)))
         sfit = skill_fit(req_cov, nice_cov, sem)
         facts = self.market(region.id if region else None, soc)
@@ -318,9 +339,8 @@ class Matcher:
                 "remote_fit": rem, "posted_bonus": posted,
             },
             "explanation": self._explain(planned, region, d, beyond, cand),
-            "matched_skills": matched + matched_nice,
-            "missing_skills": [{"id": s, "label": self.space.label(s), "importance": "required"} for s in missing_req]
-            + [{"id": s, "label": self.space.label(s), "importance": "nice_to_have"} for s in missing_nice],
+            "matched_skills": coverage["matched"],
+            "missing_skills": coverage["missing"],
         }
 
     def _explain(self, planned: PlannedRole | None, region: Region | None, d: float | None, beyond: bool, cand: Features) -> str:
@@ -343,12 +363,20 @@ class Matcher:
         those within commuting distance of it."""
         places = [p["region"] for p in self.regions.occupation_regions(soc, by="location_quotient", min_employment=50,
                                                                         limit=MARKET_REGIONS)]
-        home = self.coords(cand.region_id)
-        if home is not None:
-            places += [r for r, km in self.regions.nearest(home[0], home[1], k=NEARBY_REGIONS, source="oews") if km <= COMMUTE_KM]
-            if self.regions.get(cand.region_id) is not None:
-                places.append(self.regions.get(cand.region_id))
-        return list({r.id: r for r in places}.values())
+        return list({r.id: r for r in places + self.nearby(cand.region_id)}.values())
+
+    def nearby(self, region_id: str | None) -> list[Region]:
+        """A region (when it is one) and the OEWS areas within commuting distance of it; memoised."""
+        if not region_id:
+            return []
+        if region_id not in self._nearby:
+            home, places = self.coords(region_id), []
+            if home is not None:
+                places = [r for r, km in self.regions.nearest(home[0], home[1], k=NEARBY_REGIONS, source="oews") if km <= COMMUTE_KM]
+            if self.regions.get(region_id) is not None:
+                places.append(self.regions.get(region_id))
+            self._nearby[region_id] = places
+        return self._nearby[region_id]
 
     def _market_roles(self, cand: Features, cvec: np.ndarray, plan: list[PlannedRole], f: MatchFilters,
                       posted: dict) -> list[dict]:

@@ -47,6 +47,7 @@ class RolePlanner:
         norms = np.sqrt(np.asarray(role_matrix.multiply(role_matrix).sum(axis=1)).ravel())
         self._roles = sparse.diags(1.0 / np.maximum(norms, 1e-9)) @ role_matrix
         self._closeness: dict[tuple[str, str], float] = {}
+        self._shared: dict[tuple[str, str], float] = {}
 
     def title(self, code: str) -> str:
         i = self.by_code.get(code)
@@ -56,10 +57,12 @@ class RolePlanner:
         return (self.facts.get(code) or {}).get("job_zone") if code else None
 
     def shared_skills(self, a: str, b: str) -> float:
-        i, j = self.by_code.get(a), self.by_code.get(b)
-        if i is None or j is None:
-            return 0.0
-        return float(self._roles[i].multiply(self._roles[j]).sum())
+        """Cosine of two occupations' role skills (memoised)."""
+        key = (a, b) if a <= b else (b, a)
+        if key not in self._shared:
+            i, j = self.by_code.get(a), self.by_code.get(b)
+            self._shared[key] = 0.0 if i is None or j is None else float(self._roles[i].multiply(self._roles[j]).sum())
+        return self._shared[key]
 
     def is_step_up(self, anchor: str, code: str) -> bool:
         za, zb = self.job_zone(anchor), self.job_zone(code)
