@@ -96,13 +96,14 @@ class TenantRecords:
         return public(record)
 
     def patch(
-        self, tenant_id: int, kind: str, record_id: int, fields: dict, validate: Callable[[dict], None]
+        self, tenant_id: int, kind: str, record_id: int, fields: dict, validate: Callable[[dict], dict | None]
     ) -> dict:
         """Merge top-level fields into the stored document (null removes a field), validate
-        the result as a whole, and write it only if nobody changed the record meanwhile."""
+        the result as a whole (`validate` raises, or returns the document as it is to be
+        stored), and write it only if nobody changed the record meanwhile."""
         current = store.get(self.db, tenant_id, kind, record_id)
         merged = {k: v for k, v in {**current.data, **fields}.items() if v is not None}
-        validate(merged)
+        merged = validate(merged) or merged
         return self.replace(tenant_id, kind, record_id, merged, expected_version=current.version)
 
     def delete(self, tenant_id: int, kind: str, record_id: int) -> None:

@@ -15,7 +15,7 @@ from service.api.spec import operation, param
 from service.auth import current_tenant
 from service.runtime import runtime
 from service.schemas import RESOURCE_SCHEMAS, protected_fields
-from service.validation import decode_body, loads, parse_json, query_int, query_str, validate
+from service.validation import decode_body, integers, loads, parse_json, query_int, query_str, validate
 
 PLURAL = {"candidate": "candidates", "need": "needs", "program": "programs"}
 NDJSON = "application/x-ndjson"
@@ -35,7 +35,7 @@ def check_document(doc, schema: dict, path: str = "$") -> dict:
     problems = validate(doc, schema, path)
     if problems:
         raise InvalidInput("request body does not match the schema", {"errors": problems}, code="validation_failed")
-    return doc
+    return integers(doc, schema)
 
 
 def _json_document(schema: dict) -> dict:
@@ -94,7 +94,7 @@ def _parse_ndjson(text: str, schema: dict, max_lines: int) -> list[BulkLine]:
             parsed.append(BulkLine(number, error=InvalidInput(f"not valid JSON: {exc.msg}", {"column": exc.colno}, code="invalid_json")))
             continue
         try:
-            check_document(doc, schema)
+            doc = check_document(doc, schema)
         except InvalidInput as exc:
             parsed.append(BulkLine(number, error=exc))
             continue

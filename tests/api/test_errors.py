@@ -102,3 +102,21 @@ def test_unexpected_exception_is_a_bare_500(settings, reference):
     err = assert_error(response, 500, "internal_error")
     assert "secret" not in response.get_data(as_text=True)
     assert err["details"] is None
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/skills/extract", {"text": "I weld stainless steel pipe.", "limit": 3.0}),
+    ("/v1/titles/normalize", {"title": "welder", "limit": 3.0}),
+    ("/v1/titles/skills", {"title": "welder", "limit": 3.0}),
+])
+def test_an_integer_written_with_a_fraction_is_an_integer(client, path, body):
+    """JSON Schema counts 3.0 as an integer (a fuzzer found it gave 500s): answered as 3."""
+    response = client.post(path, json=body)
+    assert response.status_code == 200, response.get_json()
+    listed = response.get_json().get("skills") or response.get_json().get("occupations")
+    assert len(listed) == 3
+
+
+def test_a_fractional_limit_is_refused(client):
+    response = client.post("/v1/titles/normalize", json={"title": "welder", "limit": 2.5})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "validation_failed"
