@@ -63,7 +63,7 @@ class GapAnalyst:
 
     def _local_demand(self, tenant_id: int, region_id: str | None) -> Counter:
         counts: Counter = Counter()
-        needs = self.m.indexes.get(tenant_id, "need").features
+        needs = self.m.indexes.view(tenant_id, "need")
         for need in needs.rows.values():
             if need.status == "open" and region_id and need.region_id == region_id:
                 counts.update(set(need.required) | set(need.nice))
@@ -77,7 +77,7 @@ class GapAnalyst:
         return "elsewhere"
 
     def training_plan(self, tenant_id: int, cand: Features, missing: list[dict]) -> dict:
-        programs = list(self.m.indexes.get(tenant_id, "program").features.rows.values())
+        programs = list(self.m.indexes.view(tenant_id, "program").rows.values())
         weight = {x["id"]: IMPORTANCE[x["importance"]] for x in missing}
         # which missing skills each programme teaches (same skill or near-synonym)
         teaches = {}
@@ -121,7 +121,7 @@ class GapAnalyst:
     # ---- 5. training-centre report ------------------------------------------------------------
     def region_report(self, tenant_id: int, region_id: str, limit: int = 30) -> dict:
         region = self.m.regions.get(region_id)
-        needs = [n for n in self.m.indexes.get(tenant_id, "need").features.rows.values()
+        needs = [n for n in self.m.indexes.view(tenant_id, "need").rows.values()
                  if n.status == "open" and n.region_id == region_id]
         demand: Counter = Counter()
         for n in needs:
@@ -180,7 +180,7 @@ class GapAnalyst:
         return picked[:top]
 
     def _supply_pool(self, tenant_id: int, region_id: str) -> tuple[list[Features], list[Features]]:
-        cands = self.m.indexes.get(tenant_id, "candidate").features.rows.values()
+        cands = self.m.indexes.view(tenant_id, "candidate").rows.values()
         local, movers = [], []
         for c in cands:
             if c.region_id == region_id:
@@ -217,7 +217,7 @@ class GapAnalyst:
         distance = 1 - (0.5 * jaccard + 0.5 * semantic)
         np.fill_diagonal(distance, 0)
         labels = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average", distance_threshold=0.75).fit_predict(distance)
-        programs = list(self.m.indexes.get(tenant_id, "program").features.rows.values())
+        programs = list(self.m.indexes.view(tenant_id, "program").rows.values())
         table = FeatureTable(self.m.ref.encoder.dim)
         for c in pool:
             table.put(c, None)

@@ -157,7 +157,7 @@ class Matcher:
 
     # ---- shared pieces -----------------------------------------------------------------------
     def record(self, tenant_id: int, kind: str, record_id: int) -> tuple[Features, np.ndarray]:
-        table = self.indexes.get(tenant_id, kind).features
+        table = self.indexes.view(tenant_id, kind)
         f = table.rows.get(int(record_id))
         if f is None:
             raise NotFound(f"no {kind} {record_id}", {"id": record_id})
@@ -243,7 +243,7 @@ class Matcher:
         by_soc = {r.soc: r for r in plan}
         items: list[dict] = []
         posted_socs: dict[tuple[str, str], int] = {}
-        needs = self.indexes.get(tenant_id, "need").features
+        needs = self.indexes.view(tenant_id, "need")
         for need in list(needs.rows.values()):
             if need.status != "open":
                 continue
@@ -411,7 +411,7 @@ class Matcher:
     # ---- 2. role -> candidates -----------------------------------------------------------------
     def need_candidates(self, tenant_id: int, need_id: int, f: CandidateFilters) -> dict:
         need, nvec = self.record(tenant_id, "need", need_id)
-        table = self.indexes.get(tenant_id, "candidate").features
+        table = self.indexes.view(tenant_id, "candidate")
         arrays = table.arrays(self.space.index)
         n = len(arrays["ids"])
         if n == 0:
@@ -421,11 +421,12 @@ class Matcher:
         sem = semantic(arrays["vectors"] @ nvec)
         sfit = skill_fit(req, nice, sem)
         keep = req >= f.min_required
-        dist = self._distances(arrays, need.region_id)
+        places = self._places(arrays)
+        dist = self._distances(places, need.region_id)
         if f.within_km is not None:
             keep &= np.nan_to_num(dist, nan=np.inf) <= f.within_km
         if f.exclude_large_metro:
-            keep &= arrays["kind"] != "large_metro"
+            keep &= places["kind"] != "large_metro"
         if f.remote_ready:
             keep &= arrays["remote_ok"]
         if f.languages:
@@ -472,20 +473,29 @@ class Matcher:
                 out[r] = max(known[own], CLOSE_TARGET if goal == soc else 0.0)
         return out
 
-    def _distances(self, arrays: dict, region_id: str | None) -> np.ndarray:
-        if "lat" not in arrays:
+    def _places(self, arrays: dict) -> dict:
+        """Coordinates and region kind per record, added to a view's arrays once (one
+        assignment, so a request running alongside sees all of it or none)."""
+        places = arrays.get("places")
+        if places is None:
             coords = [self.coords(r) or (math.nan, math.nan) for r in arrays["region"]]
-            arrays["lat"] = np.asarray([c[0] for c in coords], dtype=np.float64)
-            arrays["lon"] = np.asarray([c[1] for c in coords], dtype=np.float64)
-            kinds = {}
-            arrays["kind"] = np.asarray(
-                [kinds.setdefault(r, (self.regions.get(r).kind if r and self.regions.get(r) else "")) for r in arrays["region"]],
-                dtype=object,
-            )
+            kinds: dict[str, str] = {}
+            places = {
+                "lat": np.asarray([c[0] for c in coords], dtype=np.float64),
+                "lon": np.asarray([c[1] for c in coords], dtype=np.float64),
+                "kind": np.asarray(
+                    [kinds.setdefault(r, (self.regions.get(r).kind if r and self.regions.get(r) else "")) for r in arrays["region"]],
+                    dtype=object,
+                ),
+            }
+            arrays["places"] = places
+        return places
+
+    def _distances(self, places: dict, region_id: str | None) -> np.ndarray:
         target = self.coords(region_id)
         if target is None:
-            return np.full(len(arrays["ids"]), np.nan)
-        return haversine(arrays["lat"], arrays["lon"], target[0], target[1])
+            return np.full(len(places["lat"]), np.nan)
+        return haversine(places["lat"], places["lon"], target[0], target[1])
 
     # ---- 3. talent map -------------------------------------------------------------------------
     def role_from_query(self, skills: list[str], soc: str | None) -> tuple[tuple, tuple, np.ndarray, str | None, str]:
@@ -518,7 +528,7 @@ class Matcher:
         return tuple(required), tuple(nice), vec, soc, title
 
     def talent_map(self, tenant_id: int, required, nice, vec, soc: str | None, title: str, f: MatchFilters) -> dict:
-        table = self.indexes.get(tenant_id, "candidate").features
+        table = self.indexes.view(tenant_id, "candidate")
         arrays = table.arrays(self.space.index)
         fits_by_region: dict[str, list[float]] = {}
         if len(arrays["ids"]):

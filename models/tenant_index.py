@@ -35,7 +35,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from models import artifacts
-from models.features import FeatureTable, features_of
+from models.features import FeatureTable, FeatureView, features_of
 from models.index import EXACT_MAX, FaissIndex
 from models.store import records as store
 from models.store.db import Database
@@ -87,6 +87,13 @@ class TenantIndexes:
                 self._indexes[key] = ti
         self.sync(ti)
         return ti
+
+    def view(self, tenant_id: int, kind: str) -> FeatureView:
+        """The tenant's features of `kind` as of now, for one request to read: a version no
+        later write changes (the replay never edits what a view holds)."""
+        ti = self.get(tenant_id, kind)
+        with ti.lock:
+            return ti.features.view()
 
     def search(self, tenant_id: int, kind: str, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         ti = self.get(tenant_id, kind)
