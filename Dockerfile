@@ -35,4 +35,4 @@ RUN /opt/venv/bin/python -m training.build_pack && chown -R nobody /data
 
 EXPOSE 8000
 USER nobody
-CMD ["/opt/venv/bin/gunicorn", "--config", "service/gunicorn_conf.py", "service:create_app()"]
+CMD ["/opt/venv/bin/gunicorn", "--config", "service/gunicorn_conf.py", "service:served_app()"]

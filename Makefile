@@ -33,7 +33,7 @@ serve: pack
 	@$(PY) -m service.admin migrate
 	$(PY) -m training.demo
 	@echo "demo tenant API key (a new one at every start): $$($(PY) -m service.admin demo-key)"
-	$(VENV)/bin/gunicorn --config service/gunicorn_conf.py 'service:create_app()'
+	$(VENV)/bin/gunicorn --config service/gunicorn_conf.py 'service:served_app()'
 
 test: pack
 	$(PY) -m pytest

@@ -1,7 +1,9 @@
 """HTTP layer of the talent-matching service: the Flask app factory."""
 from __future__ import annotations
 
+import gc
 import logging
+import os
 from typing import Any
 
 from flask import Flask
@@ -28,4 +30,24 @@ def create_app(config: dict[str, Any] | None = None, reference=None) -> Flask:
         app.register_blueprint(blueprint)
     for kind in resources.PLURAL:
         app.register_blueprint(resources.make_blueprint(kind))
+    return app
+
+
+def served_app() -> Flask:
+    """The app as gunicorn serves it (`preload_app`): the master loads the reference pack and
+    the matcher's tables before it forks, so every worker, a respawned one too, is ready at once
+    and shares those pages copy-on-write instead of loading its own copy.
+
+    Nothing here may run the encoder: a torch operation run before the fork leaves an OpenMP
+    thread pool that hangs the children's first encoding."""
+    from models.reference import ReferenceData
+
+    settings = load_settings()
+    app = create_app(reference=ReferenceData.load(settings.pack_path, settings=settings))
+    runtime = app.extensions["talent"]
+    runtime.matcher()
+    os.register_at_fork(after_in_child=runtime.database.after_fork)
+    # what is loaded now lives as long as the process: kept out of the collector's sweeps, so a
+    # worker's garbage collections never write to (and so copy) the pages it shares
+    gc.freeze()
     return app

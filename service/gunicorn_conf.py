@@ -8,9 +8,10 @@ workers = _settings.workers
 # Threads let a worker answer /healthz and I/O-bound requests while another request encodes.
 worker_class = "gthread"
 threads = 4
-# Loading the pack happens in a background thread, so a worker boots fast; long requests
-# (bulk ingest of thousands of CVs) need a generous timeout.
+# long requests (bulk ingest of thousands of CVs) need a generous timeout
 timeout = 300
 graceful_timeout = 30
 accesslog = "-"
-preload_app = False  # each worker loads its own encoder and indices after the fork
+# the master loads the reference pack once (service:served_app); workers fork from it ready to
+# serve and share its pages; each opens its own database connections and tenant indices
+preload_app = True

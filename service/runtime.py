@@ -1,8 +1,9 @@
 """What a worker holds: settings and the reference data, loaded once per process.
 
-Loading takes seconds (encoder, FAISS indices), so a served app loads in a background
-thread started by create_app (after gunicorn forks, never at import time); /readyz answers
-503 until it is done. Tests hand in reference data they loaded once for the session.
+Under gunicorn the master loads the pack before it forks (service.served_app), so workers are
+ready from their first request. An app made by create_app without reference data (a
+development server) loads it in a background thread instead, and /readyz answers 503 until it
+is done. Tests hand in reference data they loaded once for the session.
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ class Runtime:
         self.reference = reference
         self.load_error: str | None = None
         settings.data_path.mkdir(parents=True, exist_ok=True)
-        # created per process (create_app runs after gunicorn forks), migrated at start:
-        # upgrading an up-to-date schema is a no-op, and concurrent workers are serialised
+        # migrated at start: upgrading an up-to-date schema is a no-op, and concurrent starts
+        # are serialised; a forked worker drops the connections it inherits (served_app)
         self.database = Database(settings.sqlalchemy_url)
         upgrade(self.database)
         self._records = None

@@ -109,6 +109,11 @@ class Database:
     def url(self) -> URL:
         return self.engine.url
 
+    def after_fork(self) -> None:
+        """In a forked child: drop the pooled connections inherited from the parent without
+        closing them (they are the parent's), so the child opens its own."""
+        self.engine.dispose(close=False)
+
     @property
     def dialect(self) -> str:
         """"sqlite" or "postgresql"."""

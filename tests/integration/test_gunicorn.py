@@ -1,14 +1,17 @@
-"""The real server: gunicorn with two workers on a shared SQLite database.
+"""The real server: gunicorn with two workers on a shared database (SQLite and PostgreSQL).
 
 - a write through one worker is visible to queries through every worker at once;
 - a worker killed in the middle of a bulk upsert loses nothing it reported as written, and the
-  index agrees with the database after the restart.
+  index agrees with the database after the restart;
+- a worker killed under steady reads is replaced by one that serves at once: the master loaded
+  the pack before forking, so no request gets a 503 while a worker loads.
 """
 from __future__ import annotations
 
 import http.client
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,6 +26,7 @@ from models.store import records as store
 from models.store import tenants
 from models.store.db import Database, upgrade
 from models.tenant_index import TenantIndexes
+from tests.conftest import PG_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,11 +69,29 @@ def worker_pids(master: int) -> list[int]:
     return [int(p) for p in children]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, settings):
+def memory(pid: int) -> dict:
+    """Resident, proportional (shared pages split among their sharers) and private set size, MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":")
+        fields[name] = int(value.split()[0]) / 1024
+    private = fields["Private_Clean"] + fields["Private_Dirty"]
+    return {"rss": round(fields["Rss"]), "pss": round(fields["Pss"]), "private": round(private)}
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request, tmp_path_factory, settings):
     data = tmp_path_factory.mktemp("served")
     (data / "pack").symlink_to(settings.pack_path)
-    db_url = f"sqlite:///{data / 'service.db'}"
+    schema = None
+    if request.param == "sqlite":
+        db_url = f"sqlite:///{data / 'service.db'}"
+    else:  # a schema of its own on the test server, reached through the URL's search_path
+        admin = request.getfixturevalue("pg_admin")
+        schema = "t_" + secrets.token_hex(6)
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        db_url = f"{PG_URL}?options=-csearch_path%3D{schema}"
     db = Database(db_url)
     upgrade(db)
     _, key = tenants.create_tenant(db, "acme")
@@ -77,12 +99,13 @@ def server(tmp_path_factory, settings):
     env = {
         **os.environ,
         "TALENT_DATA_DIR": str(data),
+        "TALENT_DATABASE_URL": db_url,
         "TALENT_BIND": f"127.0.0.1:{port}",
         "TALENT_WORKERS": "2",
         "HF_HUB_OFFLINE": "1",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "service/gunicorn_conf.py", "service:create_app()"],
+        [sys.executable, "-m", "gunicorn", "--config", "service/gunicorn_conf.py", "service:served_app()"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
@@ -92,6 +115,9 @@ def server(tmp_path_factory, settings):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
         db.dispose()
+        if schema is not None:
+            with request.getfixturevalue("pg_admin").begin() as conn:
+                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
 
 
 def auth(server) -> dict:
@@ -176,3 +202,57 @@ def test_killed_worker_loses_nothing_it_reported(server, reference):
     assert status == 200
     indexes = TenantIndexes(db, reference.encoder.dim, server["data"] / "indices", reference.encoder.fingerprint)
     assert sorted(indexes.get(tenant, "candidate").index.ids().tolist()) == sorted(stored.values())
+
+
+def test_a_killed_worker_is_replaced_by_one_ready_to_serve(server):
+    port = server["port"]
+    doc = {"external_id": "steady-1", "headline": "CNC machinist", "skills": ["CNC machining", "metrology"],
+           "location": "Dayton, OH"}
+    status, body = request(port, "POST", "/v1/candidates", json.dumps(doc).encode(), auth(server))
+    assert status == 201, body
+    path = f"/v1/candidates/{json.loads(body)['id']}/matches?limit=5"
+    statuses: list[int] = []
+    retried = []
+    lock = threading.Condition()
+    stop = threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            for _ in range(3):
+                try:
+                    status, _ = request(port, "GET", path, headers=auth(server))
+                    break
+                except (OSError, http.client.HTTPException):  # in flight on the killed worker: a client retries a GET
+                    retried.append(1)
+            else:
+                status = 0
+            with lock:
+                statuses.append(status)
+                lock.notify_all()
+
+    def after(count: int) -> None:
+        with lock:
+            assert lock.wait_for(lambda: len(statuses) >= count, timeout=120), f"{len(statuses)} responses"
+
+    clients = [threading.Thread(target=client) for _ in range(4)]
+    for t in clients:
+        t.start()
+    try:
+        after(50)
+        before = worker_pids(server["proc"].pid)
+        os.kill(before[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while not set(worker_pids(server["proc"].pid)) - set(before):
+            assert time.monotonic() < deadline, "no replacement worker"
+            time.sleep(0.05)  # polling the master's children, not a synchronisation
+        killed_at = len(statuses)
+        after(killed_at + 400)
+    finally:
+        stop.set()
+        for t in clients:
+            t.join()
+    assert statuses.count(200) == len(statuses), {s: statuses.count(s) for s in set(statuses)}
+    assert len(retried) <= len(clients), "only requests in flight on the killed worker are cut"
+    master, workers = server["proc"].pid, worker_pids(server["proc"].pid)
+    print(f"\n{len(statuses)} reads, all 200, {len(retried)} retried after the kill; memory MB: master {memory(master)}, "
+          + ", ".join(f"worker {memory(w)}" for w in workers))
