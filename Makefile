@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install pack serve test test-all test-slow evaluate bench clean
+.PHONY: install pack serve test test-fast test-all test-slow evaluate bench clean
 
 $(STAMP): requirements.txt requirements-data.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ serve: pack
 
 test: pack
 	$(PY) -m pytest
+
+# the tests that need no reference pack (no pack build): storage, validation, formulas, indices
+test-fast: install
+	$(PY) -m pytest -m "not pack and not slow"
 
 # long runs: full evaluations on the benchmark files, benchmarks
 test-slow: pack

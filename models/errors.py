@@ -7,6 +7,7 @@ from typing import Any
 class DomainError(Exception):
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds after which a client may try again (503s)
 
     def __init__(self, message: str, details: Any = None, *, code: str | None = None, status: int | None = None):
         super().__init__(message)
@@ -41,6 +42,16 @@ class TooLarge(DomainError):
 class NotReady(DomainError):
     status = 503
     code = "not_ready"
+    retry_after = 5
+
+
+class DatabaseUnavailable(DomainError):
+    """The database did not answer (server down, connection lost, SQLite locked past its busy
+    timeout). Whatever the request was writing rolled back; it can be sent again."""
+
+    status = 503
+    code = "database_unavailable"
+    retry_after = 5
 
 
 class StorageError(DomainError):

@@ -18,9 +18,10 @@ Every score is a documented blend of components, each in [0, 1], returned with t
                + 0.35 * reach (distance against relocation and remote preferences, below)
                + micro_hub_weight when the region is a micro-hub (setting, default 0.10)
                (a region without OEWS statistics scores 0.5 on the three market terms)
-    reach      = 1 in the same region; 1 - 0.4 * d/80 within 80 km (commute);
-                 farther: 0.9 for a remote role and a candidate open to remote work,
-                 0.7 - 0.2 * min(d, 3000)/3000 for a candidate willing to relocate, else 0.1
+    reach      = 1 in the same region; else the best option the candidate has: commuting,
+                 1 - 0.4 * d/80 within 80 km; remote work, 0.9 for a remote role and a
+                 candidate open to it; moving, 0.7 - 0.2 * min(d, 3000)/3000 for a candidate
+                 willing to relocate; none of them, 0.1
     remote_fit = remote role: 1.0 if the candidate is open to remote, else 0.6;
                  hybrid 0.85; on-site 0.7
 
@@ -37,7 +38,7 @@ import numpy as np
 from models.errors import InvalidInput, NotFound
 from models.features import Features
 from models.reference import ReferenceData
-from models.regions import Region
+from models.regions import EARTH_RADIUS_KM, Region, haversine_km
 from models.role_plan import CLOSE_ALTERNATIVE, CLOSE_TARGET, PlannedRole, RolePlanner
 from models.tenant_index import TenantIndexes
 
@@ -87,30 +88,26 @@ def skill_fit(required: float | np.ndarray, nice: float | np.ndarray, sem: float
 
 
 def reach(distance: float | None, remote_role: bool, remote_ok: bool, relocate: bool) -> float:
+    """The best way the candidate has of doing the job from where they are: each option
+    falls with distance, so reach never grows with it."""
     if distance is None:
         return 0.5
     if distance <= 1.0:
         return 1.0
+    best = 0.1
     if distance <= COMMUTE_KM:
-        return 1.0 - 0.4 * distance / COMMUTE_KM
+        best = max(best, 1.0 - 0.4 * distance / COMMUTE_KM)
     if remote_role and remote_ok:
-        return 0.9
+        best = max(best, 0.9)
     if relocate:
-        return 0.7 - 0.2 * min(distance, 3000.0) / 3000.0
-    return 0.1
+        best = max(best, 0.7 - 0.2 * min(distance, 3000.0) / 3000.0)
+    return best
 
 
 def remote_fit(policy: str, remote_ok: bool) -> float:
     if policy == "remote":
         return 1.0 if remote_ok else 0.6
     return 0.85 if policy == "hybrid" else 0.7
-
-
-def haversine(lat1, lon1, lat2, lon2):
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 6371.0088 * 2 * np.arcsin(np.sqrt(np.minimum(1.0, a)))
 
 
 def order_matches(items: list[dict], limit: int, include_step_ups: bool = False, pinned: tuple[str, ...] = ()) -> list[dict]:
@@ -180,7 +177,7 @@ class Matcher:
         # one pair at a time: plain floats, NumPy's per-call cost dominates here
         p1, p2 = math.radians(ca[0]), math.radians(cb[0])
         h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(cb[1] - ca[1]) / 2) ** 2
-        return 6371.0088 * 2 * math.asin(math.sqrt(min(1.0, h)))
+        return EARTH_RADIUS_KM * 2 * math.asin(math.sqrt(min(1.0, h)))
 
     def market(self, region_id: str | None, soc: str | None) -> dict:
         """OEWS facts of a SOC in a region (empty for world cities or unpublished cells);
@@ -495,7 +492,7 @@ class Matcher:
         target = self.coords(region_id)
         if target is None:
             return np.full(len(places["lat"]), np.nan)
-        return haversine(places["lat"], places["lon"], target[0], target[1])
+        return haversine_km(places["lat"], places["lon"], target[0], target[1])
 
     # ---- 3. talent map -------------------------------------------------------------------------
     def role_from_query(self, skills: list[str], soc: str | None) -> tuple[tuple, tuple, np.ndarray, str | None, str]:

@@ -38,7 +38,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("micro_hub_weight", 0.10, "Bonus added to the region fit of a micro-hub in candidate matches (0 = none).", float),
     Setting("encoder", "", "Path of a sentence-transformers model directory; empty means the packaged all-MiniLM-L6-v2."),
     Setting("encoder_precision", "auto", "Encoder arithmetic: fp32, bf16, or auto (bf16 where the CPU multiplies bfloat16 in hardware, AVX-512 BF16 or AMX; else fp32).", lambda v: _choice(v, ("auto", "fp32", "bf16"))),
+    Setting("rate_limit", "1200 per minute", "Requests allowed per API key (flask-limiter notation, or off; 429 with Retry-After beyond)."),
+    Setting("auth_failure_limit", "20 per minute", "Failed authentications allowed per client address (or off); beyond, every authentication from it gets 429."),
+    Setting("rate_limit_storage", "memory://", "Where rate-limit counters live: memory:// counts per worker process, redis://host:port shares them."),
     Setting("log_level", "INFO", "Python logging level."),
+    Setting("log_format", "json", "Service log lines: json (one object a line, with the request id) or text.", lambda v: _choice(v, ("json", "text"))),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

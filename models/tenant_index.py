@@ -16,7 +16,9 @@ lock, so two workers never swap directories at once. A snapshot never goes back 
 Erasure reaches the disk too: when replaying a change removes records, the worker writes a new
 snapshot right away (unless one at least as new is there), so no snapshot file keeps an erased
 vector. Snapshot I/O never fails a request: the database stays the truth, and a worker that
-finds no usable snapshot rebuilds from it.
+finds no usable snapshot rebuilds from it. A snapshot that cannot be written (a full disk)
+leaves the previous one in place, or deletes it when it holds erased records, and is logged
+once until writing works again.
 """
 from __future__ import annotations
 
@@ -75,6 +77,7 @@ class TenantIndexes:
         self.exact_max = exact_max
         self._indexes: dict[tuple[int, str], TenantIndex] = {}
         self._lock = threading.Lock()
+        self._snapshots_failing = False
 
     # ---- access ----------------------------------------------------------------------------
     def get(self, tenant_id: int, kind: str) -> TenantIndex:
@@ -128,7 +131,7 @@ class TenantIndexes:
         if grown_past_exact:
             self.rebuild(ti.tenant_id, ti.kind)
         elif gone or ti.seq - ti.snapshot_seq >= SNAPSHOT_EVERY:
-            self.snapshot(ti)  # after an erasure at once, so no file on disk keeps the vector
+            self.snapshot(ti, erased=bool(gone))  # after an erasure at once: no file keeps the vector
         return len(changes)
 
     def _put(self, ti: TenantIndex, rows: list[store.Record]) -> None:
@@ -190,10 +193,12 @@ class TenantIndexes:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def snapshot(self, ti: TenantIndex, force: bool = False) -> bool:
+    def snapshot(self, ti: TenantIndex, force: bool = False, erased: bool = False) -> bool:
         """Write `ti` to disk, replacing the tenant's snapshot of its kind, unless the one there
         holds at least as many changes (`force` replaces it anyway). False when nothing was
-        written; an I/O error is logged, never raised."""
+        written; an I/O error (a full disk) is logged, never raised, and leaves the previous
+        snapshot in place, unless records were `erased` since: then it is deleted, since it
+        holds their vectors (a worker without a snapshot rebuilds from the database)."""
         target = self._dir(ti.tenant_id, ti.kind)
         try:
             with self._file_lock(ti.tenant_id, ti.kind, exclusive=True):
@@ -204,10 +209,21 @@ class TenantIndexes:
                 if not force and _snapshot_seq(target) >= ti.seq:
                     ti.snapshot_seq = ti.seq
                     return False
-                seq = self._write_snapshot(ti, target)
-        except OSError as exc:
-            log.warning("snapshot of %s/%s not written (%s); the database still holds everything", ti.tenant_id, ti.kind, exc)
+                try:
+                    seq = self._write_snapshot(ti, target)
+                except (OSError, RuntimeError):
+                    if erased:
+                        shutil.rmtree(target, ignore_errors=True)
+                    raise
+        except (OSError, RuntimeError) as exc:  # FAISS reports a failed write as RuntimeError
+            if not self._snapshots_failing:  # once per spell of failures (a full disk stays full)
+                log.error("snapshot of %s/%s not written (%s); serving goes on from memory and the database, "
+                          "the previous snapshot stays in place", ti.tenant_id, ti.kind, exc)
+            self._snapshots_failing = True
             return False
+        if self._snapshots_failing:
+            log.warning("snapshots written again (%s/%s)", ti.tenant_id, ti.kind)
+            self._snapshots_failing = False
         ti.snapshot_seq = seq
         return True
 
@@ -216,9 +232,22 @@ class TenantIndexes:
         returns the change number written."""
         tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
         tmp.mkdir()
-        with ti.lock:
-            ti.index.save(tmp / "index.faiss")
-            seq, count, params = ti.seq, len(ti.index), ti.index.params
+        try:
+            with ti.lock:
+                ti.index.save(tmp / "index.faiss")
+                seq, count, params = ti.seq, len(ti.index), ti.index.params
+            self._write_manifest(ti, tmp, seq, count, params)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)  # a half-written snapshot frees its space
+            raise
+        old = target.with_name(f"{target.name}.old{os.getpid()}")
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+        return seq
+
+    def _write_manifest(self, ti: TenantIndex, tmp: Path, seq: int, count: int, params: dict) -> None:
         manifest = {
             "kind": "tenant-index",
             "format_version": artifacts.FORMAT_VERSION,
@@ -232,12 +261,6 @@ class TenantIndexes:
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         (tmp / artifacts.MANIFEST).write_text(json.dumps(manifest, indent=2))
-        old = target.with_name(f"{target.name}.old{os.getpid()}")
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-        return seq
 
     def _load_or_build(self, tenant_id: int, kind: str) -> TenantIndex:
         directory = self._dir(tenant_id, kind)

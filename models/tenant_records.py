@@ -13,8 +13,9 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
-from models.errors import Conflict, DomainError, InvalidInput, NotFound, StorageError
+from models.errors import Conflict, DatabaseUnavailable, DomainError, InvalidInput, NotFound, StorageError
 from models.reference import ReferenceData
+from models.store import audit
 from models.store import records as store
 from models.store.db import Database
 from models.tenant_index import TenantIndexes
@@ -119,8 +120,15 @@ class TenantRecords:
         return [{"score": round(s, 4), "record": public(found[i])} for i, s in hits if i in found]
 
     def export(self, tenant_id: int, kind: str) -> Iterator[dict]:
-        for record in store.export(self.db, tenant_id, kind):
-            yield public(record)
+        """Every record, streamed; the audit log gets how many left, also when the client
+        stops reading early."""
+        sent = 0
+        try:
+            for record in store.export(self.db, tenant_id, kind):
+                yield public(record)
+                sent += 1
+        finally:
+            audit.record(self.db, tenant_id, "export", kind, sent)
 
     # ---- bulk --------------------------------------------------------------------------------
     def bulk_upsert(self, tenant_id: int, kind: str, lines: Iterable[BulkLine], chunk: int = 256) -> Iterator[dict]:
@@ -154,6 +162,8 @@ class TenantRecords:
             items = [_item(ln.doc, u) for ln, u in writable]
             try:
                 outcomes: list[store.UpsertResult | DomainError] = store.bulk_upsert(self.db, tenant_id, kind, items)
+            except DatabaseUnavailable:
+                raise  # no line of this chunk is written; the caller ends the stream saying so
             except (DomainError, SQLAlchemyError):
                 # the chunk's transaction rolled back: write its lines one by one, so the line
                 # the store refused is reported and the others are still written
@@ -166,7 +176,10 @@ class TenantRecords:
                         "line": ln.line, "status": "created" if res.created else "updated",
                         "id": res.id, "external_id": res.external_id, "version": res.version,
                     }
-            self._refresh_index(tenant_id, kind)
+            try:
+                self._refresh_index(tenant_id, kind)
+            except DatabaseUnavailable:
+                pass  # the chunk is committed: report it; the index replays it on the next request
         for ln in lines:
             if ln.error is not None:
                 results[ln.line] = _error_result(ln.line, ln.error)
@@ -176,6 +189,8 @@ class TenantRecords:
         try:
             (result,) = store.bulk_upsert(self.db, tenant_id, kind, [item])
             return result
+        except DatabaseUnavailable:
+            raise
         except DomainError as exc:
             return exc
         except SQLAlchemyError:

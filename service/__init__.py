@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gc
-import logging
 import os
 from typing import Any
 
@@ -14,19 +13,22 @@ from models.settings import load_settings
 def create_app(config: dict[str, Any] | None = None, reference=None) -> Flask:
     """Build the app. `config` overrides settings; `reference` is pre-loaded reference data
     (tests); without it the pack is loaded in a background thread of this process."""
-    from service import errors, runtime
-    from service.api import health, language, recommendations, regions, resources
+    from service import auth, errors, headers, limits, logs, runtime
+    from service.api import audit, health, language, recommendations, regions, resources
 
     settings = load_settings(config)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
     # The hard ceiling Werkzeug enforces while reading; each endpoint applies its own limit.
     app.config["MAX_CONTENT_LENGTH"] = max(settings.max_body_bytes, settings.max_bulk_bytes)
     app.json.sort_keys = False
+    headers.init_app(app)
     errors.init_app(app)
+    limits.init_app(app)
     runtime.init_app(app, reference)
-    for blueprint in (health.bp, language.bp, regions.bp, recommendations.bp):
+    app.teardown_request(auth.forget_actor)
+    for blueprint in (health.bp, language.bp, regions.bp, recommendations.bp, audit.bp):
         app.register_blueprint(blueprint)
     for kind in resources.PLURAL:
         app.register_blueprint(resources.make_blueprint(kind))

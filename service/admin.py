@@ -1,7 +1,10 @@
 """Operator commands: tenants, API keys, migrations.
 
     python -m service.admin create-tenant NAME   # prints the tenant's API key (shown once)
-    python -m service.admin rotate-key NAME      # revokes every key of NAME, prints a new one
+    python -m service.admin rotate-key NAME [--overlap-hours H]
+                                                 # a new key; the old ones stop at once, or after H hours
+    python -m service.admin add-key NAME [--read-only] [--expires-in-days D]
+                                                 # one more key (a tool's own), perhaps read-only or short-lived
     python -m service.admin revoke-key NAME      # revokes every key of NAME
     python -m service.admin list-tenants
     python -m service.admin migrate
@@ -15,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 from typing import Sequence
 
 from models.errors import DomainError, NotFound
 from models.settings import load_settings
 from models.store import tenants
 from models.store.db import Database, current_revision, upgrade
+from models.store.tables import utcnow
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,10 +33,18 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_ in (
         ("create-tenant", "create a tenant and print its API key"),
-        ("rotate-key", "revoke the tenant's keys and print a new one"),
+        ("rotate-key", "print a new key; the tenant's other keys stop at once or after --overlap-hours"),
+        ("add-key", "print one more key for the tenant, leaving its other keys valid"),
         ("revoke-key", "revoke every key of the tenant"),
     ):
-        commands.add_parser(name, help=help_).add_argument("name", help="tenant name")
+        sub = commands.add_parser(name, help=help_)
+        sub.add_argument("name", help="tenant name")
+        if name == "rotate-key":
+            sub.add_argument("--overlap-hours", type=float, default=0.0,
+                             help="keep the old keys working this long, so clients switch without downtime")
+        if name == "add-key":
+            sub.add_argument("--read-only", action="store_true", help="the key can read but not write")
+            sub.add_argument("--expires-in-days", type=float, help="the key stops working after this many days")
     commands.add_parser("list-tenants", help="list tenants with the prefixes of their active keys")
     commands.add_parser("migrate", help="migrate the database to the latest schema")
     commands.add_parser("demo-key", help="create the demo tenant if missing and print a fresh key for it")
@@ -51,8 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"created tenant {tenant.name!r} (id {tenant.id}); the key is shown only now", file=sys.stderr)
             print(key)
         elif args.command == "rotate-key":
-            key = tenants.rotate_key(db, args.name)
-            print(f"previous keys of {args.name!r} revoked; new key:", file=sys.stderr)
+            key = tenants.rotate_key(db, args.name, timedelta(hours=args.overlap_hours))
+            when = f"expire in {args.overlap_hours:g} hours" if args.overlap_hours > 0 else "revoked"
+            print(f"previous keys of {args.name!r} {when}; new key:", file=sys.stderr)
+            print(key)
+        elif args.command == "add-key":
+            expires = None if args.expires_in_days is None else utcnow() + timedelta(days=args.expires_in_days)
+            key = tenants.add_key(db, args.name, "read_only" if args.read_only else "read_write", expires)
+            print(f"new {'read-only' if args.read_only else 'read-write'} key of {args.name!r}"
+                  + (f", valid until {expires.isoformat(timespec='seconds')}" if expires else "") + ":", file=sys.stderr)
             print(key)
         elif args.command == "revoke-key":
             count = tenants.revoke_keys(db, args.name)

@@ -1,10 +1,18 @@
-"""API keys: `Authorization: Bearer <key>` identifies the tenant of every tenant-data request."""
+"""API keys: `Authorization: Bearer <key>` identifies the tenant of every tenant-data request.
+
+A key may be read-only (writes get 403) and may expire (401 once it has); see
+models/store/tenants.py for how keys are issued, rotated and stored.
+"""
 from __future__ import annotations
 
-from flask import g, request
+from typing import Callable, Iterator
+
+from flask import g, request, stream_with_context
 
 from models.errors import DomainError
-from models.store import tenants
+from models.store import audit, tenants
+from service import limits
+from service.headers import request_id
 from service.runtime import runtime
 
 
@@ -13,16 +21,58 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
-def current_tenant() -> int:
-    """The tenant id of this request's key; 401 when the key is missing, unknown or revoked."""
-    if "tenant_id" in g:
-        return g.tenant_id
+class Forbidden(DomainError):
+    status = 403
+    code = "read_only_key"
+
+
+def current_grant() -> tenants.Grant:
+    """This request's key; 401 when it is missing, unknown, revoked or expired."""
+    if "grant" in g:
+        return g.grant
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("send the tenant's API key as 'Authorization: Bearer <key>'")
-    tenant_id = tenants.authenticate(runtime().database, key.strip())
-    if tenant_id is None:
+    limits.check_auth_allowed()
+    grant = tenants.check_key(runtime().database, key.strip())
+    if grant is None or grant.expired:
+        limits.auth_failed()
+    if grant is None:
         raise Unauthorized("the API key is unknown or revoked")
-    g.tenant_id = tenant_id
-    return tenant_id
+    if grant.expired:
+        raise Unauthorized(f"the API key expired at {grant.expires_at.isoformat(timespec='seconds')}; use its successor",
+                           code="key_expired")
+    g.grant = grant
+    # who is acting, for the audit log of whatever this request writes (reset at teardown)
+    g.audit_token = audit.ACTOR.set(audit.Actor(grant.key_prefix, (request.endpoint or "").rpartition(".")[2], request_id()))
+    return grant
+
+
+def streamed(generate: Callable[[], Iterator[str]]) -> Iterator[str]:
+    """A streamed response body that writes under this request's actor: a stream is read
+    after the view has returned, outside the context where the key was checked."""
+    actor = audit.ACTOR.get()
+
+    def run() -> Iterator[str]:
+        token = audit.ACTOR.set(actor)
+        try:
+            yield from generate()
+        finally:
+            audit.ACTOR.reset(token)
+
+    return stream_with_context(run())
+
+
+def forget_actor(_exc: BaseException | None = None) -> None:
+    token = g.pop("audit_token", None)
+    if token is not None:
+        audit.ACTOR.reset(token)
+
+
+def current_tenant(write: bool = False) -> int:
+    """The tenant id of this request's key; with `write`, 403 for a read-only key."""
+    grant = current_grant()
+    if write and grant.scope != "read_write":
+        raise Forbidden("this API key is read-only; writing needs a read_write key")
+    return grant.tenant_id

@@ -1,4 +1,4 @@
-"""One error shape for every failure: {"error": {"code", "message", "details"}}.
+"""One error shape for every failure: {"error": {"code", "message", "details", "request_id"}}.
 
 Domain errors carry their own status and code; Werkzeug's HTTP errors are mapped to the same
 shape; anything else is logged with its traceback and answered with a bare 500.
@@ -11,6 +11,7 @@ from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from models.errors import DomainError
+from service.headers import request_id
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +30,16 @@ _HTTP_CODES = {
 
 
 def error_response(status: int, code: str, message: str, details=None) -> Response:
-    response = jsonify({"error": {"code": code, "message": message, "details": details}})
+    response = jsonify({"error": {"code": code, "message": message, "details": details, "request_id": request_id()}})
     response.status_code = status
     return response
 
 
 def _domain(exc: DomainError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, exc.details)
+    response = error_response(exc.status, exc.code, exc.message, exc.details)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _http(exc: HTTPException) -> Response:

@@ -12,6 +12,8 @@ threads = 4
 timeout = 300
 graceful_timeout = 30
 accesslog = "-"
+# the request id joins an access line to the service's own log lines and to error bodies
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 # the master loads the reference pack once (service:served_app); workers fork from it ready to
 # serve and share its pages; each opens its own database connections and tenant indices
 preload_app = True

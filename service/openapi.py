@@ -9,13 +9,15 @@ from service.api.spec import ERROR_SCHEMA
 
 _STATUS_TEXT = {
     400: "Invalid request",
-    401: "Missing, unknown or revoked API key",
+    401: "Missing, unknown, revoked or expired API key",
+    403: "A read-only API key cannot write",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
     413: "Body too large",
     415: "Unsupported media type",
-    503: "Not ready (indices still loading)",
+    429: "Too many requests (Retry-After says when to try again)",
+    503: "Not ready, or the database is not answering (Retry-After says when to try again)",
 }
 
 

@@ -15,6 +15,16 @@ from models.store.db import Database, make_engine, upgrade
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+# what needs the reference pack (built by `make test`); `make test-fast` runs everything else
+PACK_FIXTURES = {"encoder", "reference", "app", "client"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if PACK_FIXTURES & set(item.fixturenames) or "integration" in item.path.parts:
+            item.add_marker(pytest.mark.pack)
+
+
 @pytest.fixture(scope="session")
 def settings():
     from models.settings import load_settings

@@ -69,7 +69,8 @@ def bench_ingest(
 
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "pack").symlink_to(load_settings().pack_path)
-    app = create_app({"data_dir": str(workdir), "database_url": database_url or ""}, reference=ref)
+    # a measuring harness: its clients send far more than one key's rate limit on purpose
+    app = create_app({"data_dir": str(workdir), "database_url": database_url or "", "rate_limit": "off"}, reference=ref)
     rt = app.extensions["talent"]
     db = rt.database
     _, key = tenants.create_tenant(db, f"bench-{size}")
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
         from training.demo import load_demo
 
         load_demo(settings, ref)
-        app = create_app(None, reference=ref)
+        app = create_app({"rate_limit": "off"}, reference=ref)
         db = app.extensions["talent"].database
         key = tenants.add_key(db, tenants.DEMO_TENANT)  # its own key: the demo key printed by make serve stays valid
         try:

@@ -69,7 +69,7 @@ def recommend_through_api(ref: ReferenceData, documents: list[dict]) -> list[lis
     from service import create_app
 
     with tempfile.TemporaryDirectory(prefix="evaluate-matching-") as tmp:
-        app = create_app({"data_dir": tmp, "database_url": ""}, reference=ref)
+        app = create_app({"data_dir": tmp, "database_url": "", "rate_limit": "off"}, reference=ref)
         db = app.extensions["talent"].database
         try:
             _, key = tenants.create_tenant(db, "evaluation")

@@ -24,6 +24,9 @@ from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from models.errors import DatabaseUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -123,7 +126,7 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """One write transaction: commits when the block ends, rolls back when it raises, so a
         failed write changes nothing. On SQLite it holds the database's write lock throughout."""
-        with self.engine.connect() as conn:
+        with self._answering(), self.engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
                 yield conn
@@ -132,8 +135,30 @@ class Database:
     def connect(self) -> Iterator[Connection]:
         """A read connection. Whatever the block reads comes from one transaction, which is
         rolled back (never committed) at the end."""
-        with self.engine.connect() as conn:
+        with self._answering(), self.engine.connect() as conn:
             yield conn
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        """A database that does not answer becomes DatabaseUnavailable (a 503 to retry); other
+        errors pass unchanged. The pool pings PostgreSQL connections before use, so once the
+        server is back the next request reconnects without a restart."""
+        try:
+            yield
+        except DBAPIError as exc:
+            if not self._unavailable(exc):
+                raise
+            raise DatabaseUnavailable("the database is not answering; try again shortly (a write that gets "
+                                      "this answer was rolled back)") from exc
+
+    def _unavailable(self, exc: DBAPIError) -> bool:
+        if exc.connection_invalidated:
+            return True
+        if not isinstance(exc, (OperationalError, InterfaceError)):
+            return False
+        if self.dialect == "sqlite":  # only a lock held too long: other SQLite errors are bugs
+            return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+        return True
 
     def dispose(self) -> None:
         if self._owns_engine:

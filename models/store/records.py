@@ -33,6 +33,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 
 from models.errors import Conflict, InvalidInput, NotFound
+from models.store import audit
 from models.store.db import Database, json_dumps
 from models.store.tables import (
     KINDS,
@@ -256,11 +257,12 @@ def _writing(db: Database, tenant_id: int) -> Iterator[Connection]:
 
 
 def _log(conn: Connection, tenant_id: int, kind: str, entries: list[tuple[int, str]], at: datetime) -> None:
-    """Append to the change log: (record id, op) in the order given."""
+    """Append to the change log, (record id, op) in the order given, and to the audit log."""
     if entries:
         conn.execute(insert(changes), [
             {"tenant_id": tenant_id, "kind": kind, "record_id": rid, "op": op, "at": at} for rid, op in entries
         ])
+        audit.note(conn, tenant_id, kind, entries, at)
 
 
 def _locked_version(conn: Connection, tenant_id: int, kind: str, record_id: Any,

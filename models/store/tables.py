@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 KINDS = ("candidate", "need", "program")
+SCOPES = ("read_write", "read_only")  # what an API key may do
 OPS = ("upsert", "delete")
 
 NAMING = {
@@ -105,6 +106,9 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False),  # hex SHA-256 of the whole key
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
+    Column("expires_at", UTCDateTime(), nullable=True),  # none: valid until revoked
+    Column("scope", String(16), nullable=False, server_default="read_write"),
+    CheckConstraint("scope IN ('read_write', 'read_only')", name="scope"),
     Index(None, "key_prefix"),
     Index(None, "tenant_id"),
     sqlite_autoincrement=True,
@@ -148,5 +152,23 @@ changes = Table(
     Column("at", UTCDateTime(), nullable=False),
     CheckConstraint("op IN ('upsert', 'delete')", name="op"),
     Index(None, "tenant_id", "kind", "seq"),
+    sqlite_autoincrement=True,
+)
+
+# Who wrote, imported, exported or erased what, and when: a key prefix, an action, record ids
+# and counts, never a record's contents (models/store/audit.py).
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", Id, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("key_prefix", String(KEY_PREFIX_LEN), nullable=True),  # none: an operator's command
+    Column("action", String(32), nullable=False),
+    Column("kind", String(16), nullable=True),
+    Column("record_id", Id, nullable=True),  # the one record written, if one
+    Column("count", Integer(), nullable=False),  # records written (or exported)
+    Column("request_id", String(64), nullable=True),
+    Index(None, "tenant_id", "id"),
     sqlite_autoincrement=True,
 )

@@ -12,14 +12,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.errors import Conflict, InvalidInput, NotFound
 from models.store.db import Database
-from models.store.tables import KEY_PREFIX_LEN, MAX_NAME, api_keys, tenants, utcnow
+from models.store.tables import KEY_PREFIX_LEN, MAX_NAME, SCOPES, api_keys, tenants, utcnow
 
 KEY_SCHEME = "tk_"
 
@@ -30,6 +30,20 @@ class Tenant:
     name: str
     created_at: datetime
     key_prefixes: tuple[str, ...] = field(default=())  # active keys; filled by list_tenants
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a presented key may do."""
+
+    tenant_id: int
+    key_prefix: str
+    scope: str  # read_write | read_only
+    expires_at: datetime | None
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()
 
 
 DEMO_TENANT = "demo"  # the tenant `make serve` fills with demo data (training/demo.py)
@@ -51,10 +65,13 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _issue_key(conn, tenant_id: int) -> str:
+def _issue_key(conn, tenant_id: int, scope: str = "read_write", expires_at: datetime | None = None) -> str:
+    if scope not in SCOPES:
+        raise InvalidInput(f"a key's scope is one of {', '.join(SCOPES)}")
     key = _new_key()
     conn.execute(insert(api_keys).values(
         tenant_id=tenant_id, key_prefix=key[:KEY_PREFIX_LEN], key_hash=_hash(key), created_at=utcnow(),
+        scope=scope, expires_at=expires_at,
     ))
     return key
 
@@ -91,18 +108,26 @@ def create_tenant(db: Database, name: str) -> tuple[Tenant, str]:
     return Tenant(tenant_id, name, now, (key[:KEY_PREFIX_LEN],)), key
 
 
-def rotate_key(db: Database, name: str) -> str:
-    """Revoke every key of the tenant and issue a new one."""
+def rotate_key(db: Database, name: str, overlap: timedelta = timedelta(0)) -> str:
+    """Issue a new key for the tenant and retire the others: at once, or after `overlap`, so
+    that clients can switch to the new key while the old one still works (no downtime)."""
     with db.transaction() as conn:
         tenant_id = _tenant_id(conn, name)
-        _revoke_all(conn, tenant_id)
+        if overlap <= timedelta(0):
+            _revoke_all(conn, tenant_id)
+        else:
+            until = utcnow() + overlap
+            active = (api_keys.c.tenant_id == tenant_id) & api_keys.c.revoked_at.is_(None)
+            conn.execute(update(api_keys).where(active, api_keys.c.expires_at.is_(None) | (api_keys.c.expires_at > until))
+                         .values(expires_at=until))
         return _issue_key(conn, tenant_id)
 
 
-def add_key(db: Database, name: str) -> str:
-    """Issue one more key for the tenant, leaving its other keys valid (a tool's own key)."""
+def add_key(db: Database, name: str, scope: str = "read_write", expires_at: datetime | None = None) -> str:
+    """Issue one more key for the tenant, leaving its other keys valid (a tool's own key,
+    perhaps read-only or short-lived)."""
     with db.transaction() as conn:
-        return _issue_key(conn, _tenant_id(conn, name))
+        return _issue_key(conn, _tenant_id(conn, name), scope, expires_at)
 
 
 def revoke_key(db: Database, key: str) -> bool:
@@ -133,7 +158,7 @@ def list_tenants(db: Database) -> list[Tenant]:
         rows = conn.execute(select(tenants).order_by(tenants.c.id)).all()
         keys = conn.execute(
             select(api_keys.c.tenant_id, api_keys.c.key_prefix)
-            .where(api_keys.c.revoked_at.is_(None))
+            .where(api_keys.c.revoked_at.is_(None), api_keys.c.expires_at.is_(None) | (api_keys.c.expires_at > utcnow()))
             .order_by(api_keys.c.tenant_id, api_keys.c.id)
         ).all()
     prefixes: dict[int, list[str]] = {}
@@ -143,18 +168,23 @@ def list_tenants(db: Database) -> list[Tenant]:
 
 
 def authenticate(db: Database, key: str | None) -> int | None:
-    """The id of the tenant owning this active key, or None."""
+    """The id of the tenant owning this active, unexpired key, or None."""
+    grant = check_key(db, key)
+    return None if grant is None or grant.expired else grant.tenant_id
+
+
+def check_key(db: Database, key: str | None) -> Grant | None:
+    """What this key may do, expired or not; None when it is unknown or revoked."""
     if not isinstance(key, str) or not key.startswith(KEY_SCHEME) or not 20 <= len(key) <= 200:
         return None
     digest = _hash(key)
     with db.connect() as conn:
         rows = conn.execute(
-            select(api_keys.c.tenant_id, api_keys.c.key_hash)
+            select(api_keys.c.tenant_id, api_keys.c.key_hash, api_keys.c.scope, api_keys.c.expires_at)
             .where(api_keys.c.key_prefix == key[:KEY_PREFIX_LEN], api_keys.c.revoked_at.is_(None))
         ).all()
     found = None
-    for tenant_id, stored in rows:  # no early exit: the time taken does not depend on which row matched
-        if hmac.compare_digest(stored.encode("ascii"), digest.encode("ascii")):
-            found = tenant_id
+    for row in rows:  # no early exit: the time taken does not depend on which row matched
+        if hmac.compare_digest(row.key_hash.encode("ascii"), digest.encode("ascii")):
+            found = Grant(row.tenant_id, key[:KEY_PREFIX_LEN], row.scope, row.expires_at)
     return found
-

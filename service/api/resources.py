@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request
 
-from models.errors import InvalidInput, TooLarge
+from models.errors import DatabaseUnavailable, InvalidInput, TooLarge
+from service.headers import request_id
 from models.tenant_records import BulkLine
 from service.api.spec import operation, param
-from service.auth import current_tenant
+from service.auth import current_tenant, streamed
 from service.runtime import runtime
 from service.schemas import RESOURCE_SCHEMAS, protected_fields
 from service.validation import decode_body, integers, loads, parse_json, query_int, query_str, validate
@@ -20,6 +21,7 @@ from service.validation import decode_body, integers, loads, parse_json, query_i
 PLURAL = {"candidate": "candidates", "need": "needs", "program": "programs"}
 NDJSON = "application/x-ndjson"
 AUTH_ERRORS = (400, 401, 404, 503)
+WRITE_ERRORS = (*AUTH_ERRORS, 403)  # 403: a read-only key
 
 
 def check_document(doc, schema: dict, path: str = "$") -> dict:
@@ -142,9 +144,9 @@ def make_blueprint(kind: str) -> Blueprint:
     id_param = param("record_id", "path", schema={"type": "integer"})
 
     @bp.post(base)
-    @operation(f"Create a {kind} (409 if its external_id exists)", tag=plural, body=schema, response=record_schema, errors=(*AUTH_ERRORS, 409, 413))
+    @operation(f"Create a {kind} (409 if its external_id exists)", tag=plural, body=schema, response=record_schema, errors=(*WRITE_ERRORS, 409, 413))
     def create():
-        tenant = current_tenant()
+        tenant = current_tenant(write=True)
         doc = _json_document(schema)
         return _record_response(kind, runtime().records().create(tenant, kind, doc), 201)
 
@@ -174,9 +176,9 @@ def make_blueprint(kind: str) -> Blueprint:
         return jsonify(runtime().records().get(current_tenant(), kind, record_id))
 
     @bp.put(base + "/<int:record_id>")
-    @operation(f"Replace a {kind}", tag=plural, params=[id_param], body=schema, response=record_schema, errors=(*AUTH_ERRORS, 409, 413))
+    @operation(f"Replace a {kind}", tag=plural, params=[id_param], body=schema, response=record_schema, errors=(*WRITE_ERRORS, 409, 413))
     def replace(record_id: int):
-        tenant = current_tenant()
+        tenant = current_tenant(write=True)
         doc = _json_document(schema)
         return jsonify(runtime().records().replace(tenant, kind, record_id, doc))
 
@@ -185,10 +187,10 @@ def make_blueprint(kind: str) -> Blueprint:
         f"Change some fields of a {kind} (null removes a field); the merged document is validated whole",
         tag=plural, params=[id_param],
         body=_patch_schema(schema),
-        response=record_schema, errors=(*AUTH_ERRORS, 409, 413),
+        response=record_schema, errors=(*WRITE_ERRORS, 409, 413),
     )
     def patch(record_id: int):
-        tenant = current_tenant()
+        tenant = current_tenant(write=True)
         settings = current_app.config["SETTINGS"]
         fields = parse_json(decode_body(request, settings.max_body_bytes))
         if not isinstance(fields, dict):
@@ -197,14 +199,14 @@ def make_blueprint(kind: str) -> Blueprint:
         return jsonify(runtime().records().patch(tenant, kind, record_id, fields, lambda d: check_document(d, schema)))
 
     @bp.delete(base + "/<int:record_id>")
-    @operation(f"Erase a {kind}: the row, its vector and its index entry, at once", tag=plural, params=[id_param], errors=AUTH_ERRORS,
+    @operation(f"Erase a {kind}: the row, its vector and its index entry, at once", tag=plural, params=[id_param], errors=WRITE_ERRORS,
                extra_responses={"204": {"description": "erased"}})
     def delete(record_id: int):
-        runtime().records().delete(current_tenant(), kind, record_id)
+        runtime().records().delete(current_tenant(write=True), kind, record_id)
         return Response(status=204)
 
     def bulk():
-        tenant = current_tenant()
+        tenant = current_tenant(write=True)
         settings = current_app.config["SETTINGS"]
         text = decode_body(request, settings.max_bulk_bytes)
         lines = _parse_ndjson(text, schema, settings.max_bulk_lines)
@@ -212,19 +214,30 @@ def make_blueprint(kind: str) -> Blueprint:
 
         def generate():
             counts = {"created": 0, "updated": 0, "error": 0}
-            for result in records.bulk_upsert(tenant, kind, lines):
-                counts[result["status"]] += 1
-                yield json.dumps(result) + "\n"
+            try:
+                for result in records.bulk_upsert(tenant, kind, lines):
+                    counts[result["status"]] += 1
+                    yield json.dumps(result) + "\n"
+            except DatabaseUnavailable as exc:
+                # the 200 is sent: the last line says where writing stopped instead of a summary
+                reported = sum(counts.values())
+                yield json.dumps({"error": {
+                    "code": exc.code, "message": f"{exc.message}; the {len(lines) - reported} lines without a result line "
+                    "were not written", "details": {"retry_after": exc.retry_after, "lines_with_results": reported},
+                    "request_id": request_id()}}) + "\n"
+                return
             yield json.dumps({"summary": {**counts, "lines": len(lines)}}) + "\n"
 
-        return Response(stream_with_context(generate()), mimetype=NDJSON)
+        return Response(streamed(generate), mimetype=NDJSON)
 
     operation(
         f"Upsert {plural} from NDJSON, idempotent by external_id; one result line per input line, then a "
-        "summary line; streamed as chunks commit. Duplicate external_ids in one request reject it whole.",
+        "summary line; streamed as chunks commit. Duplicate external_ids in one request reject it whole. If "
+        "the database stops answering mid-way, an error line (code database_unavailable) replaces the "
+        "summary: lines without a result line were not written and can be sent again.",
         tag=plural, body=schema, body_content_type=NDJSON, content_type=NDJSON,
         response={"type": "string", "description": "NDJSON: {line, status created|updated|error, id, external_id, version | error}"},
-        errors=(*AUTH_ERRORS, 413),
+        errors=(*WRITE_ERRORS, 413),
     )(bulk)
     bp.add_url_rule(base + ":bulk", "bulk", bulk, methods=["POST"])
 
@@ -256,7 +269,7 @@ def make_blueprint(kind: str) -> Blueprint:
             for record in records.export(tenant, kind):
                 yield json.dumps(record) + "\n"
 
-        return Response(stream_with_context(generate()), mimetype=NDJSON)
+        return Response(streamed(generate), mimetype=NDJSON)
 
     operation(f"Export every {kind} of the tenant as NDJSON", tag=plural, content_type=NDJSON,
               response=record_schema, errors=AUTH_ERRORS)(export)

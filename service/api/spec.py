@@ -9,11 +9,13 @@ ERROR_SCHEMA = {
     "properties": {
         "error": {
             "type": "object",
-            "required": ["code", "message", "details"],
+            "required": ["code", "message", "details", "request_id"],
             "properties": {
                 "code": {"type": "string", "description": "stable machine-readable code"},
                 "message": {"type": "string", "description": "what went wrong, for people"},
                 "details": {"description": "structured details (e.g. JSON paths of invalid fields) or null"},
+                "request_id": {"type": "string", "description": "the request's id, also in the X-Request-Id header and "
+                               "the service's log lines; a client's own X-Request-Id (1-64 of A-Z a-z 0-9 . _ : -) is kept"},
             },
         }
     },

@@ -42,24 +42,9 @@ PROGRAM = {
 }
 
 
-@pytest.fixture
-def tenant_api(backend, reference, tmp_path):
-    from service import create_app
-
-    app = create_app(
-        {"data_dir": str(tmp_path), "database_url": backend.standalone_url, "max_bulk_lines": 40},
-        reference=reference,
-    )
-    db = app.extensions["talent"].database
-    _, key_a = tenants.create_tenant(db, "alpha")
-    _, key_b = tenants.create_tenant(db, "beta")
-    yield app, {"Authorization": f"Bearer {key_a}"}, {"Authorization": f"Bearer {key_b}"}
-    db.dispose()
-
-
 def error_code(response) -> str:
     body = response.get_json()
-    assert set(body["error"]) == {"code", "message", "details"}
+    assert set(body["error"]) == {"code", "message", "details", "request_id"}
     return body["error"]["code"]
 
 
@@ -138,6 +123,49 @@ def test_keys_are_required(tenant_api):
     assert error_code(client.get("/v1/candidates")) == "unauthorized"
     response = client.get("/v1/candidates", headers={"Authorization": "Bearer tk_not-a-real-key-at-all-xxxxxxxx"})
     assert response.status_code == 401
+
+
+def test_a_read_only_key_reads_but_never_writes(tenant_api):
+    app, a, _ = tenant_api
+    client = app.test_client()
+    db = app.extensions["talent"].database
+    created = client.post("/v1/candidates", json=CANDIDATE, headers=a).get_json()
+    reader = {"Authorization": f"Bearer {tenants.add_key(db, 'alpha', scope='read_only')}"}
+    assert client.get(f"/v1/candidates/{created['id']}", headers=reader).status_code == 200
+    assert client.post("/v1/candidates:search", json={"text": "wind"}, headers=reader).status_code == 200
+    refused = [
+        client.post("/v1/candidates", json={**CANDIDATE, "external_id": "other"}, headers=reader),
+        client.put(f"/v1/candidates/{created['id']}", json=CANDIDATE, headers=reader),
+        client.patch(f"/v1/candidates/{created['id']}", json={"headline": "x"}, headers=reader),
+        client.delete(f"/v1/candidates/{created['id']}", headers=reader),
+        client.post("/v1/candidates:bulk", data=json.dumps(CANDIDATE) + "\n", headers={**reader, "Content-Type": "application/x-ndjson"}),
+    ]
+    assert [r.status_code for r in refused] == [403] * 5
+    assert {error_code(r) for r in refused} == {"read_only_key"}
+    # nothing changed
+    assert client.get(f"/v1/candidates/{created['id']}", headers=a).get_json()["version"] == created["version"]
+    assert [c["external_id"] for c in client.get("/v1/candidates", headers=a).get_json()["items"]] == [CANDIDATE["external_id"]]
+
+
+def test_keys_expire_and_rotate_without_downtime(tenant_api):
+    from datetime import timedelta
+
+    from models.store.tables import utcnow
+
+    app, a, _ = tenant_api
+    client = app.test_client()
+    db = app.extensions["talent"].database
+    short = {"Authorization": f"Bearer {tenants.add_key(db, 'alpha', expires_at=utcnow() - timedelta(seconds=1))}"}
+    response = client.get("/v1/candidates", headers=short)
+    assert response.status_code == 401 and error_code(response) == "key_expired"
+    # rotation with an overlap: old and new keys both work until the old one expires
+    new = {"Authorization": f"Bearer {tenants.rotate_key(db, 'alpha', overlap=timedelta(hours=1))}"}
+    assert client.get("/v1/candidates", headers=a).status_code == 200
+    assert client.get("/v1/candidates", headers=new).status_code == 200
+    # once the overlap is over (the old key's expiry moved to now), only the new key works
+    tenants.rotate_key(db, "alpha", overlap=timedelta(microseconds=1))
+    assert client.get("/v1/candidates", headers=a).status_code == 401
+    assert client.get("/v1/candidates", headers=new).status_code == 401  # rotated too: a rotation retires every older key
 
 
 def test_protected_attributes_are_refused_by_name(tenant_api):

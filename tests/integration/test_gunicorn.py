@@ -13,12 +13,8 @@ import json
 import os
 import secrets
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -27,57 +23,7 @@ from models.store import tenants
 from models.store.db import Database, upgrade
 from models.tenant_index import TenantIndexes
 from tests.conftest import PG_URL
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 60):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 180) -> None:
-    """Poll /readyz until every worker could answer; fail if the server dies."""
-    deadline = time.monotonic() + timeout
-    ready_in_a_row = 0
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "gunicorn exited"
-        try:
-            status, _ = request(port, "GET", "/readyz", timeout=5)
-        except OSError:
-            status = 0
-        ready_in_a_row = ready_in_a_row + 1 if status == 200 else 0
-        if ready_in_a_row >= 6:  # several answers in a row: both workers have loaded
-            return
-        time.sleep(0.25)  # polling interval while workers load, not a synchronisation
-    raise AssertionError("server not ready in time")
-
-
-def worker_pids(master: int) -> list[int]:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return [int(p) for p in children]
-
-
-def memory(pid: int) -> dict:
-    """Resident, proportional (shared pages split among their sharers) and private set size, MB."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        name, value = line.split(":")
-        fields[name] = int(value.split()[0]) / 1024
-    private = fields["Private_Clean"] + fields["Private_Dirty"]
-    return {"rss": round(fields["Rss"]), "pss": round(fields["Pss"]), "private": round(private)}
-
+from tests.integration.serving import free_port, memory, request, start_gunicorn, wait_ready, worker_pids
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def server(request, tmp_path_factory, settings):
@@ -96,18 +42,7 @@ def server(request, tmp_path_factory, settings):
     upgrade(db)
     _, key = tenants.create_tenant(db, "acme")
     port = free_port()
-    env = {
-        **os.environ,
-        "TALENT_DATA_DIR": str(data),
-        "TALENT_DATABASE_URL": db_url,
-        "TALENT_BIND": f"127.0.0.1:{port}",
-        "TALENT_WORKERS": "2",
-        "HF_HUB_OFFLINE": "1",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "service/gunicorn_conf.py", "service:served_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    proc = start_gunicorn(data, db_url, port)
     try:
         wait_ready(port, proc)
         yield {"port": port, "key": key, "db": db, "proc": proc, "tenant": tenants.authenticate(db, key), "data": data}

@@ -14,7 +14,7 @@ from models.errors import Conflict, InvalidInput, NotFound
 from models.store import records as R
 from models.store import tenants as T
 from models.store.db import current_revision, downgrade, upgrade
-from models.store.tables import api_keys, changes, metadata, records, tenants
+from models.store.tables import api_keys, changes, metadata, records, tenants, utcnow
 
 DIM = 8
 
@@ -598,11 +598,14 @@ def test_vectors(db, acme, globex):
 
 # --- migrations ------------------------------------------------------------------------------
 
+HEAD = "0002"
+
+
 def test_upgrade_is_idempotent(backend):
     db = backend.database()
     upgrade(db)
     upgrade(db)
-    assert current_revision(db) == "0001"
+    assert current_revision(db) == HEAD
     assert set(inspect(db.engine).get_table_names()) >= {"tenants", "api_keys", "records", "changes"}
 
 
@@ -620,7 +623,7 @@ def test_sqlite_ids_use_autoincrement(sqlite_db):
     with db.connect() as conn:
         sql = dict(conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
         pragmas = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("journal_mode", "foreign_keys")]
-    for table in ("tenants", "api_keys", "records", "changes"):
+    for table in ("tenants", "api_keys", "records", "changes", "audit_events"):
         assert "AUTOINCREMENT" in sql[table]
     assert pragmas == ["wal", 1]
 
@@ -632,7 +635,7 @@ def test_downgrade_to_base_and_back(backend):
     assert current_revision(db) is None
     assert not set(inspect(db.engine).get_table_names()) & {"tenants", "records", "changes", "api_keys"}
     upgrade(db)
-    assert current_revision(db) == "0001" and T.list_tenants(db) == []
+    assert current_revision(db) == HEAD and T.list_tenants(db) == []
 
 
 # A later migration, written into a temporary versions directory. In batch mode SQLite
@@ -644,8 +647,8 @@ LATER_MIGRATION = '''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "t0002"
-down_revision = "0001"
+revision = "t0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -674,7 +677,7 @@ def downgrade():
 def test_downgrade_upgrade_cycle_keeps_data(backend, tmp_path):
     versions = tmp_path / "later_versions"
     versions.mkdir()
-    (versions / "t0002_plan.py").write_text(LATER_MIGRATION)
+    (versions / "t0003_plan.py").write_text(LATER_MIGRATION)
     db = backend.database()
     tenant, key = T.create_tenant(db, "acme")
     results = R.bulk_upsert(db, tenant.id, "candidate", [item(f"c{i}", i) for i in range(20)])
@@ -687,12 +690,12 @@ def test_downgrade_upgrade_cycle_keeps_data(backend, tmp_path):
 
     before = snapshot()
     upgrade(db, version_locations=[str(versions)])
-    assert current_revision(db) == "t0002"
+    assert current_revision(db) == "t0003"
     with db.connect() as conn:
         assert conn.execute(text("SELECT plan FROM tenants")).all() == [(None,)]
     assert snapshot() == before
-    downgrade(db, "0001", version_locations=[str(versions)])
-    assert current_revision(db) == "0001"
+    downgrade(db, HEAD, version_locations=[str(versions)])
+    assert current_revision(db) == HEAD
     assert snapshot() == before
     upgrade(db, version_locations=[str(versions)])
     assert snapshot() == before
@@ -708,13 +711,13 @@ def test_sqlite_migration_losing_autoincrement_is_refused(sqlite_backend, tmp_pa
     backend = sqlite_backend
     versions = tmp_path / "later_versions"
     versions.mkdir()
-    (versions / "t0002_plan.py").write_text(LATER_MIGRATION.replace(
+    (versions / "t0003_plan.py").write_text(LATER_MIGRATION.replace(
         'table_kwargs={"sqlite_autoincrement": True}', "table_kwargs={}"))
     db = backend.database()
     T.create_tenant(db, "acme")
     with pytest.raises(RuntimeError, match="AUTOINCREMENT"):
         upgrade(db, version_locations=[str(versions)])
-    assert current_revision(db) == "0001" and [t.name for t in T.list_tenants(db)] == ["acme"]
+    assert current_revision(db) == HEAD and [t.name for t in T.list_tenants(db)] == ["acme"]
     test_sqlite_ids_use_autoincrement(db)
 
 
@@ -752,7 +755,18 @@ def test_admin_commands(backend, monkeypatch, capsys, tmp_path):
     assert code == 0 and T.authenticate(db, key) is None and T.authenticate(db, new_key) == acme_id
     code, out, _ = run("list-tenants")
     assert code == 0 and out.splitlines()[1].split("\t")[1] == "acme" and new_key[:12] in out
+    # rotation with an overlap: both keys work until the old one's expiry
+    code, newer, err = run("rotate-key", "acme", "--overlap-hours", "2")
+    assert code == 0 and "expire in 2 hours" in err
+    assert T.authenticate(db, new_key) == acme_id and T.authenticate(db, newer) == acme_id
+    old_grant = T.check_key(db, new_key)
+    assert 7190 < (old_grant.expires_at - utcnow()).total_seconds() <= 7200 and T.check_key(db, newer).expires_at is None
+    code, reader, err = run("add-key", "acme", "--read-only", "--expires-in-days", "30")
+    grant = T.check_key(db, reader)
+    assert code == 0 and grant.scope == "read_only" and grant.tenant_id == acme_id and "valid until" in err
+    assert T.check_key(db, newer).scope == "read_write"
     assert run("revoke-key", "acme")[0] == 0 and T.authenticate(db, new_key) is None
+    assert T.authenticate(db, newer) is None and T.authenticate(db, reader) is None
     assert run("rotate-key", "nobody")[0] == 1
     # demo-key: creates the demo tenant the first time, then a fresh key that replaces the last
     code, demo_key, _ = run("demo-key")
@@ -760,4 +774,28 @@ def test_admin_commands(backend, monkeypatch, capsys, tmp_path):
     assert code == 0 and demo_id is not None and T.get_tenant(db, T.DEMO_TENANT).id == demo_id
     code, again, _ = run("demo-key")
     assert code == 0 and T.authenticate(db, again) == demo_id and T.authenticate(db, demo_key) is None
-    assert current_revision(db) == "0001"
+    assert current_revision(db) == HEAD
+
+
+def test_keys_and_records_of_the_first_schema_survive_the_second(backend):
+    """0001 -> 0002 rebuilds api_keys on SQLite: keys issued before keep working, read-write
+    and without expiry, and nothing else is touched."""
+    db = backend.database(migrate=False)
+    upgrade(db, "0001")
+    key = T._new_key()
+    now = utcnow()
+    with db.transaction() as conn:  # written as the first schema's code wrote them
+        conn.execute(text("INSERT INTO tenants (name, created_at) VALUES ('acme', :now)"), {"now": now})
+        conn.execute(text("INSERT INTO api_keys (tenant_id, key_prefix, key_hash, created_at) VALUES (1, :p, :h, :now)"),
+                     {"p": key[:12], "h": T._hash(key), "now": now})
+        conn.execute(text("INSERT INTO records (tenant_id, kind, external_id, data, understood, created_at, updated_at, version) "
+                          "VALUES (1, 'candidate', 'c1', '{}', '{}', :now, :now, 1)"), {"now": now})
+    upgrade(db)
+    assert current_revision(db) == HEAD
+    grant = T.check_key(db, key)
+    assert grant.tenant_id == 1 and grant.scope == "read_write" and grant.expires_at is None
+    assert [r.external_id for r in R.export(db, 1, "candidate")] == ["c1"]
+    assert T.add_key(db, "acme", scope="read_only").startswith("tk_")
+    test_foreign_keys_are_enforced(db)
+    if backend.name == "sqlite":
+        test_sqlite_ids_use_autoincrement(db)

@@ -1,9 +1,12 @@
 """Per-tenant indices against the database (SQLite and PostgreSQL): erasure reaches the
-snapshot on disk, workers sharing the snapshot directory never trip over each other, and the
-switch from exact to IVF search keeps recall@10 >= 0.97."""
+snapshot on disk, workers sharing the snapshot directory never trip over each other, the
+switch from exact to IVF search keeps recall@10 >= 0.97, and a full disk costs no request."""
 from __future__ import annotations
 
+import errno
 import json
+import logging
+import subprocess
 import threading
 
 import numpy as np
@@ -135,3 +138,57 @@ def test_reindex_rebuilds_a_tenants_indices_from_the_database(backend, db, acme,
     assert capsys.readouterr().out.startswith(f"acme/candidate: 39 vectors, flat, seq {seq}")
     manifest, stored = on_disk(tmp_path, acme)
     assert stored == set(ids[1:]) and manifest["seq"] == seq
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KB tmpfs for the snapshots, unmounted afterwards (the tests run as root here)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def fill(directory) -> None:
+    """Write zeros until the file system refuses."""
+    with open(directory / "filler", "wb", buffering=0) as out:
+        try:
+            while True:
+                out.write(b"\0" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+
+
+def test_a_full_disk_keeps_the_last_snapshot_and_serving_goes_on(db, acme, small_disk, caplog):
+    indexes = TenantIndexes(db, DIM, small_disk / "indices", FINGERPRINT)
+    ids = put(db, acme, clustered(30))
+    indexes.get(acme, "candidate")  # built and snapshotted while there is room
+    manifest, stored = on_disk(small_disk, acme)
+    assert stored == set(ids)
+    fill(small_disk)
+
+    caplog.set_level(logging.WARNING, logger="models.tenant_index")
+    more = put(db, acme, clustered(20, seed=2), start=30)
+    ti = indexes.get(acme, "candidate")
+    for _ in range(3):  # a full disk stays full: each attempt fails, the error is logged once
+        assert indexes.snapshot(ti) is False
+    failures = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(failures) == 1 and "not written" in failures[0].getMessage()
+    # the previous snapshot is still whole, and no half-written one is left behind
+    assert on_disk(small_disk, acme) == (manifest, set(ids))
+    assert not list((small_disk / "indices" / f"tenant-{acme}").glob("candidate.tmp*"))
+    # serving goes on from memory: the new records are found
+    _, found = indexes.search(acme, "candidate", clustered(20, seed=2)[:1], 5)
+    assert more[0] in found[0].tolist()
+
+    # an erasure that cannot reach a new snapshot deletes the old one, which holds the vector
+    R.delete(db, acme, "candidate", ids[0])
+    indexes.get(acme, "candidate")
+    assert not (small_disk / "indices" / f"tenant-{acme}" / "candidate").exists()
+    (small_disk / "filler").unlink()
+    R.delete(db, acme, "candidate", ids[1])
+    indexes.get(acme, "candidate")  # room again: the next erasure writes a snapshot
+    manifest, stored = on_disk(small_disk, acme)
+    assert stored == (set(ids) | set(more)) - {ids[0], ids[1]}
+    assert any("written again" in r.getMessage() for r in caplog.records)

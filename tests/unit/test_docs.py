@@ -33,7 +33,7 @@ def test_bad_setting_value_names_the_variable():
 
 
 def test_dockerfile_copies_everything_the_service_reads_at_run_time():
-    """The image runs `service:create_app()`, which imports models/ and service/, builds the
+    """The image runs `service:served_app()`, which imports models/ and service/, builds the
     pack with training/ and applies migrations/ at start: a missing COPY breaks only the image."""
     dockerfile = (ROOT / "Dockerfile").read_text()
     for path in ("models", "service", "training", "migrations", "alembic.ini"):

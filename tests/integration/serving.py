@@ -1,0 +1,83 @@
+"""Running the real server in tests: gunicorn on a spare port, and plain HTTP calls to it."""
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def exchange(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
+             timeout: float = 60) -> tuple[int, dict, bytes]:
+    """One request on a fresh connection: status, response headers, body."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 60):
+    status, _, raw = exchange(port, method, path, body, headers, timeout)
+    return status, raw
+
+
+def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 180) -> None:
+    """Poll /readyz until every worker could answer; fail if the server dies."""
+    deadline = time.monotonic() + timeout
+    ready_in_a_row = 0
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "gunicorn exited"
+        try:
+            status, _ = request(port, "GET", "/readyz", timeout=5)
+        except OSError:
+            status = 0
+        ready_in_a_row = ready_in_a_row + 1 if status == 200 else 0
+        if ready_in_a_row >= 6:  # several answers in a row: both workers have loaded
+            return
+        time.sleep(0.25)  # polling interval while workers load, not a synchronisation
+    raise AssertionError("server not ready in time")
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(p) for p in children]
+
+
+def memory(pid: int) -> dict:
+    """Resident, proportional (shared pages split among their sharers) and private set size, MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":")
+        fields[name] = int(value.split()[0]) / 1024
+    private = fields["Private_Clean"] + fields["Private_Dirty"]
+    return {"rss": round(fields["Rss"]), "pss": round(fields["Pss"]), "private": round(private)}
+
+
+def start_gunicorn(data: Path, db_url: str, port: int, workers: int = 2) -> subprocess.Popen:
+    """The service as `make serve` runs it, on `data` (holding a `pack` link) and `db_url`."""
+    env = {
+        **os.environ,
+        "TALENT_DATA_DIR": str(data),
+        "TALENT_DATABASE_URL": db_url,
+        "TALENT_BIND": f"127.0.0.1:{port}",
+        "TALENT_WORKERS": str(workers),
+        "HF_HUB_OFFLINE": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "service/gunicorn_conf.py", "service:served_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )

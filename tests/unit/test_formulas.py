@@ -1,0 +1,117 @@
+"""The pure parts, with no reference pack: the score blends, reach, distance, cursors and the
+FAISS index against exact search. Hypothesis draws the open-ended inputs."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models import matching as M
+from models.errors import InvalidInput
+from models.index import BruteForceIndex, FaissIndex
+from models.regions import haversine_km
+from models.store.records import decode_cursor, encode_cursor
+
+unit = st.floats(min_value=0.0, max_value=1.0)
+km = st.floats(min_value=0.0, max_value=20_000.0)
+lat = st.floats(min_value=-89.9, max_value=89.9)
+lon = st.floats(min_value=-180.0, max_value=180.0)
+
+
+def test_the_documented_blends_weigh_to_one():
+    assert math.isclose(M.W_OCCUPATION + M.W_SKILL + M.W_REGION + M.W_REMOTE, 1.0)
+    assert math.isclose(M.W_REQUIRED + M.W_NICE + M.W_SEMANTIC, 1.0)
+    assert math.isclose(M.W_SPECIALISATION + M.W_DEMAND + M.W_WAGE + M.W_REACH, 1.0)
+
+
+@given(unit, unit, unit)
+def test_skill_fit_is_its_documented_blend_and_stays_in_range(required, nice, sem):
+    fit = M.skill_fit(required, nice, sem)
+    assert math.isclose(fit, 0.55 * required + 0.15 * nice + 0.30 * sem)
+    assert 0.0 <= fit <= 1.0 + 1e-12
+
+
+@given(st.floats(min_value=-1.0, max_value=1.0))
+def test_semantic_maps_cosine_from_02_08_onto_01(cosine):
+    value = M.semantic(cosine)
+    assert 0.0 <= value <= 1.0
+    assert M.semantic(0.2) == 0.0 and M.semantic(0.8) == pytest.approx(1.0) and M.semantic(0.5) == pytest.approx(0.5)
+    assert np.allclose(M.semantic(np.asarray([cosine])), [value])
+
+
+@given(km, km, st.booleans(), st.booleans(), st.booleans())
+def test_reach_is_a_share_that_never_grows_with_distance(d1, d2, remote_role, remote_ok, relocate):
+    near, far = sorted((d1, d2))
+    r_near, r_far = (M.reach(d, remote_role, remote_ok, relocate) for d in (near, far))
+    assert 0.0 <= r_far <= r_near <= 1.0
+    assert M.reach(0.0, remote_role, remote_ok, relocate) == 1.0
+    assert M.reach(None, remote_role, remote_ok, relocate) == 0.5
+
+
+def test_reach_by_preference_beyond_commuting_distance():
+    assert M.reach(M.COMMUTE_KM, False, False, False) == pytest.approx(0.6)  # the commute's far edge
+    assert M.reach(500, True, True, False) == 0.9  # remote role, remote-ready
+    assert M.reach(3000, False, False, True) == pytest.approx(0.5)  # willing to move
+    assert M.reach(500, True, False, False) == 0.1  # neither
+
+
+@given(st.sampled_from(["remote", "hybrid", "onsite"]), st.booleans())
+def test_remote_fit_prefers_what_the_candidate_accepts(policy, remote_ok):
+    value = M.remote_fit(policy, remote_ok)
+    assert 0.0 <= value <= 1.0
+    assert M.remote_fit("remote", True) > M.remote_fit("hybrid", remote_ok) > M.remote_fit("onsite", remote_ok)
+
+
+def test_distance_between_known_places():
+    assert haversine_km(51.5074, -0.1278, 48.8566, 2.3522) == pytest.approx(343.5, abs=1.0)  # London - Paris
+    assert haversine_km(41.0793, -85.1394, 41.8781, -87.6298) == pytest.approx(226.0, abs=2.0)  # Fort Wayne - Chicago
+
+
+@given(lat, lon, lat, lon, lat, lon)
+def test_distance_is_a_metric(a1, o1, a2, o2, a3, o3):
+    ab, ba = haversine_km(a1, o1, a2, o2), haversine_km(a2, o2, a1, o1)
+    assert ab == pytest.approx(ba, abs=1e-6) and 0.0 <= ab <= math.pi * 6371.0089
+    assert haversine_km(a1, o1, a1, o1) == pytest.approx(0.0, abs=1e-6)
+    assert ab <= haversine_km(a1, o1, a3, o3) + haversine_km(a3, o3, a2, o2) + 1e-6
+
+
+@given(st.integers(min_value=0, max_value=2**53))
+def test_a_cursor_comes_back_as_it_went(after):
+    assert decode_cursor(encode_cursor(after)) == after
+
+
+@given(st.text(max_size=40))
+def test_a_made_up_cursor_is_refused_or_reads_as_a_valid_position(text):
+    try:
+        after = decode_cursor(text)
+    except InvalidInput:
+        return
+    assert isinstance(after, int) and after >= 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=1, max_value=300), st.integers(min_value=1, max_value=20), st.integers(0, 2**32 - 1))
+def test_the_exact_faiss_index_agrees_with_brute_force(n, k, seed):
+    rng = np.random.default_rng(seed)
+    dim = 16
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = rng.choice(10 * n + 10, size=n, replace=False).astype(np.int64)
+    faiss_index, exact = FaissIndex(dim), BruteForceIndex(dim)
+    for index in (faiss_index, exact):
+        index.add(ids, vectors)
+    gone = ids[: n // 3]
+    for index in (faiss_index, exact):
+        assert index.remove(gone) == len(gone)
+    queries = rng.standard_normal((5, dim)).astype(np.float32)
+    got_scores, got_ids = faiss_index.search(queries, k)
+    want_scores, want_ids = exact.search(queries, k)
+    assert len(faiss_index) == len(exact) == n - len(gone)
+    assert not set(got_ids.ravel().tolist()) & set(gone.tolist())
+    found = got_ids >= 0
+    assert (found == (want_ids >= 0)).all()
+    # the same scores in the same order (ids may differ only between exactly tied vectors)
+    assert np.allclose(got_scores[found], want_scores[found], atol=1e-5)
