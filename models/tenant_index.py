@@ -91,6 +91,15 @@ class TenantIndexes:
         self.sync(ti)
         return ti
 
+    def sizes(self) -> dict[str, int]:
+        """Records per kind over the tenant indices this process holds."""
+        with self._lock:
+            held = list(self._indexes.values())
+        out: dict[str, int] = {}
+        for ti in held:
+            out[ti.kind] = out.get(ti.kind, 0) + len(ti)
+        return out
+
     def view(self, tenant_id: int, kind: str) -> FeatureView:
         """The tenant's features of `kind` as of now, for one request to read: a version no
         later write changes (the replay never edits what a view holds)."""

@@ -13,7 +13,7 @@ from models.settings import load_settings
 def create_app(config: dict[str, Any] | None = None, reference=None) -> Flask:
     """Build the app. `config` overrides settings; `reference` is pre-loaded reference data
     (tests); without it the pack is loaded in a background thread of this process."""
-    from service import auth, errors, headers, limits, logs, runtime
+    from service import auth, errors, headers, limits, logs, metrics, runtime
     from service.api import audit, health, language, recommendations, regions, resources
 
     settings = load_settings(config)
@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None, reference=None) -> Flask:
     headers.init_app(app)
     errors.init_app(app)
     limits.init_app(app)
+    metrics.init_app(app)
     runtime.init_app(app, reference)
     app.teardown_request(auth.forget_actor)
     for blueprint in (health.bp, language.bp, regions.bp, recommendations.bp, audit.bp):

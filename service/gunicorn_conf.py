@@ -1,7 +1,29 @@
 """gunicorn configuration, read from the declared settings (models/settings.py)."""
+import os
+import shutil
+import tempfile
+
 from models.settings import load_settings
 
 _settings = load_settings()
+
+# /metrics adds up every worker's samples from files here (service/metrics.py); set before the
+# app (and prometheus_client) is imported, emptied at every start
+_metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="talent-metrics-"))
+for _stale in os.listdir(_metrics_dir):
+    os.remove(os.path.join(_metrics_dir, _stale))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if os.path.basename(_metrics_dir).startswith("talent-metrics-"):
+        shutil.rmtree(_metrics_dir, ignore_errors=True)
+
 
 bind = _settings.bind
 workers = _settings.workers

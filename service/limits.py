@@ -23,7 +23,7 @@ from models.errors import DomainError
 from service.errors import error_response
 
 EXTENSION = "talent_limiter"
-UNLIMITED_PATHS = ("/healthz", "/readyz")
+UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 class TooManyRequests(DomainError):

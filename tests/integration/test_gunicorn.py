@@ -191,3 +191,21 @@ def test_a_killed_worker_is_replaced_by_one_ready_to_serve(server):
     master, workers = server["proc"].pid, worker_pids(server["proc"].pid)
     print(f"\n{len(statuses)} reads, all 200, {len(retried)} retried after the kill; memory MB: master {memory(master)}, "
           + ", ".join(f"worker {memory(w)}" for w in workers))
+
+
+def test_metrics_add_up_every_workers_requests(server):
+    port = server["port"]
+
+    def count(text: str) -> float:
+        for line in text.splitlines():
+            if line.startswith("talent_request_seconds_count{") and 'route="/v1/regions"' in line and 'status="200"' in line:
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    _, before = request(port, "GET", "/metrics")
+    for _ in range(20):  # fresh connections: both workers answer some
+        assert request(port, "GET", "/v1/regions?limit=1")[0] == 200
+    # whichever worker answers the scrape, it reports the requests of both
+    for _ in range(4):
+        status, after = request(port, "GET", "/metrics")
+        assert status == 200 and count(after.decode()) - count(before.decode()) == 20
