@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install pack serve test test-fast test-all test-slow evaluate bench clean
+.PHONY: install pack serve test test-fast lint test-all test-slow evaluate bench clean
 
 $(STAMP): requirements.txt requirements-data.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ serve: pack
 
 test: pack
 	$(PY) -m pytest
+
+# lint and formatting (ruff; settings in pyproject.toml); CI runs it before the tests
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # the tests that need no reference pack (no pack build): storage, validation, formulas, indices
 test-fast: install

@@ -6,6 +6,7 @@ locks that keep concurrent starts safe) and hands its connection in as
 top of the repository): the URL then comes from `-x url=...`, else `sqlalchemy.url` in the
 ini file, else the service settings (TALENT_DATABASE_URL / DATABASE_URL / the data directory).
 """
+
 from __future__ import annotations
 
 from alembic import context

@@ -3,6 +3,7 @@
 A builder skips work when the manifest of an existing artifact records the same inputs;
 a loader refuses an artifact whose files do not match their recorded checksums.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,10 @@ import os
 import platform
 import shutil
 import time
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

@@ -1,4 +1,5 @@
 """The sentence encoder: loaded once per process, strictly offline."""
+
 from __future__ import annotations
 
 import hashlib

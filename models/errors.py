@@ -1,4 +1,5 @@
 """Domain errors. Each carries the HTTP status and a stable code the API layer renders."""
+
 from __future__ import annotations
 
 from typing import Any

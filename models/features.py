@@ -5,6 +5,7 @@ a tenant, so what scoring needs (skill ids, region, preferences, vector) is kept
 kept in step with the database by the same change-log replay as the FAISS index
 (models/tenant_index.py), and turned into NumPy arrays lazily after changes.
 """
+
 from __future__ import annotations
 
 import sys
@@ -64,8 +65,16 @@ def features_of(kind: str, record_id: int, external_id: str, data: dict, underst
         skills.update({s: 0.5 for s in nice})
         skills.update({s: 1.0 for s in required})
         return Features(
-            record_id, external_id, skills, required, nice, region, soc, data.get("title", ""),
-            remote_policy=data.get("remote_policy", "onsite"), status=data.get("status", "open"),
+            record_id,
+            external_id,
+            skills,
+            required,
+            nice,
+            region,
+            soc,
+            data.get("title", ""),
+            remote_policy=data.get("remote_policy", "onsite"),
+            status=data.get("status", "open"),
             openings=int(data.get("openings", 1)),
             extra={"employer": data.get("employer"), "salary_range": data.get("salary_range")},
         )
@@ -73,18 +82,33 @@ def features_of(kind: str, record_id: int, external_id: str, data: dict, underst
     skills.update({s: 1.0 for s in _listed(understood)})
     if kind == "candidate":
         return Features(
-            record_id, external_id, skills, region_id=region, soc=soc, title=data.get("headline", ""),
-            remote_ok=bool(data.get("remote_ok")), relocate=bool(data.get("willing_to_relocate")),
+            record_id,
+            external_id,
+            skills,
+            region_id=region,
+            soc=soc,
+            title=data.get("headline", ""),
+            remote_ok=bool(data.get("remote_ok")),
+            relocate=bool(data.get("willing_to_relocate")),
             languages=tuple(x.strip().lower() for x in data.get("languages", [])),
             occupations=tuple((sys.intern(c["soc"]), float(c["score"])) for c in occupation.get("candidates", [])),
             uncertain=occupation.get("status") == "uncertain",
             target_soc=(occupation.get("career_target") or {}).get("soc"),
         )
     return Features(  # program
-        record_id, external_id, skills, region_id=region, title=data.get("title", ""),
-        delivery=data.get("delivery", "in_person"), hours=float(data.get("hours") or 0), cost=float(data.get("cost") or 0),
-        extra={"provider": data.get("provider"), "certification": data.get("certification"),
-               "next_start_date": data.get("next_start_date")},
+        record_id,
+        external_id,
+        skills,
+        region_id=region,
+        title=data.get("title", ""),
+        delivery=data.get("delivery", "in_person"),
+        hours=float(data.get("hours") or 0),
+        cost=float(data.get("cost") or 0),
+        extra={
+            "provider": data.get("provider"),
+            "certification": data.get("certification"),
+            "next_start_date": data.get("next_start_date"),
+        },
     )
 
 
@@ -152,7 +176,9 @@ class FeatureTable:
         return self.view().arrays(skill_index)
 
 
-def _arrays(rows: dict[int, Features], vectors_by_id: dict[int, np.ndarray], dim: int, skill_index: dict[str, int]) -> dict:
+def _arrays(
+    rows: dict[int, Features], vectors_by_id: dict[int, np.ndarray], dim: int, skill_index: dict[str, int]
+) -> dict:
     ids = np.fromiter(rows, dtype=np.int64, count=len(rows))
     rows_, cols, vals = [], [], []
     for r, rid in enumerate(ids):

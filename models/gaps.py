@@ -10,6 +10,7 @@ is chosen, where
 otherwise equal value, a local programme is always chosen over an equally good one elsewhere.
 The plan stops when no programme covers anything new; what is left is reported as uncovered.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -38,7 +39,11 @@ class GapAnalyst:
     def role_skills(self, tenant_id: int, need_id: int | None, soc: str | None) -> tuple[dict, tuple, tuple]:
         if need_id is not None:
             need, _ = self.m.record(tenant_id, "need", need_id)
-            return {"type": "need", "need_id": need.id, "title": need.title, "soc": need.soc, "region_id": need.region_id}, need.required, need.nice
+            return (
+                {"type": "need", "need_id": need.id, "title": need.title, "soc": need.soc, "region_id": need.region_id},
+                need.required,
+                need.nice,
+            )
         required, nice, _, soc, title = self.m.role_from_query([], soc)
         return {"type": "market", "title": title, "soc": soc}, required, nice
 
@@ -48,8 +53,14 @@ class GapAnalyst:
         _, matched_req, missing_req = self.space.coverage(required, cand.skills)
         _, matched_nice, missing_nice = self.space.coverage(nice, cand.skills)
         demand = self._local_demand(tenant_id, cand.region_id)
-        missing = [{"id": s, "label": self.space.label(s), "importance": "required", "open_needs_in_region": demand[s]} for s in missing_req]
-        missing += [{"id": s, "label": self.space.label(s), "importance": "nice_to_have", "open_needs_in_region": demand[s]} for s in missing_nice]
+        missing = [
+            {"id": s, "label": self.space.label(s), "importance": "required", "open_needs_in_region": demand[s]}
+            for s in missing_req
+        ]
+        missing += [
+            {"id": s, "label": self.space.label(s), "importance": "nice_to_have", "open_needs_in_region": demand[s]}
+            for s in missing_nice
+        ]
         # required before nice-to-have; then by how many open needs in the region ask for it
         missing.sort(key=lambda x: (x["importance"] != "required", -x["open_needs_in_region"]))
         plan = self.training_plan(tenant_id, cand, missing)
@@ -72,7 +83,9 @@ class GapAnalyst:
     def _place(self, cand: Features, program: Features) -> str:
         if program.region_id and program.region_id == cand.region_id and program.delivery != "online":
             return "local"
-        if program.delivery in ("online", "hybrid") and not (program.delivery == "hybrid" and program.region_id != cand.region_id):
+        if program.delivery in ("online", "hybrid") and not (
+            program.delivery == "hybrid" and program.region_id != cand.region_id
+        ):
             return "online"
         return "elsewhere"
 
@@ -94,7 +107,11 @@ class GapAnalyst:
                 if not new:
                     continue
                 p = by_id[pid]
-                value = sum(weight[s] for s in new) / (1 + p.hours / 40 + p.cost / 1000) * PLACE_PREFERENCE[self._place(cand, p)]
+                value = (
+                    sum(weight[s] for s in new)
+                    / (1 + p.hours / 40 + p.cost / 1000)
+                    * PLACE_PREFERENCE[self._place(cand, p)]
+                )
                 if value > best_value + 1e-12 or (abs(value - best_value) <= 1e-12 and best is not None and pid < best):
                     best, best_value = pid, value
             if best is None:
@@ -102,14 +119,25 @@ class GapAnalyst:
             p = by_id[best]
             new = teaches[best] & left
             left -= new
-            chosen.append({
-                "program": {"id": p.id, "external_id": p.external_id, "title": p.title, "provider": p.extra.get("provider"),
-                            "region_id": p.region_id, "delivery": p.delivery, "hours": p.hours, "cost": p.cost,
-                            "certification": p.extra.get("certification"), "next_start_date": p.extra.get("next_start_date")},
-                "place": self._place(cand, p),
-                "covers": [{"id": s, "label": self.space.label(s)} for s in sorted(new, key=lambda s: -weight[s])],
-                "value": round(best_value, 4),
-            })
+            chosen.append(
+                {
+                    "program": {
+                        "id": p.id,
+                        "external_id": p.external_id,
+                        "title": p.title,
+                        "provider": p.extra.get("provider"),
+                        "region_id": p.region_id,
+                        "delivery": p.delivery,
+                        "hours": p.hours,
+                        "cost": p.cost,
+                        "certification": p.extra.get("certification"),
+                        "next_start_date": p.extra.get("next_start_date"),
+                    },
+                    "place": self._place(cand, p),
+                    "covers": [{"id": s, "label": self.space.label(s)} for s in sorted(new, key=lambda s: -weight[s])],
+                    "value": round(best_value, 4),
+                }
+            )
         return {
             "programs": chosen,
             "total_hours": sum(c["program"]["hours"] for c in chosen),
@@ -121,8 +149,11 @@ class GapAnalyst:
     # ---- 5. training-centre report ------------------------------------------------------------
     def region_report(self, tenant_id: int, region_id: str, limit: int = 30) -> dict:
         region = self.m.regions.get(region_id)
-        needs = [n for n in self.m.indexes.view(tenant_id, "need").rows.values()
-                 if n.status == "open" and n.region_id == region_id]
+        needs = [
+            n
+            for n in self.m.indexes.view(tenant_id, "need").rows.values()
+            if n.status == "open" and n.region_id == region_id
+        ]
         demand: Counter = Counter()
         for n in needs:
             for s in n.required:
@@ -151,15 +182,33 @@ class GapAnalyst:
             have = max((supply[j_uri] for j_uri in self._same(s)), default=0.0)
             share_have = have / pool if pool else 0.0
             gap = d / total_demand * (1 - min(1.0, share_have))
-            rows.append({"id": s, "label": self.space.label(s), "demand": round(d, 2), "supply": round(have, 2),
-                         "supply_share": round(share_have, 3), "gap": round(gap, 5)})
+            rows.append(
+                {
+                    "id": s,
+                    "label": self.space.label(s),
+                    "demand": round(d, 2),
+                    "supply": round(have, 2),
+                    "supply_share": round(share_have, 3),
+                    "gap": round(gap, 5),
+                }
+            )
         rows.sort(key=lambda r: -r["gap"])
         return {
             "region": None if region is None else {"id": region.id, "name": region.name, "kind": region.kind},
-            "demand_sources": {"open_needs": len(needs), "openings": sum(n.openings for n in needs), "specialised_occupations": specialised},
-            "supply_sources": {"local_candidates": len(local), "willing_to_relocate_within_km": RELOCATION_RADIUS_KM, "movers": len(movers)},
+            "demand_sources": {
+                "open_needs": len(needs),
+                "openings": sum(n.openings for n in needs),
+                "specialised_occupations": specialised,
+            },
+            "supply_sources": {
+                "local_candidates": len(local),
+                "willing_to_relocate_within_km": RELOCATION_RADIUS_KM,
+                "movers": len(movers),
+            },
             "gaps": rows[:limit],
-            "certification_suggestions": self.bundles(tenant_id, needs, [r["id"] for r in rows[: max(limit, 30)] if r["gap"] > 0], local + movers),
+            "certification_suggestions": self.bundles(
+                tenant_id, needs, [r["id"] for r in rows[: max(limit, 30)] if r["gap"] > 0], local + movers
+            ),
         }
 
     def _same(self, uri: str) -> list[str]:
@@ -174,8 +223,15 @@ class GapAnalyst:
         for soc, st in stats.items():
             lq, emp = st.get("location_quotient"), st.get("employment")
             if lq is not None and emp is not None and lq >= SPECIALISED_LQ and emp >= SPECIALISED_MIN_EMPLOYMENT:
-                picked.append({"soc": soc, "title": st.get("title") or soc, "location_quotient": lq, "employment": emp,
-                               "weight": round(float(np.log10(emp) * min(lq, 3.0)), 3)})
+                picked.append(
+                    {
+                        "soc": soc,
+                        "title": st.get("title") or soc,
+                        "location_quotient": lq,
+                        "employment": emp,
+                        "weight": round(float(np.log10(emp) * min(lq, 3.0)), 3),
+                    }
+                )
         picked.sort(key=lambda x: -x["weight"])
         return picked[:top]
 
@@ -216,7 +272,9 @@ class GapAnalyst:
         semantic = np.clip(vectors @ vectors.T, 0, 1)
         distance = 1 - (0.5 * jaccard + 0.5 * semantic)
         np.fill_diagonal(distance, 0)
-        labels = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average", distance_threshold=0.75).fit_predict(distance)
+        labels = AgglomerativeClustering(
+            n_clusters=None, metric="precomputed", linkage="average", distance_threshold=0.75
+        ).fit_predict(distance)
         programs = list(self.m.indexes.view(tenant_id, "program").rows.values())
         table = FeatureTable(self.m.ref.encoder.dim)
         for c in pool:
@@ -232,15 +290,24 @@ class GapAnalyst:
             for p in programs:
                 taught = [s for s in members if self.space.match(s, {k: 1.0 for k in p.skills})[0] is not None]
                 if taught:
-                    teaching.append({"id": p.id, "title": p.title, "provider": p.extra.get("provider"),
-                                     "teaches": [self.space.label(s) for s in taught], "share": round(len(taught) / len(members), 2)})
+                    teaching.append(
+                        {
+                            "id": p.id,
+                            "title": p.title,
+                            "provider": p.extra.get("provider"),
+                            "teaches": [self.space.label(s) for s in taught],
+                            "share": round(len(taught) / len(members), 2),
+                        }
+                    )
             teaching.sort(key=lambda x: -x["share"])
-            out.append({
-                "skills": [{"id": s, "label": self.space.label(s)} for s in members],
-                "open_roles_made_eligible": eligible_roles,
-                "candidates_made_eligible": eligible_people,
-                "existing_programs": teaching[:5],
-            })
+            out.append(
+                {
+                    "skills": [{"id": s, "label": self.space.label(s)} for s in members],
+                    "open_roles_made_eligible": eligible_roles,
+                    "candidates_made_eligible": eligible_people,
+                    "existing_programs": teaching[:5],
+                }
+            )
         out.sort(key=lambda b: (-b["open_roles_made_eligible"], -b["candidates_made_eligible"]))
         return out
 

@@ -3,6 +3,7 @@
 Vectors are L2-normalised, so inner product is cosine similarity. Ids are int64 chosen by
 the caller (row numbers for reference data, database ids for tenant data).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -102,7 +103,7 @@ class FaissIndex:
         raise ValueError(f"unknown index kind {self.kind!r}")
 
     @classmethod
-    def for_size(cls, dim: int, n: int, exact_max: int = EXACT_MAX) -> "FaissIndex":
+    def for_size(cls, dim: int, n: int, exact_max: int = EXACT_MAX) -> FaissIndex:
         """Exact below `exact_max` vectors, IVF above (about 4·sqrt(n) lists)."""
         if n <= exact_max:
             return cls(dim, "flat")
@@ -176,7 +177,7 @@ class FaissIndex:
         faiss.write_index(self._index, str(path))
 
     @classmethod
-    def load(cls, path: Path, kind: str, nlist: int = 0, nprobe: int = 16) -> "FaissIndex":
+    def load(cls, path: Path, kind: str, nlist: int = 0, nprobe: int = 16) -> FaissIndex:
         obj = cls.__new__(cls)
         obj.kind, obj.nlist, obj.nprobe = kind, nlist, nprobe
         obj._index = faiss.read_index(str(path))

@@ -28,6 +28,7 @@ Every score is a documented blend of components, each in [0, 1], returned with t
 A candidate's matches are then ordered as `order_matches` says (reach, level, own occupation
 first, diversity).
 """
+
 from __future__ import annotations
 
 import math
@@ -110,7 +111,9 @@ def remote_fit(policy: str, remote_ok: bool) -> float:
     return 0.85 if policy == "hybrid" else 0.7
 
 
-def order_matches(items: list[dict], limit: int, include_step_ups: bool = False, pinned: tuple[str, ...] = ()) -> list[dict]:
+def order_matches(
+    items: list[dict], limit: int, include_step_ups: bool = False, pinned: tuple[str, ...] = ()
+) -> list[dict]:
     """The matches a careful recruiter would show first.
 
     Reachable places come before places beyond commuting distance (for a candidate who will not
@@ -203,17 +206,26 @@ class Matcher:
         hub = self.micro_hub_weight if region is not None and region.kind == "micro_hub" else 0.0
         value = W_SPECIALISATION * spec + W_DEMAND * demand + W_WAGE * wage + W_REACH * reach_value + hub
         return value, {
-            "specialisation": round(spec, 3), "demand": round(demand, 3), "wage": round(wage, 3),
-            "reach": round(reach_value, 3), "micro_hub_bonus": hub,
+            "specialisation": round(spec, 3),
+            "demand": round(demand, 3),
+            "wage": round(wage, 3),
+            "reach": round(reach_value, 3),
+            "micro_hub_bonus": hub,
         }
 
     def region_facts(self, region: Region | None, facts: dict, distance: float | None) -> dict | None:
         if region is None:
             return None
         return {
-            "id": region.id, "name": region.name, "kind": region.kind, "state": region.state, "country": region.country,
-            "employment": facts.get("employment"), "location_quotient": facts.get("location_quotient"),
-            "median_wage": facts.get("median_wage"), "national_median_wage": facts.get("national_median_wage"),
+            "id": region.id,
+            "name": region.name,
+            "kind": region.kind,
+            "state": region.state,
+            "country": region.country,
+            "employment": facts.get("employment"),
+            "location_quotient": facts.get("location_quotient"),
+            "median_wage": facts.get("median_wage"),
+            "national_median_wage": facts.get("national_median_wage"),
             "wage_vs_national": facts.get("wage_vs_national"),
             "distance_km": None if distance is None else round(distance, 1),
         }
@@ -255,11 +267,30 @@ class Matcher:
             nvec = needs.vectors.get(need.id)
             cos = float(cvec @ nvec) if nvec is not None else 0.0
             planned = by_soc.get(need.soc) if need.soc else None
-            items.append(self._score_role(cand, need.required, need.nice, cos, region, need.soc, d, need.remote_policy,
-                                          {"type": "need", "need_id": need.id, "external_id": need.external_id,
-                                           "title": need.title, "soc": need.soc, "employer": need.extra.get("employer"),
-                                           "remote_policy": need.remote_policy, "openings": need.openings},
-                                          planned, planned.closeness if planned else self._closeness(cand, need.soc)))
+            items.append(
+                self._score_role(
+                    cand,
+                    need.required,
+                    need.nice,
+                    cos,
+                    region,
+                    need.soc,
+                    d,
+                    need.remote_policy,
+                    {
+                        "type": "need",
+                        "need_id": need.id,
+                        "external_id": need.external_id,
+                        "title": need.title,
+                        "soc": need.soc,
+                        "employer": need.extra.get("employer"),
+                        "remote_policy": need.remote_policy,
+                        "openings": need.openings,
+                    },
+                    planned,
+                    planned.closeness if planned else self._closeness(cand, need.soc),
+                )
+            )
         if f.include_market and not f.remote_only:
             items += self._market_roles(cand, cvec, plan, f, posted_socs)
         pinned = [r.soc for r in plan if r.relation == "target"]
@@ -273,8 +304,12 @@ class Matcher:
         if not plan:
             return None
         own = plan[0]
-        out = {"soc": own.soc, "title": own.title, "uncertain": bool(cand.uncertain or own.relation != "own"),
-               "job_zone": self.planner.job_zone(own.soc)}
+        out = {
+            "soc": own.soc,
+            "title": own.title,
+            "uncertain": bool(cand.uncertain or own.relation != "own"),
+            "job_zone": self.planner.job_zone(own.soc),
+        }
         if cand.target_soc and cand.target_soc != own.soc:
             out["career_target"] = {"soc": cand.target_soc, "title": self.planner.title(cand.target_soc)}
         return out
@@ -285,8 +320,17 @@ class Matcher:
             return []
         ranked = self.ref.titles.normalize_vectors(cvec[None, :], k=MARKET_SOCS)[0]
         top = max(ranked[0]["score"], 1e-6) if ranked else 1.0
-        return [PlannedRole(o["soc"], o["title"], round(CLOSE_ALTERNATIVE * min(1.0, max(0.0, o["score"] / top)), 4), "nearest",
-                            False, "nearest to your profile: your record names no occupation") for o in ranked]
+        return [
+            PlannedRole(
+                o["soc"],
+                o["title"],
+                round(CLOSE_ALTERNATIVE * min(1.0, max(0.0, o["score"] / top)), 4),
+                "nearest",
+                False,
+                "nearest to your profile: your record names no occupation",
+            )
+            for o in ranked
+        ]
 
     def _closeness(self, cand: Features, soc: str | None) -> float | None:
         """How close an occupation is to the candidate's (None when either is unknown)."""
@@ -303,13 +347,28 @@ class Matcher:
         req_cov, matched, missing_req = self.space.coverage(required, cand.skills)
         nice_cov, matched_nice, missing_nice = self.space.coverage(nice, cand.skills)
         return {
-            "required": req_cov, "nice": nice_cov, "matched": matched + matched_nice,
+            "required": req_cov,
+            "nice": nice_cov,
+            "matched": matched + matched_nice,
             "missing": [{"id": s, "label": self.space.label(s), "importance": "required"} for s in missing_req]
             + [{"id": s, "label": self.space.label(s), "importance": "nice_to_have"} for s in missing_nice],
         }
 
-    def _score_role(self, cand: Features, required, nice, cos: float, region, soc, d, policy, role: dict,
-                    planned: PlannedRole | None = None, closeness: float | None = None, coverage: dict | None = None) -> dict:
+    def _score_role(
+        self,
+        cand: Features,
+        required,
+        nice,
+        cos: float,
+        region,
+        soc,
+        d,
+        policy,
+        role: dict,
+        planned: PlannedRole | None = None,
+        closeness: float | None = None,
+        coverage: dict | None = None,
+    ) -> dict:
         """One (role, region) match; `coverage` is `_coverage` of the role when already known."""
         coverage = coverage or self._coverage(cand, required, nice)
         req_cov, nice_cov = coverage["required"], coverage["nice"]
@@ -331,26 +390,38 @@ class Matcher:
             "step_up": bool(planned.step_up) if planned else False,
             "beyond_commute": beyond,
             "components": {
-                "occupation_fit": round(ofit, 4), "skill_fit": round(sfit, 4), "required_coverage": round(req_cov, 3),
-                "nice_coverage": round(nice_cov, 3), "semantic": round(sem, 3), "region_fit": round(rfit, 4), **rparts,
-                "remote_fit": rem, "posted_bonus": posted,
+                "occupation_fit": round(ofit, 4),
+                "skill_fit": round(sfit, 4),
+                "required_coverage": round(req_cov, 3),
+                "nice_coverage": round(nice_cov, 3),
+                "semantic": round(sem, 3),
+                "region_fit": round(rfit, 4),
+                **rparts,
+                "remote_fit": rem,
+                "posted_bonus": posted,
             },
             "explanation": self._explain(planned, region, d, beyond, cand),
             "matched_skills": coverage["matched"],
             "missing_skills": coverage["missing"],
         }
 
-    def _explain(self, planned: PlannedRole | None, region: Region | None, d: float | None, beyond: bool, cand: Features) -> str:
+    def _explain(
+        self, planned: PlannedRole | None, region: Region | None, d: float | None, beyond: bool, cand: Features
+    ) -> str:
         parts = [planned.why if planned else "a posted role matching your skills"]
         if planned and planned.step_up:
-            parts.append("a career step: a higher preparation level than your occupation; the missing skills show the gap")
+            parts.append(
+                "a career step: a higher preparation level than your occupation; the missing skills show the gap"
+            )
         if region is not None:
             if region.id == cand.region_id:
                 parts.append(f"in your region, {region.name}")
             elif d is not None and d <= COMMUTE_KM:
                 parts.append(f"{region.name}, {d:.0f} km away: within commuting distance")
             elif beyond:
-                parts.append(f"{region.name}, {d:.0f} km away: beyond commuting distance, and you have not said you would relocate")
+                parts.append(
+                    f"{region.name}, {d:.0f} km away: beyond commuting distance, and you have not said you would relocate"
+                )
             elif d is not None:
                 parts.append(f"{region.name}, {d:.0f} km away")
         return "; ".join(parts)
@@ -358,8 +429,12 @@ class Matcher:
     def _market_regions(self, cand: Features, soc: str) -> list[Region]:  # a SOC with OEWS statistics
         """Where a market role is: the regions most specialised in it, the candidate's own and
         those within commuting distance of it."""
-        places = [p["region"] for p in self.regions.occupation_regions(soc, by="location_quotient", min_employment=50,
-                                                                        limit=MARKET_REGIONS)]
+        places = [
+            p["region"]
+            for p in self.regions.occupation_regions(
+                soc, by="location_quotient", min_employment=50, limit=MARKET_REGIONS
+            )
+        ]
         return list({r.id: r for r in places + self.nearby(cand.region_id)}.values())
 
     def nearby(self, region_id: str | None) -> list[Region]:
@@ -369,14 +444,19 @@ class Matcher:
         if region_id not in self._nearby:
             home, places = self.coords(region_id), []
             if home is not None:
-                places = [r for r, km in self.regions.nearest(home[0], home[1], k=NEARBY_REGIONS, source="oews") if km <= COMMUTE_KM]
+                places = [
+                    r
+                    for r, km in self.regions.nearest(home[0], home[1], k=NEARBY_REGIONS, source="oews")
+                    if km <= COMMUTE_KM
+                ]
             if self.regions.get(region_id) is not None:
                 places.append(self.regions.get(region_id))
             self._nearby[region_id] = places
         return self._nearby[region_id]
 
-    def _market_roles(self, cand: Features, cvec: np.ndarray, plan: list[PlannedRole], f: MatchFilters,
-                      posted: dict) -> list[dict]:
+    def _market_roles(
+        self, cand: Features, cvec: np.ndarray, plan: list[PlannedRole], f: MatchFilters, posted: dict
+    ) -> list[dict]:
         out = []
         for planned in plan:
             soc = planned.soc
@@ -384,10 +464,16 @@ class Matcher:
             if occ is None:
                 continue
             required, nice = self.space.soc_skills(soc)
-            role_vec = self.space.labels[[self.space.index[s] for s in required + nice]].mean(axis=0) if required + nice else None
+            role_vec = (
+                self.space.labels[[self.space.index[s] for s in required + nice]].mean(axis=0)
+                if required + nice
+                else None
+            )
             cos = float(cvec @ role_vec / (np.linalg.norm(role_vec) or 1.0)) if role_vec is not None else 0.0
             coverage = self._coverage(cand, required, nice)  # the same in every region
-            regions = self._market_regions(cand, soc) if self.regions.has_soc(soc) else [self.regions.get(cand.region_id)]
+            regions = (
+                self._market_regions(cand, soc) if self.regions.has_soc(soc) else [self.regions.get(cand.region_id)]
+            )
             for region in regions:
                 if region is None or (soc, region.id) in posted:
                     continue
@@ -399,10 +485,28 @@ class Matcher:
                 d = self.distance(cand.region_id, region.id)
                 if not self._allowed(region, d, f):
                     continue
-                out.append(self._score_role(cand, required, nice, cos, region, soc, d, "onsite",
-                                            {"type": "market", "title": occ["title"], "soc": soc, "market": True,
-                                             "note": "no posted need: demand from OEWS employment and specialisation"},
-                                            planned, planned.closeness, coverage))
+                out.append(
+                    self._score_role(
+                        cand,
+                        required,
+                        nice,
+                        cos,
+                        region,
+                        soc,
+                        d,
+                        "onsite",
+                        {
+                            "type": "market",
+                            "title": occ["title"],
+                            "soc": soc,
+                            "market": True,
+                            "note": "no posted need: demand from OEWS employment and specialisation",
+                        },
+                        planned,
+                        planned.closeness,
+                        coverage,
+                    )
+                )
         return out
 
     # ---- 2. role -> candidates -----------------------------------------------------------------
@@ -428,31 +532,55 @@ class Matcher:
             keep &= arrays["remote_ok"]
         if f.languages:
             wanted = {x.lower() for x in f.languages}
-            keep &= np.fromiter((wanted <= set(table.rows[int(i)].languages) for i in arrays["ids"]), dtype=bool, count=n)
+            keep &= np.fromiter(
+                (wanted <= set(table.rows[int(i)].languages) for i in arrays["ids"]), dtype=bool, count=n
+            )
         close = self._occupation_closeness(arrays, need.soc)
         ofit = np.where(np.isnan(close), sfit, close)
         # region and remote terms need per-candidate preferences; occupation and skill fit make
         # up most of the total, so only the best few hundred by them are scored in full
         order = np.flatnonzero(keep)
-        order = order[np.argsort(-(W_OCCUPATION * ofit[order] + W_SKILL * sfit[order]), kind="stable")][: max(200, f.limit * 10)]
+        order = order[np.argsort(-(W_OCCUPATION * ofit[order] + W_SKILL * sfit[order]), kind="stable")][
+            : max(200, f.limit * 10)
+        ]
         region = self.regions.get(need.region_id) if need.region_id else None
-        facts = self.market(need.region_id, need.soc)
         items = []
         for r in order:
             cand = table.rows[int(arrays["ids"][r])]
             d = None if np.isnan(dist[r]) else float(dist[r])
-            item = self._score_role(cand, need.required, need.nice, float(arrays["vectors"][r] @ nvec), region, need.soc, d,
-                                    need.remote_policy, {"type": "need", "need_id": need.id, "title": need.title, "soc": need.soc},
-                                    closeness=None if np.isnan(close[r]) else float(close[r]))
+            item = self._score_role(
+                cand,
+                need.required,
+                need.nice,
+                float(arrays["vectors"][r] @ nvec),
+                region,
+                need.soc,
+                d,
+                need.remote_policy,
+                {"type": "need", "need_id": need.id, "title": need.title, "soc": need.soc},
+                closeness=None if np.isnan(close[r]) else float(close[r]),
+            )
             cregion = self.regions.get(cand.region_id) if cand.region_id else None
-            items.append({
-                "candidate": {"id": cand.id, "external_id": cand.external_id, "headline": cand.title,
-                              "region": None if cregion is None else {"id": cregion.id, "name": cregion.name, "kind": cregion.kind},
-                              "remote_ok": cand.remote_ok, "willing_to_relocate": cand.relocate, "languages": list(cand.languages)},
-                "score": item["score"], "components": item["components"],
-                "matched_skills": item["matched_skills"], "missing_skills": item["missing_skills"],
-                "distance_km": item["region"]["distance_km"] if item["region"] else None,
-            })
+            items.append(
+                {
+                    "candidate": {
+                        "id": cand.id,
+                        "external_id": cand.external_id,
+                        "headline": cand.title,
+                        "region": None
+                        if cregion is None
+                        else {"id": cregion.id, "name": cregion.name, "kind": cregion.kind},
+                        "remote_ok": cand.remote_ok,
+                        "willing_to_relocate": cand.relocate,
+                        "languages": list(cand.languages),
+                    },
+                    "score": item["score"],
+                    "components": item["components"],
+                    "matched_skills": item["matched_skills"],
+                    "missing_skills": item["missing_skills"],
+                    "distance_km": item["region"]["distance_km"] if item["region"] else None,
+                }
+            )
         items.sort(key=lambda x: -x["score"])
         return {"need_id": need.id, "total_fitting": int((keep & (sfit >= FIT_MIN)).sum()), "items": items[: f.limit]}
 
@@ -481,7 +609,10 @@ class Matcher:
                 "lat": np.asarray([c[0] for c in coords], dtype=np.float64),
                 "lon": np.asarray([c[1] for c in coords], dtype=np.float64),
                 "kind": np.asarray(
-                    [kinds.setdefault(r, (self.regions.get(r).kind if r and self.regions.get(r) else "")) for r in arrays["region"]],
+                    [
+                        kinds.setdefault(r, (self.regions.get(r).kind if r and self.regions.get(r) else ""))
+                        for r in arrays["region"]
+                    ],
                     dtype=object,
                 ),
             }
@@ -529,8 +660,11 @@ class Matcher:
         arrays = table.arrays(self.space.index)
         fits_by_region: dict[str, list[float]] = {}
         if len(arrays["ids"]):
-            sfit = skill_fit(self.space.coverage_matrix(required, arrays["skills"]),
-                             self.space.coverage_matrix(nice, arrays["skills"]), semantic(arrays["vectors"] @ vec))
+            sfit = skill_fit(
+                self.space.coverage_matrix(required, arrays["skills"]),
+                self.space.coverage_matrix(nice, arrays["skills"]),
+                semantic(arrays["vectors"] @ vec),
+            )
             for r in np.flatnonzero(sfit >= FIT_MIN):
                 rid = arrays["region"][r]
                 if rid:
@@ -544,25 +678,48 @@ class Matcher:
         rows = []
         for rid in region_ids:
             region = self.regions.get(rid)
-            if region is None or not self._allowed(region, None, MatchFilters(kinds=f.kinds, country=f.country, state=f.state)):
+            if region is None or not self._allowed(
+                region, None, MatchFilters(kinds=f.kinds, country=f.country, state=f.state)
+            ):
                 continue
             fits = fits_by_region.get(rid, [])
             facts = self.market(rid, soc) if soc else {}
             talent = math.log1p(len(fits)) / math.log1p(max_count)
             mkt, _ = self.region_fit(region, facts, 0.0)
             ratio = facts.get("wage_vs_national")
-            rows.append({
-                "region": {"id": region.id, "name": region.name, "kind": region.kind, "state": region.state,
-                           "country": region.country, "lat": region.lat, "lon": region.lon, "micro_hub": region.kind == "micro_hub"},
-                "score": round(0.6 * talent + 0.4 * min(1.0, mkt / (1 - W_REACH)), 4),
-                "candidates": {"fitting": len(fits), "median_fit": round(float(np.median(fits)), 4) if fits else None},
-                "market": {
-                    "employment": facts.get("employment"), "location_quotient": facts.get("location_quotient"),
-                    "median_wage": facts.get("median_wage"), "national_median_wage": facts.get("national_median_wage"),
-                    "cost_advantage": None if ratio is None else round(1 - ratio, 3),
-                },
-            })
+            rows.append(
+                {
+                    "region": {
+                        "id": region.id,
+                        "name": region.name,
+                        "kind": region.kind,
+                        "state": region.state,
+                        "country": region.country,
+                        "lat": region.lat,
+                        "lon": region.lon,
+                        "micro_hub": region.kind == "micro_hub",
+                    },
+                    "score": round(0.6 * talent + 0.4 * min(1.0, mkt / (1 - W_REACH)), 4),
+                    "candidates": {
+                        "fitting": len(fits),
+                        "median_fit": round(float(np.median(fits)), 4) if fits else None,
+                    },
+                    "market": {
+                        "employment": facts.get("employment"),
+                        "location_quotient": facts.get("location_quotient"),
+                        "median_wage": facts.get("median_wage"),
+                        "national_median_wage": facts.get("national_median_wage"),
+                        "cost_advantage": None if ratio is None else round(1 - ratio, 3),
+                    },
+                }
+            )
         rows.sort(key=lambda x: -x["score"])
-        return {"role": {"title": title, "soc": soc, "required_skills": [{"id": s, "label": self.space.label(s)} for s in required],
-                         "nice_to_have_skills": [{"id": s, "label": self.space.label(s)} for s in nice]},
-                "regions": rows[: f.limit]}
+        return {
+            "role": {
+                "title": title,
+                "soc": soc,
+                "required_skills": [{"id": s, "label": self.space.label(s)} for s in required],
+                "nice_to_have_skills": [{"id": s, "label": self.space.label(s)} for s in nice],
+            },
+            "regions": rows[: f.limit],
+        }

@@ -15,6 +15,7 @@ likely names, the same way a SOC role's skills are (training/build_role_skills.p
 `exclude` leaves one ESCO occupation's relations out everywhere: what the ranking would say of
 an occupation the relations did not know (leave-one-occupation-out evaluation).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,7 +49,9 @@ class OccupationSkills:
                     rows.append(i)
                     cols.append(j)
                     vals.append(GRADE_VALUE.get(int(grade), 0.5))
-        self.relations = sparse.csr_matrix((np.asarray(vals, np.float32), (rows, cols)), shape=(len(occupations), len(catalog.skills)))
+        self.relations = sparse.csr_matrix(
+            (np.asarray(vals, np.float32), (rows, cols)), shape=(len(occupations), len(catalog.skills))
+        )
         self.soc_links: dict[str, list[tuple[int, float]]] = {}
         for e in titles.esco:
             for link in e.get("links", []):
@@ -100,8 +103,14 @@ class OccupationSkills:
             "title": title,
             "occupations": evidence[1],
             "esco_occupation": evidence[0][0] if evidence[0] else None,
-            "skills": [{"id": self.catalog.skills[i]["id"], "label": self.catalog.skills[i]["label"],
-                        "score": round(float(total[i]), 4)} for i in top],
+            "skills": [
+                {
+                    "id": self.catalog.skills[i]["id"],
+                    "label": self.catalog.skills[i]["label"],
+                    "score": round(float(total[i]), 4),
+                }
+                for i in top
+            ],
         }
 
     def ranked_ids(self, title: str, k: int = 1000, exclude: str | None = None) -> list[str]:

@@ -16,6 +16,7 @@ known titles into probabilities: with it, `normalize` scores are probabilities a
 says whether the first one is a confident answer. A vector without its text (a whole CV) is
 ranked by the blend alone.
 """
+
 from __future__ import annotations
 
 import math
@@ -184,7 +185,10 @@ class TitleNormalizer:
             np.concatenate([arrays["name_owner"], link[esco_owner[linked]]]).astype(np.int32),
             n,
             np.concatenate(
-                [np.zeros(len(arrays["name_owner"]), np.float32), np.full(int(linked.sum()), -self.config.esco_discount, np.float32)]
+                [
+                    np.zeros(len(arrays["name_owner"]), np.float32),
+                    np.full(int(linked.sum()), -self.config.esco_discount, np.float32),
+                ]
             ),
         )
         self._context = _Channel(arrays["context_vectors"], arrays["context_owner"], n)
@@ -209,7 +213,7 @@ class TitleNormalizer:
             ]
 
     @classmethod
-    def load(cls, directory: Path, encoder: Encoder) -> "TitleNormalizer":
+    def load(cls, directory: Path, encoder: Encoder) -> TitleNormalizer:
         """Load a verified titles artifact; refuse one built with a different encoder."""
         directory = Path(directory)
         manifest = artifacts.verify(directory, KIND)
@@ -217,7 +221,10 @@ class TitleNormalizer:
             raise artifacts.ArtifactError(
                 f"{directory} was built with encoder {manifest.get('encoder')}, not {encoder.fingerprint}: rebuild the pack"
             )
-        arrays = {name: np.load(directory / f"{name}.npy", allow_pickle=False).astype(dtype, copy=False) for name, dtype in ARRAYS.items()}
+        arrays = {
+            name: np.load(directory / f"{name}.npy", allow_pickle=False).astype(dtype, copy=False)
+            for name, dtype in ARRAYS.items()
+        }
         esco_index = FaissIndex.load(directory / ESCO_INDEX_FILE, "flat")
         arrays["esco_vectors"] = esco_index.row_vectors()  # a view of the index's storage, not a copy
         config = ScoringConfig(**artifacts.read_json(directory / CONFIG_FILE))
@@ -243,7 +250,9 @@ class TitleNormalizer:
         """(queries x SOC occupations) best cosine in one channel: names, context or activity."""
         return {"names": self._names, "context": self._context, "activity": self._activity}[channel].scores(queries)
 
-    def score_vectors(self, queries: np.ndarray, titles: list[str] | None = None, channels: dict | None = None) -> np.ndarray:
+    def score_vectors(
+        self, queries: np.ndarray, titles: list[str] | None = None, channels: dict | None = None
+    ) -> np.ndarray:
         """(queries x SOC occupations) blended scores: a weighted mean of cosines, plus lexical
         coverage when the (cleaned) `titles` of the query vectors are given; `channels` are the
         names/context/activity scores of the queries when already computed."""
@@ -295,8 +304,12 @@ class TitleNormalizer:
         for start in range(0, len(queries), BATCH):
             block = titles[start : start + BATCH]
             for rows, probs in self.classifier.rank(self.channels(queries[start : start + BATCH], block), block):
-                out.append([{"soc": self.socs[j]["code"], "title": self.socs[j]["title"], "score": _unit(p)}
-                            for j, p in zip(rows[:k], probs[:k])])
+                out.append(
+                    [
+                        {"soc": self.socs[j]["code"], "title": self.socs[j]["title"], "score": _unit(p)}
+                        for j, p in zip(rows[:k], probs[:k])
+                    ]
+                )
         return out
 
     def normalize_vectors(self, queries: np.ndarray, k: int = 5, titles: list[str] | None = None) -> list[list[dict]]:
@@ -314,10 +327,7 @@ class TitleNormalizer:
             scores = self.score_vectors(queries[start : start + BATCH], block_titles)
             for row, top in zip(scores, self._top(scores, k)):
                 out.append(
-                    [
-                        {"soc": self.socs[j]["code"], "title": self.socs[j]["title"], "score": _unit(row[j])}
-                        for j in top
-                    ]
+                    [{"soc": self.socs[j]["code"], "title": self.socs[j]["title"], "score": _unit(row[j])} for j in top]
                 )
         return out
 
@@ -327,8 +337,13 @@ class TitleNormalizer:
         cleaned = self.clean([title])[0]
         ranked = self.normalize(title, k=k)
         top = ranked[0]["score"] if ranked else 0.0
-        return {"title": title, "cleaned": cleaned, "status": "confident" if top >= CONFIDENT else "uncertain",
-                "confidence": top, "occupations": ranked}
+        return {
+            "title": title,
+            "cleaned": cleaned,
+            "status": "confident" if top >= CONFIDENT else "uncertain",
+            "confidence": top,
+            "occupations": ranked,
+        }
 
     def normalize(self, title: str, k: int = 5) -> list[dict]:
         """The k most likely SOC occupations: [{"soc", "title", "score" in [0, 1]}, ...]."""

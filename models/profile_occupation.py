@@ -24,6 +24,7 @@ than the current job ("Aspiring Software Developer", "Future RN | BSN Student", 
 junior developer role") is a career target: it is kept apart, the current job is inferred
 without it, and both are returned.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,15 +48,20 @@ TARGET_CUES = re.compile(
     r"\b(?:aspiring|future|student|seeking|looking\s+for|want(?:ing)?\s+to|hope\s+to|goal|becom(?:e|ing)|"
     r"transition(?:ing)?|career\s+change(?:r)?|pursu(?:e|ing)|studying|training\s+to|in\s+training|"
     r"graduating|retrain(?:ing)?|interested\s+in|next\s+step)\b",
-    re.I,
+    re.IGNORECASE,
 )
 # A title shortly after these words is someone else's job: "assisting the dentist", "worked
 # chairside with two dentists", "reporting to the plant manager".
-OTHERS_CUES = re.compile(r"\b(?:with|for|under|alongside|assist(?:ing|ed)?|support(?:ing|ed)?|help(?:ing|ed)?|"
-                         r"report(?:ing|ed)?\s+to)\s+(?:[\w'-]+\s+){0,2}$", re.I)
-VOLUNTEER = re.compile(r"\bvolunteer(?:ing|ed)?\b", re.I)  # "volunteer firefighter": not the paid job
+OTHERS_CUES = re.compile(
+    r"\b(?:with|for|under|alongside|assist(?:ing|ed)?|support(?:ing|ed)?|help(?:ing|ed)?|"
+    r"report(?:ing|ed)?\s+to)\s+(?:[\w'-]+\s+){0,2}$",
+    re.IGNORECASE,
+)
+VOLUNTEER = re.compile(r"\bvolunteer(?:ing|ed)?\b", re.IGNORECASE)  # "volunteer firefighter": not the paid job
 OTHERS = 0.0  # weight of such a mention: someone else's (or an unpaid) job says nothing of the person's
-CURRENT_CUES = re.compile(r"\b(?:currently|current|as\s+an?|i\s+am\s+an?|i'm\s+an?|work(?:ing)?\s+as|years?\s+as)\b", re.I)
+CURRENT_CUES = re.compile(
+    r"\b(?:currently|current|as\s+an?|i\s+am\s+an?|i'm\s+an?|work(?:ing)?\s+as|years?\s+as)\b", re.IGNORECASE
+)
 _SEPARATORS = re.compile(r"\s+[|\u2013\u2014-]\s+|\s*\|\s*")  # "Title | skills", "Title - employer" (not commas)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'/-]*")
 
@@ -143,8 +149,13 @@ class ProfileOccupations:
                 i += n
         return out
 
-    def evidence(self, headlines: list[str | None], summaries: list[str], desired: list[list[str]] | None = None,
-                 classify: Callable[[list[str]], list[list[dict]]] | None = None) -> list[OccupationEvidence]:
+    def evidence(
+        self,
+        headlines: list[str | None],
+        summaries: list[str],
+        desired: list[list[str]] | None = None,
+        classify: Callable[[list[str]], list[list[dict]]] | None = None,
+    ) -> list[OccupationEvidence]:
         """Headline, summary and desired-role evidence of a batch of candidates; every title
         is classified in one call of `classify` (default: the normaliser; the understanding
         passes its memoised one)."""
@@ -232,24 +243,34 @@ class ProfileOccupations:
 
         def entry(row: int) -> dict:
             return {
-                "soc": self.titles.socs[row]["code"], "title": self.titles.socs[row]["title"],
+                "soc": self.titles.socs[row]["code"],
+                "title": self.titles.socs[row]["title"],
                 "score": round(float(score[row]), 4),
-                "evidence": {"headline": round(float(headline[row]), 3), "summary": round(float(summary[row]), 3),
-                             "skills": round(float(by_skills[row]), 3)},
+                "evidence": {
+                    "headline": round(float(headline[row]), 3),
+                    "summary": round(float(summary[row]), 3),
+                    "skills": round(float(by_skills[row]), 3),
+                },
             }
 
         answer = {
             **entry(best),
             "confidence": round(share, 4),
             "status": "confident" if share >= CONFIDENT else "uncertain",
-            "source": ("headline" if headline[best] >= SUMMARY * summary[best] else "summary") if text[best] > TEXT_FLOOR
-            else "skills" if by_skills[best] > 0 else "career target",
+            "source": ("headline" if headline[best] >= SUMMARY * summary[best] else "summary")
+            if text[best] > TEXT_FLOOR
+            else "skills"
+            if by_skills[best] > 0
+            else "career target",
             "candidates": [entry(int(r)) for r in top if score[r] > 0],
         }
         if target.max() >= TARGET_MIN:  # a goal phrase that names no occupation is no target
             t = int(np.argmax(target))
             if t != best:
-                answer["career_target"] = {"soc": self.titles.socs[t]["code"], "title": self.titles.socs[t]["title"],
-                                           "score": round(float(target[t]), 4),
-                                           "from": ev.target_sources.get(t, "headline" if ev.headline_is_target else "summary")}
+                answer["career_target"] = {
+                    "soc": self.titles.socs[t]["code"],
+                    "title": self.titles.socs[t]["title"],
+                    "score": round(float(target[t]), 4),
+                    "from": ev.target_sources.get(t, "headline" if ev.headline_is_target else "summary"),
+                }
         return answer

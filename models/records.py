@@ -1,4 +1,5 @@
 """Plain records of the reference data, shared by the pack builder and the loaders."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

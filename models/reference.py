@@ -1,4 +1,5 @@
 """The reference pack loaded for serving: encoder, skills, occupations/titles, regions."""
+
 from __future__ import annotations
 
 import logging
@@ -11,9 +12,9 @@ from models import artifacts
 from models.encoder import Encoder
 from models.occupation_skills import OccupationSkills
 from models.occupations import TitleNormalizer
+from models.profile_occupation import ProfileOccupations
 from models.regions import RegionCatalog
 from models.settings import Settings
-from models.profile_occupation import ProfileOccupations
 from models.skill_space import ROLE_SKILLS_KIND, RoleSkills, SkillSpace, role_skills_of
 from models.skills import SkillCatalog
 from models.title_skills import TitleSkillRanker
@@ -31,7 +32,7 @@ class ReferenceData:
     role_skills: RoleSkills | None = None
 
     @classmethod
-    def load(cls, pack_dir: Path, encoder: Encoder | None = None, settings: Settings | None = None) -> "ReferenceData":
+    def load(cls, pack_dir: Path, encoder: Encoder | None = None, settings: Settings | None = None) -> ReferenceData:
         """Load and verify every artifact of the pack (checksums, encoder identity). Without an
         encoder, the one `settings` name (default: the environment's settings)."""
         started = time.time()
@@ -111,8 +112,10 @@ class ReferenceData:
             "title": soc["title"],
             "onet_titles": soc.get("onet_titles", []),
             "job_zone": facts.get("job_zone"),
-            "related": [{"soc": c, "title": (self.titles.soc(c) or {}).get("title"), "tier": t}
-                        for c, t in facts.get("related", [])],
+            "related": [
+                {"soc": c, "title": (self.titles.soc(c) or {}).get("title"), "tier": t}
+                for c, t in facts.get("related", [])
+            ],
             "tasks": work["tasks"],
             "activities": work["activities"],
             "esco_occupations": (details or {}).get("esco_occupations") or self.titles.esco_for_soc(code),

@@ -71,6 +71,7 @@ Data notes: GeoNames "cities" include city districts (Antakalnis in Vilnius) and
 alternate names hold oddities ("Indiana" for a Brazilian town), so a state or country name
 never matches through an alternate name.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -213,7 +214,7 @@ class KindRule:
     micro_hub_max_jobs: int = 150_000
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "KindRule":
+    def from_settings(cls, settings: Any) -> KindRule:
         return cls(int(settings.large_metro_min_jobs), int(settings.micro_hub_max_jobs))
 
     def oews_kind(self, total_employment: float | None, nonmetropolitan: bool) -> str:
@@ -392,7 +393,7 @@ class RegionCatalog:
                 self._country_keys.setdefault(fold(info["iso3"]), iso)
 
     @classmethod
-    def load(cls, directory: Path) -> "RegionCatalog":
+    def load(cls, directory: Path) -> RegionCatalog:
         """Load a regions artifact after checking its manifest and checksums."""
         manifest = verify(Path(directory), ARTIFACT_KIND)
         return cls(Path(directory), manifest)

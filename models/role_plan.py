@@ -13,6 +13,7 @@ A role a full job zone (O*NET preparation level) above the anchor is a career st
 `step_up`, and ranked after the roles at the person's level unless asked for. A career target
 is what the person asked for, so it is flagged but never held back.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -85,26 +86,49 @@ class RolePlanner:
             self._closeness[key] = value  # a dict assignment: safe to share between threads
         return self._closeness[key]
 
-    def plan(self, anchor: str | None, rivals: tuple[tuple[str, float], ...] = (), target: str | None = None,
-             limit: int = MAX_ROLES) -> list[PlannedRole]:
+    def plan(
+        self,
+        anchor: str | None,
+        rivals: tuple[tuple[str, float], ...] = (),
+        target: str | None = None,
+        limit: int = MAX_ROLES,
+    ) -> list[PlannedRole]:
         """The roles to recommend, closest first (step-ups are flagged, not reordered here)."""
         if anchor is None or anchor not in self.by_code:
             return []
         name = self.title(anchor)
         roles = {anchor: PlannedRole(anchor, name, 1.0, "own", False, f"your occupation: {name}")}
         if target and target in self.by_code and target != anchor:
-            roles[target] = PlannedRole(target, self.title(target), CLOSE_TARGET, "target", self.is_step_up(anchor, target),
-                                        "your career goal, as your record states it")
+            roles[target] = PlannedRole(
+                target,
+                self.title(target),
+                CLOSE_TARGET,
+                "target",
+                self.is_step_up(anchor, target),
+                "your career goal, as your record states it",
+            )
         top = dict(rivals).get(anchor) or (rivals[0][1] if rivals else 0.0)
         for code, score in rivals:
             if code in roles or code not in self.by_code or not top or score < ALTERNATIVE_MIN * top:
                 continue
-            roles[code] = PlannedRole(code, self.title(code), CLOSE_ALTERNATIVE * min(1.0, score / top), "alternative",
-                                      self.is_step_up(anchor, code), f"your record also fits {self.title(code)}")
+            roles[code] = PlannedRole(
+                code,
+                self.title(code),
+                CLOSE_ALTERNATIVE * min(1.0, score / top),
+                "alternative",
+                self.is_step_up(anchor, code),
+                f"your record also fits {self.title(code)}",
+            )
         for code, tier in (self.facts.get(anchor) or {}).get("related", []):
             if code in roles or code not in self.by_code:
                 continue
-            roles[code] = PlannedRole(code, self.title(code), self._related(anchor, code, tier), "related",
-                                      self.is_step_up(anchor, code), f"related to {name} (O*NET related occupation)")
+            roles[code] = PlannedRole(
+                code,
+                self.title(code),
+                self._related(anchor, code, tier),
+                "related",
+                self.is_step_up(anchor, code),
+                f"related to {name} (O*NET related occupation)",
+            )
         ordered = sorted(roles.values(), key=lambda r: -r.closeness)
         return ordered[:limit]

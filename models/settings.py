@@ -3,12 +3,14 @@
 The README's settings table is checked against this list by a test, so a setting that is
 added here and not documented fails the build.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -25,24 +27,66 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "var", "Directory holding the reference pack, indices and the SQLite database."),
-    Setting("database_url", "", "SQLAlchemy URL of the tenant database; empty means SQLite in the data directory. Also read from DATABASE_URL."),
+    Setting(
+        "database_url",
+        "",
+        "SQLAlchemy URL of the tenant database; empty means SQLite in the data directory. Also read from DATABASE_URL.",
+    ),
     Setting("bind", "127.0.0.1:8000", "Address gunicorn listens on."),
     Setting("workers", 2, "Number of gunicorn worker processes.", int),
     Setting("max_body_bytes", 2 * 1024 * 1024, "Largest accepted JSON request body in bytes (larger gets 413).", int),
     Setting("max_bulk_bytes", 256 * 1024 * 1024, "Largest accepted NDJSON bulk body in bytes (larger gets 413).", int),
     Setting("max_bulk_lines", 50_000, "Most lines accepted in one NDJSON bulk request.", int),
     Setting("max_text_chars", 50_000, "Longest free text accepted by the language services, in characters.", int),
-    Setting("large_metro_min_jobs", 1_000_000, "A metropolitan area with at least this many jobs is a large_metro.", int),
-    Setting("micro_hub_max_jobs", 150_000, "A metropolitan area with fewer jobs than this is a micro_hub (nonmetropolitan areas always are).", int),
-    Setting("world_city_min_population", 15_000, "World cities (GeoNames) at least this large are regions without labour statistics.", int),
-    Setting("micro_hub_weight", 0.10, "Bonus added to the region fit of a micro-hub in candidate matches (0 = none).", float),
-    Setting("encoder", "", "Path of a sentence-transformers model directory; empty means the packaged all-MiniLM-L6-v2."),
-    Setting("encoder_precision", "auto", "Encoder arithmetic: fp32, bf16, or auto (bf16 where the CPU multiplies bfloat16 in hardware, AVX-512 BF16 or AMX; else fp32).", lambda v: _choice(v, ("auto", "fp32", "bf16"))),
-    Setting("rate_limit", "1200 per minute", "Requests allowed per API key (flask-limiter notation, or off; 429 with Retry-After beyond)."),
-    Setting("auth_failure_limit", "20 per minute", "Failed authentications allowed per client address (or off); beyond, every authentication from it gets 429."),
-    Setting("rate_limit_storage", "memory://", "Where rate-limit counters live: memory:// counts per worker process, redis://host:port shares them."),
+    Setting(
+        "large_metro_min_jobs", 1_000_000, "A metropolitan area with at least this many jobs is a large_metro.", int
+    ),
+    Setting(
+        "micro_hub_max_jobs",
+        150_000,
+        "A metropolitan area with fewer jobs than this is a micro_hub (nonmetropolitan areas always are).",
+        int,
+    ),
+    Setting(
+        "world_city_min_population",
+        15_000,
+        "World cities (GeoNames) at least this large are regions without labour statistics.",
+        int,
+    ),
+    Setting(
+        "micro_hub_weight", 0.10, "Bonus added to the region fit of a micro-hub in candidate matches (0 = none).", float
+    ),
+    Setting(
+        "encoder", "", "Path of a sentence-transformers model directory; empty means the packaged all-MiniLM-L6-v2."
+    ),
+    Setting(
+        "encoder_precision",
+        "auto",
+        "Encoder arithmetic: fp32, bf16, or auto (bf16 where the CPU multiplies bfloat16 in hardware, AVX-512 BF16 or AMX; else fp32).",
+        lambda v: _choice(v, ("auto", "fp32", "bf16")),
+    ),
+    Setting(
+        "rate_limit",
+        "1200 per minute",
+        "Requests allowed per API key (flask-limiter notation, or off; 429 with Retry-After beyond).",
+    ),
+    Setting(
+        "auth_failure_limit",
+        "20 per minute",
+        "Failed authentications allowed per client address (or off); beyond, every authentication from it gets 429.",
+    ),
+    Setting(
+        "rate_limit_storage",
+        "memory://",
+        "Where rate-limit counters live: memory:// counts per worker process, redis://host:port shares them.",
+    ),
     Setting("log_level", "INFO", "Python logging level."),
-    Setting("log_format", "json", "Service log lines: json (one object a line, with the request id) or text.", lambda v: _choice(v, ("json", "text"))),
+    Setting(
+        "log_format",
+        "json",
+        "Service log lines: json (one object a line, with the request id) or text.",
+        lambda v: _choice(v, ("json", "text")),
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -9,6 +9,7 @@ rows are then scored exactly (models/skills.py), so only the candidate set is ap
 The graph is its own artifact (`skill_ann/` in the pack), built from the taxonomy's vectors
 without the encoder, and it carries a copy of those vectors that the catalogue reuses.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ class SkillNeighbours:
         faiss.downcast_index(index).hnsw.efSearch = max(config.ef_search, config.rows)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, config: AnnConfig | None = None) -> "SkillNeighbours":
+    def build(cls, vectors: np.ndarray, config: AnnConfig | None = None) -> SkillNeighbours:
         config = config or AnnConfig()
         index = faiss.IndexHNSWFlat(vectors.shape[1], config.m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = config.ef_construction
@@ -67,7 +68,7 @@ class SkillNeighbours:
         artifacts.write_json(Path(directory) / CONFIG_FILE, self.config.build_params())
 
     @classmethod
-    def load(cls, directory: Path) -> "SkillNeighbours":
+    def load(cls, directory: Path) -> SkillNeighbours:
         directory = Path(directory)
         artifacts.verify(directory, KIND)
         config = AnnConfig(**artifacts.read_json(directory / CONFIG_FILE))

@@ -6,6 +6,7 @@ and "Java (computer programming)" stay apart, low enough that near-synonyms such
 wind turbines" and "repair wind turbines" meet). A near-synonym match counts with its
 similarity as partial credit.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -44,7 +45,7 @@ class RoleSkills:
         self._pairs = {code: (tuple(v["required"]), tuple(v["nice"])) for code, v in table.items()}
 
     @classmethod
-    def load(cls, directory: Path) -> "RoleSkills":
+    def load(cls, directory: Path) -> RoleSkills:
         artifacts.verify(directory, ROLE_SKILLS_KIND)
         return cls(artifacts.read_json(Path(directory) / ROLE_SKILLS_FILE))
 
@@ -60,7 +61,11 @@ class RoleSkills:
     def details(self, code: str) -> dict | None:
         """{"skills": [{"id", "weight", "score", "sources"}], "esco_occupations": [...]} or None."""
         entry = self._table.get(code)
-        return None if entry is None else {"skills": entry.get("skills", []), "esco_occupations": entry.get("esco_occupations", [])}
+        return (
+            None
+            if entry is None
+            else {"skills": entry.get("skills", []), "esco_occupations": entry.get("esco_occupations", [])}
+        )
 
 
 class SkillSpace:
@@ -109,7 +114,9 @@ class SkillSpace:
                 best, credit = uri, sim * have[uri]
         return best, credit
 
-    def coverage(self, wanted: tuple[str, ...] | list[str], have: dict[str, float]) -> tuple[float, list[dict], list[str]]:
+    def coverage(
+        self, wanted: tuple[str, ...] | list[str], have: dict[str, float]
+    ) -> tuple[float, list[dict], list[str]]:
         """(share of `wanted` covered, matched pairs, missing skills) for one profile."""
         if not wanted:
             return 1.0, [], []

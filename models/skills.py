@@ -10,6 +10,7 @@ a generic word ("development", "team") matches dozens of skill names perfectly a
 little. On top of the dense score comes lexical evidence: how much of a skill name's
 informative (high-IDF) words the sentence contains, and a small bonus for a verbatim mention.
 """
+
 from __future__ import annotations
 
 import logging
@@ -156,7 +157,7 @@ class SkillCatalog:
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
-    def load(cls, directory: Path, encoder: Encoder, neighbours_dir: Path | None = None) -> "SkillCatalog":
+    def load(cls, directory: Path, encoder: Encoder, neighbours_dir: Path | None = None) -> SkillCatalog:
         manifest = artifacts.verify(directory, "taxonomy")
         if manifest.get("encoder") != encoder.fingerprint:
             raise artifacts.ArtifactError(
@@ -182,7 +183,9 @@ class SkillCatalog:
                 neighbours = SkillNeighbours.load(neighbours_dir)
         # the graph holds the same vectors: the flat index is read only without it (one copy in memory)
         index = None if neighbours is not None else FaissIndex.load(directory / "index.faiss", "flat")
-        return cls(skills, index, owners, views, encoder, occupations, occupation_vectors=described, neighbours=neighbours)
+        return cls(
+            skills, index, owners, views, encoder, occupations, occupation_vectors=described, neighbours=neighbours
+        )
 
     def _name_table(self) -> dict[str, list[int]]:
         """Folded label/alt label -> skills, for exact mentions in text."""
@@ -452,7 +455,9 @@ class SkillCatalog:
                 out.append((span, spec))
         return out
 
-    def _rank_sentences(self, batch: list[str], k: int, with_spans: bool = True) -> tuple[list[list[SkillHit]], np.ndarray]:
+    def _rank_sentences(
+        self, batch: list[str], k: int, with_spans: bool = True
+    ) -> tuple[list[list[SkillHit]], np.ndarray]:
         """Rank skills for each sentence; also returns the sentence vectors.
 
         Without `with_spans` only the sentences and the verbatim mentions of skill names are
@@ -516,7 +521,11 @@ class SkillCatalog:
                     evidence = span_lists[b][int(which[j])][0]
                 else:
                     evidence = sentence
-                hits.append(SkillHit(self.skills[i]["id"], self.skills[i]["label"], float(combined[j]), evidence, exact=i in exact))
+                hits.append(
+                    SkillHit(
+                        self.skills[i]["id"], self.skills[i]["label"], float(combined[j]), evidence, exact=i in exact
+                    )
+                )
             out.append(hits)
         return out, vectors[: len(batch)]
 

@@ -20,6 +20,7 @@ finds no usable snapshot rebuilds from it. A snapshot that cannot be written (a 
 leaves the previous one in place, or deletes it when it holds erased records, and is logged
 once until writing works again.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -29,10 +30,10 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -147,7 +148,8 @@ class TenantIndexes:
         with_vectors = [r for r in rows if r.vector]
         if with_vectors:
             ti.index.add(
-                np.asarray([r.id for r in with_vectors], dtype=np.int64), _vectors([r.vector for r in with_vectors], self.dim)
+                np.asarray([r.id for r in with_vectors], dtype=np.int64),
+                _vectors([r.vector for r in with_vectors], self.dim),
             )
         self._put_features(ti, rows)
 
@@ -183,7 +185,14 @@ class TenantIndexes:
         ti = TenantIndex(tenant_id, kind, index, FeatureTable(self.dim), seq=seq)
         self._put_features(ti, store.export(self.db, tenant_id, kind, with_vectors=True))
         self.snapshot(ti, force=True)
-        log.info("index %s/%s built: %d vectors (%s) in %.1fs", tenant_id, kind, len(index), index.kind, time.time() - started)
+        log.info(
+            "index %s/%s built: %d vectors (%s) in %.1fs",
+            tenant_id,
+            kind,
+            len(index),
+            index.kind,
+            time.time() - started,
+        )
         return ti
 
     def _dir(self, tenant_id: int, kind: str) -> Path:
@@ -226,8 +235,13 @@ class TenantIndexes:
                     raise
         except (OSError, RuntimeError) as exc:  # FAISS reports a failed write as RuntimeError
             if not self._snapshots_failing:  # once per spell of failures (a full disk stays full)
-                log.error("snapshot of %s/%s not written (%s); serving goes on from memory and the database, "
-                          "the previous snapshot stays in place", ti.tenant_id, ti.kind, exc)
+                log.error(
+                    "snapshot of %s/%s not written (%s); serving goes on from memory and the database, "
+                    "the previous snapshot stays in place",
+                    ti.tenant_id,
+                    ti.kind,
+                    exc,
+                )
             self._snapshots_failing = True
             return False
         if self._snapshots_failing:
@@ -280,7 +294,9 @@ class TenantIndexes:
                     raise artifacts.ArtifactError("snapshot of another encoder or tenant")
                 params = manifest["index"]
                 index = FaissIndex.load(directory / "index.faiss", params["kind"], params["nlist"], params["nprobe"])
-            ti = TenantIndex(tenant_id, kind, index, FeatureTable(self.dim), seq=manifest["seq"], snapshot_seq=manifest["seq"])
+            ti = TenantIndex(
+                tenant_id, kind, index, FeatureTable(self.dim), seq=manifest["seq"], snapshot_seq=manifest["seq"]
+            )
             # features are not snapshotted: read the rows as of the snapshot's seq; the changes
             # after it are replayed by sync() like the index's
             self._put_features(ti, store.export(self.db, tenant_id, kind, with_vectors=True))

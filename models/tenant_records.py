@@ -4,11 +4,12 @@ Writes go to the database in one transaction (models/store/records.py); the tena
 derived from the database's change log, so it is brought up to date right after the write and
 can always be rebuilt. Documents arrive here already validated against their schema.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
@@ -85,11 +86,15 @@ class TenantRecords:
     def get(self, tenant_id: int, kind: str, record_id: int) -> dict:
         return public(store.get(self.db, tenant_id, kind, record_id))
 
-    def list(self, tenant_id: int, kind: str, filters: dict, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    def list(
+        self, tenant_id: int, kind: str, filters: dict, limit: int, cursor: str | None
+    ) -> tuple[list[dict], str | None]:
         items, next_cursor = store.list_records(self.db, tenant_id, kind, filters, limit, cursor)
         return [public(r) for r in items], next_cursor
 
-    def replace(self, tenant_id: int, kind: str, record_id: int, doc: dict, expected_version: int | None = None) -> dict:
+    def replace(
+        self, tenant_id: int, kind: str, record_id: int, doc: dict, expected_version: int | None = None
+    ) -> dict:
         store.get(self.db, tenant_id, kind, record_id)  # 404 before any encoding work
         u = self._understand_one(kind, doc)
         record = store.replace(self.db, tenant_id, kind, record_id, _item(doc, u), expected_version=expected_version)
@@ -155,7 +160,9 @@ class TenantRecords:
         writable: list[tuple[BulkLine, Understanding]] = []
         for ln, u in zip(valid, understood):
             if u.errors:
-                results[ln.line] = _error_result(ln.line, InvalidInput("invalid reference", {"errors": u.errors}, code="validation_failed"))
+                results[ln.line] = _error_result(
+                    ln.line, InvalidInput("invalid reference", {"errors": u.errors}, code="validation_failed")
+                )
             else:
                 writable.append((ln, u))
         if writable:
@@ -173,8 +180,11 @@ class TenantRecords:
                     results[ln.line] = _error_result(ln.line, res)
                 else:
                     results[ln.line] = {
-                        "line": ln.line, "status": "created" if res.created else "updated",
-                        "id": res.id, "external_id": res.external_id, "version": res.version,
+                        "line": ln.line,
+                        "status": "created" if res.created else "updated",
+                        "id": res.id,
+                        "external_id": res.external_id,
+                        "version": res.version,
                     }
             try:
                 self._refresh_index(tenant_id, kind)
@@ -199,4 +209,8 @@ class TenantRecords:
 
 
 def _error_result(line: int, error: DomainError) -> dict:
-    return {"line": line, "status": "error", "error": {"code": error.code, "message": error.message, "details": error.details}}
+    return {
+        "line": line,
+        "status": "error",
+        "error": {"code": error.code, "message": error.message, "details": error.details},
+    }

@@ -1,5 +1,6 @@
 """Text utilities for the language services: sentence splitting, spans, boilerplate, and the
 word forms used for lexical matching (tokens, a light stemmer, function words)."""
+
 from __future__ import annotations
 
 import re
@@ -10,22 +11,96 @@ _WS = re.compile(r"\s+")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪●◦‣∙]|\d{1,2}[.)])\s+")
 # sentence ends: . ! ? followed by space and an uppercase letter/digit, never inside "e.g." or "U.S."
 _SENTENCE_END = re.compile(r"(?<!\b[A-Za-z]\.[A-Za-z]\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
-_SPAN_SPLIT = re.compile(r"\s*(?:[,;:/|()\[\]]|\s(?:and|or|as well as|including|such as|like|e\.g\.|i\.e\.|with|using|in|for)\s)\s*", re.I)
-_LEADING_JOINER = re.compile(r"^(?:and|or|with|plus|using)\s+", re.I)
+_SPAN_SPLIT = re.compile(
+    r"\s*(?:[,;:/|()\[\]]|\s(?:and|or|as well as|including|such as|like|e\.g\.|i\.e\.|with|using|in|for)\s)\s*",
+    re.IGNORECASE,
+)
+_LEADING_JOINER = re.compile(r"^(?:and|or|with|plus|using)\s+", re.IGNORECASE)
 # bullets and dashes left at the start of a span ("* • Understanding of ..."); "." is kept for ".NET"
 _LEADING_MARKS = re.compile(r"^[\s*•·▪●◦‣∙>\-–—]+")
 # tokens as skill names are written: keeps C#, C++, ASP.NET, node.js, CI/CD parts
 _TOKEN = re.compile(r"[\w+#.\-']+")
 # words that carry no skill meaning on their own; everything else is weighted by its IDF
 FUNCTION_WORDS = frozenset(
-    "a an the and or nor of in on at to for from by with without as is are be been being was were "
-    "your you our we us they their it its this that these those into onto via per other all any "
-    "can will would should must may might etc e.g i.e".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "nor",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "without",
+        "as",
+        "is",
+        "are",
+        "be",
+        "been",
+        "being",
+        "was",
+        "were",
+        "your",
+        "you",
+        "our",
+        "we",
+        "us",
+        "they",
+        "their",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "into",
+        "onto",
+        "via",
+        "per",
+        "other",
+        "all",
+        "any",
+        "can",
+        "will",
+        "would",
+        "should",
+        "must",
+        "may",
+        "might",
+        "etc",
+        "e.g",
+        "i.e",
+    ]
 )
-_SUFFIXES = ("ational", "ations", "ation", "ings", "ing", "ities", "ity", "ions", "ion", "ively", "ive",
-             "ers", "er", "ed", "es", "s", "ly", "al")
+_SUFFIXES = (
+    "ational",
+    "ations",
+    "ation",
+    "ings",
+    "ing",
+    "ities",
+    "ity",
+    "ions",
+    "ion",
+    "ively",
+    "ive",
+    "ers",
+    "er",
+    "ed",
+    "es",
+    "s",
+    "ly",
+    "al",
+)
 STEM_LENGTH = 6
-_WORD = re.compile(r"[a-z0-9][a-z0-9+#.\-']*", re.I)
+_WORD = re.compile(r"[a-z0-9][a-z0-9+#.\-']*", re.IGNORECASE)
 
 # Lines that describe pay, benefits, the company or the application process rather than
 # the work itself; they must not turn into skills.
@@ -37,7 +112,7 @@ _BOILERPLATE = re.compile(
     r"\babout us\b|\bfounded in\b|\bwe are (?:a|an|the) (?:leading|global|fast|growing|award)|"
     r"\bour (?:company|mission|team|culture) (?:is|was|has)\b|\bheadquartered\b|\bvisit our website\b|"
     r"\bwww\.|https?://|@[a-z0-9-]+\.[a-z])",
-    re.I,
+    re.IGNORECASE,
 )
 
 

@@ -20,6 +20,7 @@ taken out of the index they are looked up in (training/fit_title_classifier.py),
 how a title it has not seen relates to the evidence; the benchmark files are never used. The
 probability of each candidate is the softmax of the regression's scores over the candidates.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from models.artifacts import read_json, write_json
 from models.title_text import TitleCleaner
-
 
 FEATURES = (
     "lexical", "words", "dense", "context", "activity", "names", "blend", "prior",
@@ -55,12 +55,18 @@ def head_of(cleaned: str) -> str:
 
 
 def char_vectorizer(vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, lowercase=True, vocabulary=vocabulary)
+    return TfidfVectorizer(
+        analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, lowercase=True, vocabulary=vocabulary
+    )
 
 
 def word_vectorizer(vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
     return TfidfVectorizer(
-        analyzer="word", ngram_range=WORD_NGRAMS, sublinear_tf=True, lowercase=True, token_pattern=WORD_PATTERN,
+        analyzer="word",
+        ngram_range=WORD_NGRAMS,
+        sublinear_tf=True,
+        lowercase=True,
+        token_pattern=WORD_PATTERN,
         vocabulary=vocabulary,
     )
 
@@ -74,8 +80,15 @@ def fitted(vectorizer: TfidfVectorizer, idf: np.ndarray) -> TfidfVectorizer:
 class KnownTitles:
     """The known titles: cleaned text, owning SOC row, sentence vector, TF-IDF rows."""
 
-    def __init__(self, texts: list[str], owner: np.ndarray, n_owners: int, vectors: np.ndarray,
-                 char: TfidfVectorizer, word: TfidfVectorizer):
+    def __init__(
+        self,
+        texts: list[str],
+        owner: np.ndarray,
+        n_owners: int,
+        vectors: np.ndarray,
+        char: TfidfVectorizer,
+        word: TfidfVectorizer,
+    ):
         # held grouped by owner, so a per-owner maximum reduces the similarity matrix in place
         order = np.argsort(np.asarray(owner), kind="stable")
         self.texts = [texts[i] for i in order]
@@ -143,11 +156,16 @@ class ClassifierWeights:
     intercept: float
 
     def to_dict(self) -> dict:
-        return {"features": list(FEATURES), "mean": list(self.mean), "scale": list(self.scale),
-                "coef": list(self.coef), "intercept": self.intercept}
+        return {
+            "features": list(FEATURES),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "coef": list(self.coef),
+            "intercept": self.intercept,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ClassifierWeights":
+    def from_dict(cls, d: dict) -> ClassifierWeights:
         if tuple(d.get("features", ())) != FEATURES:
             raise ValueError("the title classifier was trained on other features: rebuild the pack")
         return cls(tuple(d["mean"]), tuple(d["scale"]), tuple(d["coef"]), float(d["intercept"]))
@@ -165,8 +183,14 @@ class CandidateEvidence:
         self.features = features
 
 
-def gather_evidence(known: KnownTitles, channels: dict[str, np.ndarray], cleaned: list[str], prior: np.ndarray,
-                    exclude: list[list[int]] | None = None, left_out: list[int] | None = None) -> CandidateEvidence:
+def gather_evidence(
+    known: KnownTitles,
+    channels: dict[str, np.ndarray],
+    cleaned: list[str],
+    prior: np.ndarray,
+    exclude: list[list[int]] | None = None,
+    left_out: list[int] | None = None,
+) -> CandidateEvidence:
     """Candidates and their FEATURES; `channels` holds the normaliser's (queries x owners)
     "context", "activity", "names" and "blend" scores and the "vectors" of the queries."""
     lexical, words = known.lexical(cleaned, exclude)
@@ -177,8 +201,12 @@ def gather_evidence(known: KnownTitles, channels: dict[str, np.ndarray], cleaned
     for i in range(len(cleaned)):
         named = np.flatnonzero(heads[i])
         named = named[np.argsort(-heads[i][named], kind="stable")][:HEAD_CANDIDATES]
-        picks = {*np.argsort(-lexical[i])[:CANDIDATES], *np.argsort(-dense[i])[:CANDIDATES],
-                 *np.argsort(-blend[i])[:CANDIDATES], *named}
+        picks = {
+            *np.argsort(-lexical[i])[:CANDIDATES],
+            *np.argsort(-dense[i])[:CANDIDATES],
+            *np.argsort(-blend[i])[:CANDIDATES],
+            *named,
+        }
         c = np.asarray(sorted(int(p) for p in picks), dtype=np.int64)
         f = np.stack([
             lexical[i, c], words[i, c], dense[i, c], channels["context"][i, c], channels["activity"][i, c],
@@ -201,6 +229,7 @@ def probabilities(weights: ClassifierWeights, evidence: CandidateEvidence) -> li
         out.append((c[order], p[order]))
     return out
 
+
 KNOWN_FILE = "known_titles.json"  # {"texts": [cleaned title], "owner": [SOC row]}
 KNOWN_VECTORS_FILE = "known_vectors.npy"
 LEXICAL_FILE = "lexical_tfidf.json"  # {"char": {"vocabulary", "idf"}, "word": {...}}
@@ -219,7 +248,7 @@ class TitleClassifier:
         self.weights = weights
 
     @classmethod
-    def load(cls, directory: Path, n_owners: int) -> "TitleClassifier":
+    def load(cls, directory: Path, n_owners: int) -> TitleClassifier:
         known = read_json(directory / KNOWN_FILE)
         lexical = read_json(directory / LEXICAL_FILE)
         char = fitted(char_vectorizer(lexical["char"]["vocabulary"]), lexical["char"]["idf"])
@@ -237,17 +266,25 @@ class TitleClassifier:
         k = self.known
         write_json(directory / KNOWN_FILE, {"texts": k.texts, "owner": k.owner.tolist()})
         np.save(directory / KNOWN_VECTORS_FILE, k.vectors, allow_pickle=False)
-        write_json(directory / LEXICAL_FILE, {
-            name: {"vocabulary": {g: int(i) for g, i in v.vocabulary_.items()}, "idf": v.idf_.tolist()}
-            for name, v in (("char", k.char), ("word", k.word))
-        })
+        write_json(
+            directory / LEXICAL_FILE,
+            {
+                name: {"vocabulary": {g: int(i) for g, i in v.vocabulary_.items()}, "idf": v.idf_.tolist()}
+                for name, v in (("char", k.char), ("word", k.word))
+            },
+        )
         write_json(directory / CLEANER_FILE, self.cleaner.to_dict())
         np.save(directory / PRIOR_FILE, self.prior, allow_pickle=False)
         if self.weights is not None:
             write_json(directory / WEIGHTS_FILE, self.weights.to_dict())
 
-    def evidence(self, channels: dict[str, np.ndarray], cleaned: list[str], exclude: list[list[int]] | None = None,
-                 left_out: list[int] | None = None) -> CandidateEvidence:
+    def evidence(
+        self,
+        channels: dict[str, np.ndarray],
+        cleaned: list[str],
+        exclude: list[list[int]] | None = None,
+        left_out: list[int] | None = None,
+    ) -> CandidateEvidence:
         lowered = [c.lower() for c in cleaned]
         return gather_evidence(self.known, channels, lowered, self.prior, exclude, left_out)
 

@@ -12,6 +12,7 @@ occupation's description, which carries far more about the work than a two-word 
 - minus how well the skill matches any occupation at all: a skill close to the centroid of all
   occupation descriptions ("manage staff", "maintain equipment") otherwise rises for every title.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

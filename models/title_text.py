@@ -18,6 +18,7 @@ Employers write titles as they please: "LABORER, TREE TAPPING", "Sr. Maint. Tech
 The last three need what titles look like: the words that end known titles (heads) and the
 vocabulary with its frequencies, both learnt from the known titles when the pack is built.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,10 +57,21 @@ ABBREVIATIONS = {
 _CAPITALS_ONLY = {"it", "pt", "ot", "rt", "np", "gm", "qa", "qc", "hr"}
 # "Admin Assistant" is administrative, "System Admin" an administrator
 _ADJECTIVE_BEFORE_ROLE = {"admin": "Administrative", "adm": "Administrative"}
-_ROLE_WORDS = {"assistant", "asst", "specialist", "coordinator", "coord", "clerk", "support", "officer", "secretary", "aide"}
+_ROLE_WORDS = {
+    "assistant",
+    "asst",
+    "specialist",
+    "coordinator",
+    "coord",
+    "clerk",
+    "support",
+    "officer",
+    "secretary",
+    "aide",
+}
 # seniority says nothing about the occupation; "Lead" is kept (a lead is often a supervisor)
-_LEVEL_WORD = re.compile(r"^(?:senior|sr|junior|jr|entry-level)$", re.I)
-_GRADE = re.compile(r"^(?:i{1,3}|iv|v|[1-5])$", re.I)
+_LEVEL_WORD = re.compile(r"^(?:senior|sr|junior|jr|entry-level)$", re.IGNORECASE)
+_GRADE = re.compile(r"^(?:i{1,3}|iv|v|[1-5])$", re.IGNORECASE)
 _PARENTHETICAL = re.compile(r"\(([^()]*)\)")
 _INITIAL_SKIP = {"and", "of", "the", "for", "in", "&"}
 
@@ -155,7 +167,7 @@ def singular(word: str) -> str:
 _QUALIFIER = re.compile(
     r"^(?:apprentice|trainee|journeyman|journeyperson|seasonal|temporary|temp|part-time|full-time|parttime|fulltime|"
     r"h-?2b|h-?2a)$",
-    re.I,
+    re.IGNORECASE,
 )
 _WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
 
@@ -205,7 +217,7 @@ class TitleCleaner:
                     self._deletions.setdefault(d, []).append(word)
 
     @classmethod
-    def learn(cls, titles: Iterable[str], texts: Iterable[str] = (), min_head_count: int = 3) -> "TitleCleaner":
+    def learn(cls, titles: Iterable[str], texts: Iterable[str] = (), min_head_count: int = 3) -> TitleCleaner:
         """Heads (words ending at least `min_head_count` known titles) and word frequencies of
         the titles and of other `texts` of the field (task statements, definitions), so that a
         correct word titles happen not to use is not taken for a misspelling."""

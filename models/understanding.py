@@ -13,6 +13,7 @@ For every candidate, need or programme the service derives, and shows back to th
 Everything that needs the encoder is collected across the whole batch first and encoded in
 one call, because the encoder, not the database, limits ingest speed.
 """
+
 from __future__ import annotations
 
 import threading
@@ -131,7 +132,9 @@ class RecordUnderstander:
             fresh = {}
             for row, key in enumerate(todo):
                 best = int(np.argmax(scores[row]))
-                fresh[key] = (best, float(scores[row, best]), "semantic") if scores[row, best] >= LINK_MIN_SCORE else None
+                fresh[key] = (
+                    (best, float(scores[row, best]), "semantic") if scores[row, best] >= LINK_MIN_SCORE else None
+                )
             self._links.put_many(fresh)
             known.update(fresh)
         for key, positions in pending.items():
@@ -193,8 +196,15 @@ class RecordUnderstander:
                 idx, score, how = link
                 skill = self.skills.skills[idx]
                 linked_skills.append(
-                    {"id": skill["id"], "label": skill["label"], "score": round(score, 4), "role": role,
-                     "given": given, "linked_by": how, **extra}
+                    {
+                        "id": skill["id"],
+                        "label": skill["label"],
+                        "score": round(score, 4),
+                        "role": role,
+                        "given": given,
+                        "linked_by": how,
+                        **extra,
+                    }
                 )
                 seen.add(skill["id"])
                 skill_rows.append(idx)
@@ -203,7 +213,9 @@ class RecordUnderstander:
                 if hit.id in seen:
                     continue
                 seen.add(hit.id)
-                from_text.append({"id": hit.id, "label": hit.label, "score": round(hit.score, 4), "evidence": hit.evidence})
+                from_text.append(
+                    {"id": hit.id, "label": hit.label, "score": round(hit.score, 4), "evidence": hit.evidence}
+                )
                 skill_rows.append(self.skills.by_id[hit.id])
 
             soc = None
@@ -213,8 +225,12 @@ class RecordUnderstander:
                 soc = _title_occupation(ranked) if occupations is None else None
                 parts.append(tv[None, :])
             if occupations is not None:
-                soc = self.ref.profiles.infer(occupations[n], self.ref.skill_space.credits(
-                    {s["id"]: 1.0 for s in linked_skills} | {s["id"]: TEXT_SKILL_WEIGHT for s in from_text}))
+                soc = self.ref.profiles.infer(
+                    occupations[n],
+                    self.ref.skill_space.credits(
+                        {s["id"]: 1.0 for s in linked_skills} | {s["id"]: TEXT_SKILL_WEIGHT for s in from_text}
+                    ),
+                )
             region, region_error = self._region(doc)
             if region_error:
                 errors.append(region_error)
@@ -244,8 +260,9 @@ class RecordUnderstander:
 
     def _candidate_occupations(self, docs: list[dict], texts: list[str]) -> list:
         """Headline, summary and desired-role evidence of each candidate (titles memoised)."""
-        return self.ref.profiles.evidence([d.get("headline") for d in docs], texts,
-                                          [d.get("desired_roles") or [] for d in docs], self.classify_titles)
+        return self.ref.profiles.evidence(
+            [d.get("headline") for d in docs], texts, [d.get("desired_roles") or [] for d in docs], self.classify_titles
+        )
 
     def _region(self, doc: dict) -> tuple[dict | None, dict | None]:
         regions = self.ref.regions
@@ -259,8 +276,12 @@ class RecordUnderstander:
             if matches and matches[0][1] >= REGION_MIN_SCORE:
                 region, score, reason = matches[0]
                 return {
-                    "id": region.id, "name": region.name, "kind": region.kind,
-                    "resolved_from": "location", "score": round(float(score), 4), "reason": reason,
+                    "id": region.id,
+                    "name": region.name,
+                    "kind": region.kind,
+                    "resolved_from": "location",
+                    "score": round(float(score), 4),
+                    "reason": reason,
                 }, None
             return {"id": None, "unresolved": doc["location"]}, None
         return None, None
@@ -271,9 +292,14 @@ def _title_occupation(ranked: list[dict]) -> dict | None:
     if not ranked or ranked[0]["score"] < SOC_MIN_SCORE:
         return None
     top = ranked[0]
-    return {"soc": top["soc"], "title": top["title"], "score": top["score"], "confidence": top["score"],
-            "status": "confident" if top["score"] >= CONFIDENT else "uncertain",
-            "candidates": [{"soc": a["soc"], "title": a["title"], "score": a["score"]} for a in ranked[:5]]}
+    return {
+        "soc": top["soc"],
+        "title": top["title"],
+        "score": top["score"],
+        "confidence": top["score"],
+        "status": "confident" if top["score"] >= CONFIDENT else "uncertain",
+        "candidates": [{"soc": a["soc"], "title": a["title"], "score": a["score"]} for a in ranked[:5]],
+    }
 
 
 def _profile_vector(parts: list[np.ndarray], dim: int) -> np.ndarray:
@@ -286,4 +312,6 @@ def _profile_vector(parts: list[np.ndarray], dim: int) -> np.ndarray:
 
 def raise_on_errors(u: Understanding) -> None:
     if u.errors:
-        raise InvalidInput("the record refers to something that does not exist", {"errors": u.errors}, code="validation_failed")
+        raise InvalidInput(
+            "the record refers to something that does not exist", {"errors": u.errors}, code="validation_failed"
+        )

@@ -1,4 +1,5 @@
 """HTTP layer of the talent-matching service: the Flask app factory."""
+
 from __future__ import annotations
 
 import gc

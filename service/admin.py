@@ -14,12 +14,13 @@ The database comes from the settings (TALENT_DATABASE_URL or DATABASE_URL, else 
 TALENT_DATA_DIR); every command migrates it to the latest schema first. Keys go to stdout
 alone, so `KEY=$(python -m service.admin create-tenant acme)` works; messages go to stderr.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Sequence
 
 from models.errors import DomainError, NotFound
 from models.settings import load_settings
@@ -40,8 +41,12 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_)
         sub.add_argument("name", help="tenant name")
         if name == "rotate-key":
-            sub.add_argument("--overlap-hours", type=float, default=0.0,
-                             help="keep the old keys working this long, so clients switch without downtime")
+            sub.add_argument(
+                "--overlap-hours",
+                type=float,
+                default=0.0,
+                help="keep the old keys working this long, so clients switch without downtime",
+            )
         if name == "add-key":
             sub.add_argument("--read-only", action="store_true", help="the key can read but not write")
             sub.add_argument("--expires-in-days", type=float, help="the key stops working after this many days")
@@ -71,8 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "add-key":
             expires = None if args.expires_in_days is None else utcnow() + timedelta(days=args.expires_in_days)
             key = tenants.add_key(db, args.name, "read_only" if args.read_only else "read_write", expires)
-            print(f"new {'read-only' if args.read_only else 'read-write'} key of {args.name!r}"
-                  + (f", valid until {expires.isoformat(timespec='seconds')}" if expires else "") + ":", file=sys.stderr)
+            print(
+                f"new {'read-only' if args.read_only else 'read-write'} key of {args.name!r}"
+                + (f", valid until {expires.isoformat(timespec='seconds')}" if expires else "")
+                + ":",
+                file=sys.stderr,
+            )
             print(key)
         elif args.command == "revoke-key":
             count = tenants.revoke_keys(db, args.name)

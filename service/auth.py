@@ -3,9 +3,10 @@
 A key may be read-only (writes get 403) and may expire (401 once it has); see
 models/store/tenants.py for how keys are issued, rotated and stored.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from flask import g, request, stream_with_context
 
@@ -41,11 +42,15 @@ def current_grant() -> tenants.Grant:
     if grant is None:
         raise Unauthorized("the API key is unknown or revoked")
     if grant.expired:
-        raise Unauthorized(f"the API key expired at {grant.expires_at.isoformat(timespec='seconds')}; use its successor",
-                           code="key_expired")
+        raise Unauthorized(
+            f"the API key expired at {grant.expires_at.isoformat(timespec='seconds')}; use its successor",
+            code="key_expired",
+        )
     g.grant = grant
     # who is acting, for the audit log of whatever this request writes (reset at teardown)
-    g.audit_token = audit.ACTOR.set(audit.Actor(grant.key_prefix, (request.endpoint or "").rpartition(".")[2], request_id()))
+    g.audit_token = audit.ACTOR.set(
+        audit.Actor(grant.key_prefix, (request.endpoint or "").rpartition(".")[2], request_id())
+    )
     return grant
 
 

@@ -3,6 +3,7 @@
 Domain errors carry their own status and code; Werkzeug's HTTP errors are mapped to the same
 shape; anything else is logged with its traceback and answered with a bare 500.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """gunicorn configuration, read from the declared settings (models/settings.py)."""
+
 import os
 import shutil
 import tempfile

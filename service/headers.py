@@ -7,6 +7,7 @@ request runs, so a client's report and the server's log meet on one string.
 The API answers JSON to programs: nothing of it may be framed, sniffed as another type,
 cached by a shared cache (responses hold tenant data) or leak its URL as a referrer.
 """
+
 from __future__ import annotations
 
 import re

@@ -8,6 +8,7 @@ Retry-After in the one error shape. "off" turns either off (the benchmark and ev
 harnesses, whose clients exceed any key's budget on purpose). Counters live in `TALENT_RATE_LIMIT_STORAGE`: memory://
 counts in each worker process; redis://host:port shares them between workers and machines.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,8 +50,12 @@ def _seconds_until(reset_at: float) -> int:
 def _exceeded(exc: RateLimitExceeded) -> Response:
     limiter: Limiter = current_app.extensions[EXTENSION]
     current = limiter.current_limit
-    response = error_response(429, "too_many_requests", f"rate limit of {exc.limit.limit} for this API key reached",
-                              {"limit": str(exc.limit.limit)})
+    response = error_response(
+        429,
+        "too_many_requests",
+        f"rate limit of {exc.limit.limit} for this API key reached",
+        {"limit": str(exc.limit.limit)},
+    )
     response.headers["Retry-After"] = str(_seconds_until(current.reset_at) if current else 60)
     return response
 
@@ -64,7 +69,9 @@ def check_auth_allowed() -> None:
     limit = parse(setting)
     if not limiter.limiter.test(limit, "auth-failure", _address()):
         reset_at, _ = limiter.limiter.get_window_stats(limit, "auth-failure", _address())
-        error = TooManyRequests(f"too many failed authentications from this address (limit {limit})", {"limit": str(limit)})
+        error = TooManyRequests(
+            f"too many failed authentications from this address (limit {limit})", {"limit": str(limit)}
+        )
         error.retry_after = _seconds_until(reset_at)
         raise error
 

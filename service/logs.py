@@ -1,5 +1,6 @@
 """Log lines as JSON objects, one per line, each with the request id of the request that
 wrote it (null outside requests), so logs can be searched and joined by field."""
+
 from __future__ import annotations
 
 import json

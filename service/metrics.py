@@ -7,6 +7,7 @@ adds up all of them; elsewhere (tests, a development server) the process's own r
 read. Routes are labelled by their URL rule (`/v1/candidates/<int:record_id>`), never by the
 path a client sent, so a scan of made-up paths cannot blow up the number of series.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,13 +17,16 @@ from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Gauge, Histogram, generate_latest
 
 REQUEST_SECONDS = Histogram(
-    "talent_request_seconds", "Time to answer a request, by route, method and status",
+    "talent_request_seconds",
+    "Time to answer a request, by route, method and status",
     ["route", "method", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 INDEX_RECORDS = Gauge(
-    "talent_index_records", "Records in the tenant indices a worker holds, by kind (largest over live workers)",
-    ["kind"], multiprocess_mode="livemax",
+    "talent_index_records",
+    "Records in the tenant indices a worker holds, by kind (largest over live workers)",
+    ["kind"],
+    multiprocess_mode="livemax",
 )
 
 

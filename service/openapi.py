@@ -1,4 +1,5 @@
 """The OpenAPI 3.1 document, generated from the routes and their `operation` metadata."""
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ ready from their first request. An app made by create_app without reference data
 development server) loads it in a background thread instead, and /readyz answers 503 until it
 is done. Tests hand in reference data they loaded once for the session.
 """
+
 from __future__ import annotations
 
 import logging
@@ -70,7 +71,6 @@ class Runtime:
                 raise NotReady("the reference pack failed to load", {"reason": self.load_error})
             raise NotReady("the reference pack is still loading; retry shortly")
         return self.reference
-
 
     def records(self):
         """Tenant records service (needs the reference data for understanding and vectors)."""

@@ -1,17 +1,46 @@
 """JSON Schemas of the tenant resources: the request contract, published in OpenAPI and
 enforced by service/validation.py. Protected attributes are refused before schema checks."""
+
 from __future__ import annotations
 
 PROTECTED_ATTRIBUTES = {
-    "sex", "gender", "age", "date_of_birth", "dob", "birth_date", "birthdate", "birthday", "year_of_birth",
-    "ethnicity", "race", "nationality_origin", "ethnic_origin", "religion", "religious_belief", "faith",
-    "disability", "disabilities", "health_condition", "marital_status", "married", "family_status",
-    "photo", "photo_url", "picture", "headshot", "avatar",
+    "sex",
+    "gender",
+    "age",
+    "date_of_birth",
+    "dob",
+    "birth_date",
+    "birthdate",
+    "birthday",
+    "year_of_birth",
+    "ethnicity",
+    "race",
+    "nationality_origin",
+    "ethnic_origin",
+    "religion",
+    "religious_belief",
+    "faith",
+    "disability",
+    "disabilities",
+    "health_condition",
+    "marital_status",
+    "married",
+    "family_status",
+    "photo",
+    "photo_url",
+    "picture",
+    "headshot",
+    "avatar",
 }
 
 _TEXT = {"type": "string", "maxLength": 50_000}
 _SHORT = {"type": "string", "minLength": 1, "maxLength": 300}
-_EXTERNAL_ID = {"type": "string", "minLength": 1, "maxLength": 200, "description": "the platform's own id; unique per tenant and kind"}
+_EXTERNAL_ID = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "description": "the platform's own id; unique per tenant and kind",
+}
 _REGION_ID = {"type": "string", "minLength": 1, "maxLength": 40, "description": "a region id from /v1/regions"}
 _LOCATION = {"type": "string", "minLength": 1, "maxLength": 200, "description": "free text, e.g. 'Fort Wayne, IN'"}
 
@@ -23,7 +52,12 @@ SKILL_ITEM = {
             "additionalProperties": False,
             "required": ["skill"],
             "properties": {
-                "skill": {"type": "string", "minLength": 1, "maxLength": 200, "description": "free text or ESCO skill URI"},
+                "skill": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200,
+                    "description": "free text or ESCO skill URI",
+                },
                 "years": {"type": "number", "minimum": 0, "maximum": 60},
                 "level": {"type": "string", "enum": ["beginner", "intermediate", "advanced", "expert"]},
             },

@@ -4,6 +4,7 @@ Bodies are checked against the same JSON Schema documents the OpenAPI descriptio
 publishes (a small, strict subset of JSON Schema), so the documentation and the behaviour
 cannot drift apart. Every problem is reported with its JSON path.
 """
+
 from __future__ import annotations
 
 import json
@@ -125,7 +126,14 @@ def validate(value: Any, schema: dict, path: str = "$") -> list[dict]:
         problems.append({"path": path, "message": f"must be one of {schema['enum']}"})
     if isinstance(value, str):
         if len(value) < schema.get("minLength", 0):
-            problems.append({"path": path, "message": "must not be empty" if schema["minLength"] == 1 else f"shorter than {schema['minLength']} characters"})
+            problems.append(
+                {
+                    "path": path,
+                    "message": "must not be empty"
+                    if schema["minLength"] == 1
+                    else f"shorter than {schema['minLength']} characters",
+                }
+            )
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             problems.append({"path": path, "message": f"longer than {schema['maxLength']} characters"})
         if schema.get("minLength", 0) >= 1 and not value.strip():
@@ -176,7 +184,9 @@ def query_int(args, name: str, default: int, minimum: int, maximum: int) -> int:
     except ValueError:
         raise InvalidInput(f"query parameter {name} must be an integer", {"parameter": name, "value": raw}) from None
     if not minimum <= value <= maximum:
-        raise InvalidInput(f"query parameter {name} must be between {minimum} and {maximum}", {"parameter": name, "value": value})
+        raise InvalidInput(
+            f"query parameter {name} must be between {minimum} and {maximum}", {"parameter": name, "value": value}
+        )
     return value
 
 
@@ -211,7 +221,9 @@ def query_float(args, name: str, minimum: float, maximum: float) -> float | None
     except ValueError:
         raise InvalidInput(f"query parameter {name} must be a number", {"parameter": name, "value": raw}) from None
     if not minimum <= value <= maximum:
-        raise InvalidInput(f"query parameter {name} must be between {minimum} and {maximum}", {"parameter": name, "value": value})
+        raise InvalidInput(
+            f"query parameter {name} must be between {minimum} and {maximum}", {"parameter": name, "value": value}
+        )
     return value
 
 

@@ -3,6 +3,7 @@ a fresh database per test on each backend (`backend` runs a test on SQLite and P
 
 `make test` builds the pack (var/pack, or $TALENT_DATA_DIR/pack) before pytest runs.
 """
+
 from __future__ import annotations
 
 import os

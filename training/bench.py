@@ -16,6 +16,7 @@ Memory is reported twice: `rss_mb`, the ingesting process right after ingest and
 loads the reference data and then this tenant's candidates as a gunicorn worker does
 (`worker_kb_per_candidate` is what the tenant adds to it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,7 +63,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def bench_ingest(
-    ref: ReferenceData, size: int, batch: int, database_url: str | None, workdir: Path, with_recommendations: bool = False
+    ref: ReferenceData,
+    size: int,
+    batch: int,
+    database_url: str | None,
+    workdir: Path,
+    with_recommendations: bool = False,
 ) -> dict:
     from service import create_app
     from training.synthetic import SyntheticTenant
@@ -86,7 +92,9 @@ def bench_ingest(
     written = 0
     for start in range(0, size, batch):
         lines = [json.dumps(gen.candidate(n)[0]) for n in range(start, min(size, start + batch))]
-        response = client.post("/v1/candidates:bulk", data="\n".join(lines), content_type="application/x-ndjson", headers=headers)
+        response = client.post(
+            "/v1/candidates:bulk", data="\n".join(lines), content_type="application/x-ndjson", headers=headers
+        )
         summary = json.loads(response.get_data(as_text=True).splitlines()[-1])["summary"]
         written += summary["created"] + summary["updated"]
         if summary["error"]:
@@ -132,7 +140,9 @@ def bench_ingest(
         "rss_mb": round(ingest_rss, 0),
         "worker_rss_mb": worker["loaded_rss_mb"],
         "worker_baseline_rss_mb": worker["baseline_rss_mb"],
-        "worker_kb_per_candidate": round((worker["loaded_rss_mb"] - worker["baseline_rss_mb"]) * 1024 / max(1, size), 1),
+        "worker_kb_per_candidate": round(
+            (worker["loaded_rss_mb"] - worker["baseline_rss_mb"]) * 1024 / max(1, size), 1
+        ),
         "index_kind": ti.index.kind,
         "index_params": ti.index.params,
         "index_build_s": round(build_s, 2),
@@ -157,9 +167,21 @@ def worker_memory(workdir: Path, database_url: str | None, tenant_id: int) -> di
     """Resident memory of a fresh process before and after loading the tenant's candidates
     (index snapshot + change replay + the arrays scoring uses), as a worker would."""
     out = subprocess.run(
-        [sys.executable, "-m", "training.bench", "worker-memory", "--data-dir", str(workdir),
-         "--database-url", database_url or "", "--tenant-id", str(tenant_id)],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "training.bench",
+            "worker-memory",
+            "--data-dir",
+            str(workdir),
+            "--database-url",
+            database_url or "",
+            "--tenant-id",
+            str(tenant_id),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -236,6 +258,7 @@ def bench_ivf_recall(ref: ReferenceData, size: int) -> dict:
 
 def bench_recommendations(client, headers: dict, rounds: int = 40) -> dict:
     """p50/p99 latency (ms) of each recommendation endpoint, over sampled candidates and needs."""
+
     def ids(kind: str, n: int) -> list[int]:
         page = client.get(f"/v1/{kind}s?limit={n}", headers=headers).get_json()["items"]
         return [r["id"] for r in page]
@@ -246,7 +269,9 @@ def bench_recommendations(client, headers: dict, rounds: int = 40) -> dict:
     calls = {
         "matches": lambda i: f"/v1/candidates/{cands[i % len(cands)]}/matches",
         "candidates": lambda i: f"/v1/needs/{needs[i % len(needs)]}/candidates",
-        "talent_map": lambda i: f"/v1/talent-map?need={needs[i % len(needs)]}" if i % 2 else f"/v1/talent-map?soc={socs[i % len(socs)]}",
+        "talent_map": lambda i: (
+            f"/v1/talent-map?need={needs[i % len(needs)]}" if i % 2 else f"/v1/talent-map?soc={socs[i % len(socs)]}"
+        ),
         "gap": lambda i: f"/v1/candidates/{cands[i % len(cands)]}/gap?need={needs[i % len(needs)]}",
     }
     out = {}
@@ -306,7 +331,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for size in args.sizes:
-            result = bench_ingest(ref, size, args.batch, args.database_url, Path(tmp) / f"n{size}", args.what == "recommend")
+            result = bench_ingest(
+                ref, size, args.batch, args.database_url, Path(tmp) / f"n{size}", args.what == "recommend"
+            )
             print(json.dumps(result), flush=True)
 
 

@@ -8,6 +8,7 @@ each an artifact.
 An artifact whose manifest records the same inputs is kept as it is, so a second run costs
 only the checksums.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,7 @@ class EscoSource:
             return {"esco": esco_official.esco_dir_fingerprint(self.esco_dir)}
         return {"esco_skills": input_fingerprint(*ESCO_SKILLS_CSV), "esco": esco_vendored.fingerprint()}
 
-    @cache
+    @cache  # noqa: B019 - one source object per pack build; it lives as long as the build
     def _read(self):
         if self.esco_dir:
             skills, occupations = esco_official.read_esco_dir(self.esco_dir)
@@ -76,7 +77,10 @@ def build_pack(
     steps = [
         ("taxonomy", lambda: build_taxonomy(pack, encoder, esco.skills, esco.occupations, esco.fingerprints, force)),
         ("skill_ann", lambda: build_skill_ann(pack, force)),
-        ("titles", lambda: build_titles(pack, encoder, esco.occupations, esco.fingerprints, force, onet_dir, esco.broader)),
+        (
+            "titles",
+            lambda: build_titles(pack, encoder, esco.occupations, esco.fingerprints, force, onet_dir, esco.broader),
+        ),
         ("role_skills", lambda: build_role_skills(pack, encoder, force, onet_dir)),
         ("regions", lambda: build_regions(pack, settings, oews_dir, force)),
     ]
@@ -93,9 +97,13 @@ def build_pack(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", help="overrides TALENT_DATA_DIR")
-    parser.add_argument("--esco-dir", type=Path, help="official ESCO CSV download (skills_en.csv, occupations_en.csv, ...)")
+    parser.add_argument(
+        "--esco-dir", type=Path, help="official ESCO CSV download (skills_en.csv, occupations_en.csv, ...)"
+    )
     parser.add_argument("--oews-dir", type=Path, help="official BLS OEWS flat files (oe.area, oe.data.0.Current, ...)")
-    parser.add_argument("--onet-dir", type=Path, help="official O*NET text download (Alternate Titles.txt, Job Zones.txt, ...)")
+    parser.add_argument(
+        "--onet-dir", type=Path, help="official O*NET text download (Alternate Titles.txt, Job Zones.txt, ...)"
+    )
     parser.add_argument("--force", action="store_true", help="rebuild every artifact")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

@@ -4,6 +4,7 @@
 
 The rules (kinds, points, locating US places) are documented in models/regions.py.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -42,6 +42,7 @@ at least REQUIRED_MIN of the heaviest one are required
 them lists), the next ROLE_NICE would be welcome; `skills` keeps the first POOL with their
 sources for reports.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,8 +50,8 @@ import json
 import logging
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -87,8 +88,9 @@ def _files_digest(directory: Path) -> str:
     return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
 
 
-def soc_links(socs: list[dict], esco: list[dict], central: dict[str, dict[str, float]],
-              nearest: Callable[[str], list[dict]]) -> dict[str, list[dict]]:
+def soc_links(
+    socs: list[dict], esco: list[dict], central: dict[str, dict[str, float]], nearest: Callable[[str], list[dict]]
+) -> dict[str, list[dict]]:
     """SOC code -> [{"id", "label", "how", "weight"}] of its ESCO occupations; `central` maps an
     ESCO URI to the title classifier's SOC probabilities for its name, `nearest` a title to the
     ESCO occupations with the most similar names (for an occupation nothing else reaches)."""
@@ -100,14 +102,17 @@ def soc_links(socs: list[dict], esco: list[dict], central: dict[str, dict[str, f
         for link in occ.get("links", []):
             by_name, by_work = mine.get(link["soc"], (0.0, 0.0))
             weight = link["weight"] * max(CENTRAL_MIN, math.sqrt(by_name * by_work))
-            links[link["soc"]].append({"id": occ["id"], "label": occ["label"], "how": link["how"], "weight": round(weight, 4)})
+            links[link["soc"]].append(
+                {"id": occ["id"], "label": occ["label"], "how": link["how"], "weight": round(weight, 4)}
+            )
             linked.add(link["soc"])
         for soc, (by_name, by_work) in mine.items():
             p = math.sqrt(by_name * by_work)
             by_soc[soc].append((p, occ))
             if by_name >= TITLE_LINK_MIN and by_work >= TASK_LINK_MIN and soc not in linked:
-                links[soc].append({"id": occ["id"], "label": occ["label"], "how": "title",
-                                   "weight": round(TITLE_LINK_WEIGHT * p, 4)})
+                links[soc].append(
+                    {"id": occ["id"], "label": occ["label"], "how": "title", "weight": round(TITLE_LINK_WEIGHT * p, 4)}
+                )
     for soc in socs:
         code = soc["code"]
         if sum(link["weight"] for link in links.get(code, [])) >= NEAREST_BELOW:
@@ -116,15 +121,30 @@ def soc_links(socs: list[dict], esco: list[dict], central: dict[str, dict[str, f
         named = sorted(by_soc.get(code, []), key=lambda pair: (-pair[0], pair[1]["id"]))
         for p, occ in [pair for pair in named if pair[1]["id"] not in known][:NEAREST]:
             if p >= NEAREST_MIN_P:
-                links[code].append({"id": occ["id"], "label": occ["label"], "how": "closest-title",
-                                    "weight": round(TITLE_LINK_WEIGHT * p, 4)})
+                links[code].append(
+                    {
+                        "id": occ["id"],
+                        "label": occ["label"],
+                        "how": "closest-title",
+                        "weight": round(TITLE_LINK_WEIGHT * p, 4),
+                    }
+                )
         if not links.get(code):
-            links[code] = [{"id": hit["id"], "label": hit["label"], "how": "nearest-name",
-                            "weight": round(TITLE_LINK_WEIGHT * hit["score"], 4)} for hit in nearest(soc["title"])[:NEAREST]]
+            links[code] = [
+                {
+                    "id": hit["id"],
+                    "label": hit["label"],
+                    "how": "nearest-name",
+                    "weight": round(TITLE_LINK_WEIGHT * hit["score"], 4),
+                }
+                for hit in nearest(soc["title"])[:NEAREST]
+            ]
     return dict(links)
 
 
-def centrality(titles: TitleNormalizer, occupations: list[dict], descriptions: np.ndarray) -> dict[str, dict[str, tuple[float, float]]]:
+def centrality(
+    titles: TitleNormalizer, occupations: list[dict], descriptions: np.ndarray
+) -> dict[str, dict[str, tuple[float, float]]]:
     """ESCO URI -> {SOC code: (by name, by work)}: the title classifier's probability for the
     ESCO occupation's name, and a softmax (over SOC occupations, temperature TASK_TEMPERATURE)
     of how well its description matches each SOC occupation's O*NET tasks. How centrally the
@@ -132,8 +152,10 @@ def centrality(titles: TitleNormalizer, occupations: list[dict], descriptions: n
     (O*NET lists "Lexicographer" among technical writers' titles; a stage machinist is no
     machinist), and the work described rarely does."""
     rows = {o["id"]: i for i, o in enumerate(occupations)}
-    by_name = {e["id"]: {a["soc"]: a["score"] for a in ranked}
-               for e, ranked in zip(titles.esco, titles.normalize_batch([e["label"] for e in titles.esco], k=10))}
+    by_name = {
+        e["id"]: {a["soc"]: a["score"] for a in ranked}
+        for e, ranked in zip(titles.esco, titles.normalize_batch([e["label"] for e in titles.esco], k=10))
+    }
     out = {}
     for start in range(0, len(titles.esco), 512):
         block = titles.esco[start : start + 512]
@@ -144,7 +166,9 @@ def centrality(titles: TitleNormalizer, occupations: list[dict], descriptions: n
         for e, pick, row in zip(block, picks, tasks):
             names = by_name.get(e["id"], {})
             socs = set(names) | {titles.socs[j]["code"] for j in np.argsort(-row)[:10]}
-            out[e["id"]] = {soc: (names.get(soc, 0.0), float(row[titles.by_code[soc]]) if pick >= 0 else 1.0) for soc in socs}
+            out[e["id"]] = {
+                soc: (names.get(soc, 0.0), float(row[titles.by_code[soc]]) if pick >= 0 else 1.0) for soc in socs
+            }
     return out
 
 
@@ -172,7 +196,9 @@ class RelationTable:
         return 1.0 + sum(self.similarity(occupation, other) for other in set(pool) if other != occupation)
 
 
-def onet_matches(onet: OnetDatabase, code: str, names: dict[str, list[int]], skills: list[dict]) -> dict[str, tuple[float, str]]:
+def onet_matches(
+    onet: OnetDatabase, code: str, names: dict[str, list[int]], skills: list[dict]
+) -> dict[str, tuple[float, str]]:
     """Skill URI -> (added weight, source) for the O*NET technologies and tools of a SOC
     occupation that are ESCO skill names."""
     out: dict[str, tuple[float, str]] = {}
@@ -188,8 +214,13 @@ def onet_matches(onet: OnetDatabase, code: str, names: dict[str, list[int]], ski
     return out
 
 
-def role_entry(code: str, links: list[dict], table: RelationTable, onet_weights: dict[str, tuple[float, str]],
-               topic: Callable[[list[str]], dict[str, float]] | None = None) -> dict:
+def role_entry(
+    code: str,
+    links: list[dict],
+    table: RelationTable,
+    onet_weights: dict[str, tuple[float, str]],
+    topic: Callable[[list[str]], dict[str, float]] | None = None,
+) -> dict:
     """One SOC occupation's entry of the artifact (module docstring)."""
     weights = [link["weight"] / math.sqrt(table.density(link["id"], [k["id"] for k in links])) for link in links]
     total = sum(weights) or 1.0
@@ -202,8 +233,10 @@ def role_entry(code: str, links: list[dict], table: RelationTable, onet_weights:
             listed_by[skill] += 1
     pooled = len({link["id"] for link in links}) or 1
     fit = topic(sorted(set(essential) | set(optional) | set(onet_weights))) if topic else {}
-    heaviest_esco = max((essential.get(k, 0.0) + GRADE_SHARE[1] * optional.get(k, 0.0) for k in set(essential) | set(optional)),
-                        default=1.0)
+    heaviest_esco = max(
+        (essential.get(k, 0.0) + GRADE_SHARE[1] * optional.get(k, 0.0) for k in set(essential) | set(optional)),
+        default=1.0,
+    )
     rows = []
     for skill in set(essential) | set(optional) | set(onet_weights):
         added, onet_source = onet_weights.get(skill, (0.0, None))
@@ -239,7 +272,9 @@ def compute_role_skills(pack_dir: Path, titles: TitleNormalizer, onet_dir: Path 
                 names[fold(name)].append(i)
     onet = folded(read_onet(onet_dir), artifacts.read_json(pack_dir / "titles" / FOLDING_FILE))
     table = RelationTable(occupations)
-    central = centrality(titles, occupations, np.load(pack_dir / "taxonomy" / "occupation_vectors.npy", allow_pickle=False))
+    central = centrality(
+        titles, occupations, np.load(pack_dir / "taxonomy" / "occupation_vectors.npy", allow_pickle=False)
+    )
     links = soc_links(titles.socs, titles.esco, central, lambda title: titles.nearest_esco(title, k=NEAREST))
     words = artifacts.read_json(pack_dir / "titles" / LEXICON_FILE)
     lexicon = Lexicon(words["tasks"])  # O*NET's own words for the work (the names include bridged ESCO names)
@@ -248,13 +283,24 @@ def compute_role_skills(pack_dir: Path, titles: TitleNormalizer, onet_dir: Path 
     def topic_of(row: int) -> Callable[[list[str]], dict[str, float]]:
         def topic(uris: list[str]) -> dict[str, float]:
             return dict(zip(uris, lexicon.coverage([label.get(u, "") for u in uris])[:, row].tolist())) if uris else {}
+
         return topic
 
-    return {soc["code"]: role_entry(soc["code"], links.get(soc["code"], []), table, onet_matches(onet, soc["code"], names, skills),
-                                    topic_of(row)) for row, soc in enumerate(titles.socs)}
+    return {
+        soc["code"]: role_entry(
+            soc["code"],
+            links.get(soc["code"], []),
+            table,
+            onet_matches(onet, soc["code"], names, skills),
+            topic_of(row),
+        )
+        for row, soc in enumerate(titles.socs)
+    }
 
 
-def build_role_skills(pack_dir: Path, encoder: Encoder, force: bool = False, onet_dir: Path | None = None) -> tuple[dict, bool]:
+def build_role_skills(
+    pack_dir: Path, encoder: Encoder, force: bool = False, onet_dir: Path | None = None
+) -> tuple[dict, bool]:
     pack_dir = Path(pack_dir)
     inputs = {
         "taxonomy": _files_digest(pack_dir / "taxonomy"),
@@ -262,7 +308,7 @@ def build_role_skills(pack_dir: Path, encoder: Encoder, force: bool = False, one
         "onet": onet_db.fingerprint(onet_dir or onet_db.VENDORED_DIR),
         "method": METHOD,
         "sizes": f"{ROLE_REQUIRED}+{ROLE_NICE},min={REQUIRED_MIN},pool={POOL},specific={SPECIFIC},breadth={BREADTH},"
-                 f"central>={CENTRAL_MIN}",
+        f"central>={CENTRAL_MIN}",
         "title_links": f"p>={TITLE_LINK_MIN}&work>={TASK_LINK_MIN}x{TITLE_LINK_WEIGHT},density=cosine,tasks_t={TASK_TEMPERATURE}",
         "topic": str(TOPIC),
         "onet_weights": f"technology={TECHNOLOGY},in_demand={IN_DEMAND},tool={TOOL}",
@@ -278,8 +324,16 @@ def build_role_skills(pack_dir: Path, encoder: Encoder, force: bool = False, one
                 hows[how] += 1
         empty = sorted(code for code, entry in out.items() if not entry["required"])
         if empty:
-            log.warning("role skills: %d SOC occupations without required skills: %s", len(empty), ", ".join(empty[:10]))
-        return {"counts": {"socs": len(out), "socs_by_link": dict(hows), "without_required": len(empty),
-                           "mean_required": round(float(np.mean([len(e["required"]) for e in out.values()])), 2)}}
+            log.warning(
+                "role skills: %d SOC occupations without required skills: %s", len(empty), ", ".join(empty[:10])
+            )
+        return {
+            "counts": {
+                "socs": len(out),
+                "socs_by_link": dict(hows),
+                "without_required": len(empty),
+                "mean_required": round(float(np.mean([len(e["required"]) for e in out.values()])), 2),
+            }
+        }
 
     return artifacts.build(pack_dir / ROLE_SKILLS_KIND, ROLE_SKILLS_KIND, inputs, write, force)

@@ -3,6 +3,7 @@
 Built from taxonomy/index.faiss alone (no encoder, ~40 s on one thread), so it is rebuilt exactly when the
 taxonomy's vectors change: its input is their checksum.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

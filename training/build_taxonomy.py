@@ -5,10 +5,11 @@ Each occupation's description ("label: definition") is embedded here too: the ti
 ranker scores skills against it, its centroid tells how generic a skill is
 (models/title_skills.py), and role skills weigh each ESCO occupation by how well it matches a
 SOC occupation's tasks (training/build_role_skills.py)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -60,8 +61,11 @@ def build_taxonomy(
         occs = occupations()
         artifacts.write_json(tmp / "occupations.json", [o.to_dict() for o in occs])
         descriptions = [occupation_description(o.label, o.definition) for o in occs]
-        np.save(tmp / "occupation_vectors.npy", progress.encode(encoder, descriptions, "taxonomy: occupation descriptions"),
-                allow_pickle=False)
+        np.save(
+            tmp / "occupation_vectors.npy",
+            progress.encode(encoder, descriptions, "taxonomy: occupation descriptions"),
+            allow_pickle=False,
+        )
         return {
             "encoder": encoder.fingerprint,
             "dimension": encoder.dim,

@@ -20,19 +20,21 @@ them (models/title_classifier.py, training/fit_title_classifier.py).
 The ESCO bridge comes from the crosswalks (training/sources/crosswalks.py); each SOC
 occupation's job zone and related occupations from O*NET (facts.json).
 """
+
 from __future__ import annotations
 
 import logging
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from models import artifacts
 from models.encoder import Encoder
+from models.index import FaissIndex
 from models.occupations import (
     ARRAYS,
     CONFIG_FILE,
@@ -50,11 +52,10 @@ from models.occupations import (
     ScoringConfig,
     TitleNormalizer,
 )
-from models.title_classifier import KnownTitles, TitleClassifier, char_vectorizer, word_vectorizer
-from models.title_text import TitleCleaner, singular, title_words
-from models.index import FaissIndex
 from models.records import EscoOccupation, SocOccupation
 from models.text import fold
+from models.title_classifier import KnownTitles, TitleClassifier, char_vectorizer, word_vectorizer
+from models.title_text import TitleCleaner, singular, title_words
 from training import progress
 from training.fit_title_classifier import IN_INDEX_SHARE, QUERIES, SEED, fit_title_classifier
 from training.sources import crosswalks, esco_vendored, onet_db
@@ -78,9 +79,9 @@ MAX_ESCO_NAMES = 12  # preferred + alternative labels embedded per ESCO occupati
 
 # ---- short job titles implied by an occupation title ---------------------------------------
 
-_EXCEPT = re.compile(r",?\s+(?:except|including|excluding)\b.*$", re.I)
-_ALL_OTHER = re.compile(r",\s*all other.*$", re.I)
-_LEADING_AND = re.compile(r"^(?:and|or)\s+", re.I)
+_EXCEPT = re.compile(r",?\s+(?:except|including|excluding)\b.*$", re.IGNORECASE)
+_ALL_OTHER = re.compile(r",\s*all other.*$", re.IGNORECASE)
+_LEADING_AND = re.compile(r"^(?:and|or)\s+", re.IGNORECASE)
 
 
 def _is_plural(word: str) -> bool:
@@ -239,8 +240,9 @@ def lexicon(
     return {"names": [sorted(w) for w in by_names], "tasks": [sorted(w) for w in by_tasks]}
 
 
-def known_titles(socs: list[SocOccupation], names: list[str], name_owner: list[int], onet: OnetDatabase,
-                 cleaner: TitleCleaner) -> tuple[list[str], list[int]]:
+def known_titles(
+    socs: list[SocOccupation], names: list[str], name_owner: list[int], onet: OnetDatabase, cleaner: TitleCleaner
+) -> tuple[list[str], list[int]]:
     """The classifier's known titles: every name view and every O*NET alternate title of a
     SOC occupation the pack knows, cleaned and lower-cased, each (title, occupation) once."""
     row_of = {o.code: i for i, o in enumerate(socs)}
@@ -256,7 +258,9 @@ def known_titles(socs: list[SocOccupation], names: list[str], name_owner: list[i
     return texts, owners
 
 
-def title_lookup(texts: list[str], owners: list[int], socs: list[SocOccupation], cleaner: TitleCleaner) -> Callable[[str], str]:
+def title_lookup(
+    texts: list[str], owners: list[int], socs: list[SocOccupation], cleaner: TitleCleaner
+) -> Callable[[str], str]:
     """title -> SOC code of the most similar known title (character TF-IDF): re-codes the SOC
     2010 occupations of the crosswalks that SOC 2018 renumbered, by their title."""
     vectorizer = char_vectorizer()
@@ -269,8 +273,14 @@ def title_lookup(texts: list[str], owners: list[int], socs: list[SocOccupation],
     return lookup
 
 
-def esco_bridge(socs: list[SocOccupation], esco: list[EscoOccupation], broader: dict[str, str], onet: OnetDatabase,
-                lookup: Callable[[str], str], crosswalk_dir: Path | None = None) -> dict[str, list[crosswalks.Link]]:
+def esco_bridge(
+    socs: list[SocOccupation],
+    esco: list[EscoOccupation],
+    broader: dict[str, str],
+    onet: OnetDatabase,
+    lookup: Callable[[str], str],
+    crosswalk_dir: Path | None = None,
+) -> dict[str, list[crosswalks.Link]]:
     """ESCO URI -> its links to SOC codes (training/sources/crosswalks.py). The crosswalks
     speak SOC 2010; a code SOC 2018 no longer has is re-coded by its title."""
     codes = {o.code for o in socs}
@@ -364,7 +374,7 @@ def build_titles(
         occupations, broader = _default_esco, _default_broader
         source_inputs = source_inputs or {"esco_occupations": esco_vendored.fingerprint()}
     hierarchy = "esco-hierarchy" if broader else "none"
-    broader = broader or (lambda: {})
+    broader = broader or (dict)
     config = ScoringConfig()
     inputs = {
         **(source_inputs or {}),
@@ -407,7 +417,9 @@ def build_titles(
             "context_owner": np.asarray(context_owner, np.int32),
             "activity_vectors": progress.encode(encoder, activities, "titles: work activities"),
             "activity_owner": np.asarray(activity_owner, np.int32),
-            "esco_vectors": progress.encode(encoder, e_names, "titles: ESCO occupation names"),  # saved as the FAISS index
+            "esco_vectors": progress.encode(
+                encoder, e_names, "titles: ESCO occupation names"
+            ),  # saved as the FAISS index
             "esco_owner": np.asarray(e_owner, np.int32),
             "soc_described": np.asarray([bool(o.tasks) for o in socs], np.int8),
         }
@@ -421,20 +433,34 @@ def build_titles(
         row_of = {o.code: i for i, o in enumerate(socs)}
         arrays["esco_link"] = np.asarray([row_of[links[o.id][0].soc] if o.id in links else -1 for o in esco], np.int32)
         esco_records = [
-            {"id": o.id, "label": o.label, "soc": links[o.id][0].soc if o.id in links else None,
-             "links": [{"soc": k.soc, "how": k.how, "weight": k.weight} for k in links.get(o.id, [])]}
+            {
+                "id": o.id,
+                "label": o.label,
+                "soc": links[o.id][0].soc if o.id in links else None,
+                "links": [{"soc": k.soc, "how": k.how, "weight": k.weight} for k in links.get(o.id, [])],
+            }
             for o in esco
         ]
         soc_records = [{"code": o.code, "title": o.title, "onet_titles": o.onet_titles} for o in socs]
         classifier = TitleClassifier(
-            KnownTitles(known, np.asarray(known_owner, np.int32), len(socs), known_vectors,
-                        char_vectorizer().fit(known), word_vectorizer().fit(known)),
-            cleaner, employment_prior(socs), None,
+            KnownTitles(
+                known,
+                np.asarray(known_owner, np.int32),
+                len(socs),
+                known_vectors,
+                char_vectorizer().fit(known),
+                word_vectorizer().fit(known),
+            ),
+            cleaner,
+            employment_prior(socs),
+            None,
         )
         esco_soc = arrays["esco_link"][arrays["esco_owner"]] if len(esco) else np.zeros(0, np.int32)
         words = lexicon(socs, names, name_owner, e_names, esco_soc)
         facts = job_facts(socs, onet)
-        normalizer = TitleNormalizer(soc_records, esco_records, arrays, encoder, config, words, None, None, classifier, facts)
+        normalizer = TitleNormalizer(
+            soc_records, esco_records, arrays, encoder, config, words, None, None, classifier, facts
+        )
         log.info("titles: fitting the title classifier on %d known titles", QUERIES)
         classifier.weights, fit_report = fit_title_classifier(normalizer)
 
@@ -445,7 +471,9 @@ def build_titles(
         esco_index.save(tmp / ESCO_INDEX_FILE)
         classifier.save(tmp)
         artifacts.write_json(tmp / SOCS_FILE, soc_records)
-        artifacts.write_json(tmp / WORK_FILE, [{"code": o.code, "tasks": o.tasks, "activities": o.activities} for o in socs])
+        artifacts.write_json(
+            tmp / WORK_FILE, [{"code": o.code, "tasks": o.tasks, "activities": o.activities} for o in socs]
+        )
         artifacts.write_json(tmp / ESCO_FILE, esco_records)
         artifacts.write_json(tmp / CONFIG_FILE, config.to_dict())
         artifacts.write_json(tmp / LEXICON_FILE, words)

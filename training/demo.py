@@ -7,6 +7,7 @@ Candidates spread over US micro-hubs and metros where their occupations employ p
 some world cities; employer needs in a set of hub regions that follow each region's OEWS
 occupation mix; training programmes in those regions and online.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -107,7 +108,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     result = load_demo(load_settings(), force=args.force)
-    print("demo tenant: " + (", ".join(f"{v} {k}s" for k, v in result.items() if k != "loaded") if result["loaded"] else "already loaded"))
+    print(
+        "demo tenant: "
+        + (", ".join(f"{v} {k}s" for k, v in result.items() if k != "loaded") if result["loaded"] else "already loaded")
+    )
 
 
 if __name__ == "__main__":

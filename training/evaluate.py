@@ -8,6 +8,7 @@
 
 Prints every metric as name=value (fractions in [0, 1]), the primary metric last.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,7 +77,9 @@ def recommend_through_api(ref: ReferenceData, documents: list[dict]) -> list[lis
             client = app.test_client()
             headers = {"Authorization": f"Bearer {key}"}
             body = "\n".join(json.dumps(doc) for doc in documents)
-            response = client.post("/v1/candidates:bulk", data=body, headers={**headers, "Content-Type": "application/x-ndjson"})
+            response = client.post(
+                "/v1/candidates:bulk", data=body, headers={**headers, "Content-Type": "application/x-ndjson"}
+            )
             results = [json.loads(line) for line in response.get_data(as_text=True).splitlines() if line.strip()]
             ids = {r["external_id"]: r["id"] for r in results if r.get("status") in ("created", "updated")}
             failed = [r for r in results if r.get("status") == "error"]
@@ -86,7 +89,9 @@ def recommend_through_api(ref: ReferenceData, documents: list[dict]) -> list[lis
             for doc in documents:
                 matches = client.get(f"/v1/candidates/{ids[doc['external_id']]}/matches", headers=headers)
                 if matches.status_code != 200:
-                    raise SystemExit(f"matches of {doc['external_id']}: {matches.status_code} {matches.get_data(as_text=True)[:300]}")
+                    raise SystemExit(
+                        f"matches of {doc['external_id']}: {matches.status_code} {matches.get_data(as_text=True)[:300]}"
+                    )
                 ranked.append(matching.distinct_socs(matches.get_json()["items"]))
             return ranked
         finally:

@@ -11,6 +11,7 @@ write titles exactly as O*NET lists them, and the regression must learn to trust
 The positive of a query is its own occupation, every other candidate a negative. Nothing from
 the benchmark files is used.
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,7 +62,9 @@ def evidence_of(normalizer: TitleNormalizer, rows: np.ndarray, left_out: np.ndar
     return candidates, features, labels
 
 
-def fit_title_classifier(normalizer: TitleNormalizer, queries: int = QUERIES, seed: int = SEED) -> tuple[ClassifierWeights, dict]:
+def fit_title_classifier(
+    normalizer: TitleNormalizer, queries: int = QUERIES, seed: int = SEED
+) -> tuple[ClassifierWeights, dict]:
     """The weights, and figures for the manifest: how often the true occupation is among the
     candidates and is ranked first on held-out queries."""
     clf = normalizer.classifier
@@ -72,15 +75,18 @@ def fit_title_classifier(normalizer: TitleNormalizer, queries: int = QUERIES, se
     x, y = np.concatenate(features), np.concatenate(labels)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     model = LogisticRegression(C=1.0, max_iter=5000).fit((x - mean) / scale, y)
-    weights = ClassifierWeights(tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, model.coef_[0])),
-                                float(model.intercept_[0]))
+    weights = ClassifierWeights(
+        tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, model.coef_[0])), float(model.intercept_[0])
+    )
     check_rows, check_out = rows[queries:], left_out[queries:]
-    c_cands, c_feats, c_labels = evidence_of(normalizer, check_rows[check_out], check_out[check_out])
+    _, c_feats, c_labels = evidence_of(normalizer, check_rows[check_out], check_out[check_out])
     found = np.mean([lab.any() for lab in c_labels])
     top1 = np.mean([lab[np.argmax(weights.logits(f))] == 1 for f, lab in zip(c_feats, c_labels)])
     report = {
-        "training_queries": int(queries), "candidate_pairs": int(len(y)),
-        "left_out_check_queries": int(check_out.sum()), "left_out_candidate_recall": round(float(found), 4),
+        "training_queries": int(queries),
+        "candidate_pairs": len(y),
+        "left_out_check_queries": int(check_out.sum()),
+        "left_out_candidate_recall": round(float(found), 4),
         "left_out_top1": round(float(top1), 4),
         "coefficients": {name: round(float(c), 3) for name, c in zip(FEATURES, model.coef_[0])},
     }

@@ -1,5 +1,6 @@
 """Progress of long build steps: a bar on a terminal, otherwise a log line at least every
 LOG_EVERY seconds, so that nobody watches minutes of silence while the pack builds."""
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,16 @@ class Progress:
             self._last = now
             rate = self.done / max(now - self.started, 1e-9)
             left = (self.total - self.done) / rate if rate > 0 else float("nan")
-            log.info("%s: %d/%d %s (%.0f%%, %.0f/s, ~%.0fs left)", self.label, self.done, self.total, self.unit,
-                     100.0 * self.done / max(self.total, 1), rate, left)
+            log.info(
+                "%s: %d/%d %s (%.0f%%, %.0f/s, ~%.0fs left)",
+                self.label,
+                self.done,
+                self.total,
+                self.unit,
+                100.0 * self.done / max(self.total, 1),
+                rate,
+                left,
+            )
 
     def close(self) -> None:
         if self._bar is not None:

@@ -7,6 +7,7 @@
 Each index is written as a snapshot (index.faiss + manifest with the last change it holds)
 under $TALENT_DATA_DIR/indices; running workers pick up changes from the log regardless.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,9 @@ def main(argv: list[str] | None = None) -> None:
             for kind in [args.kind] if args.kind else KINDS:
                 started = time.time()
                 ti = indexes.rebuild(tenant.id, kind)
-                print(f"{tenant.name}/{kind}: {len(ti)} vectors, {ti.index.kind}, seq {ti.seq}, {time.time() - started:.1f}s")
+                print(
+                    f"{tenant.name}/{kind}: {len(ti)} vectors, {ti.index.kind}, seq {ti.seq}, {time.time() - started:.1f}s"
+                )
     finally:
         db.dispose()
 

@@ -7,6 +7,7 @@
 For each occupation: its required and nice-to-have skills with their weight and sources, and
 the ESCO occupations they are pooled from (and how each is linked).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -7,6 +7,7 @@ drawn from the regions where that occupation actually employs people (OEWS), wit
 world cities. The occupation is kept as the known answer for evaluation; it is never part of
 the record sent to the service.
 """
+
 from __future__ import annotations
 
 import random
@@ -20,10 +21,42 @@ from models.reference import ReferenceData
 # Occupations typical of regional hubs: green-energy maintenance, precision and medical
 # hardware manufacturing, secure data work, customer success, software, plus local services.
 HUB_OCCUPATIONS = (
-    "49-9081", "47-2231", "49-9041", "49-9071", "51-4041", "51-4011", "51-9061", "51-2092", "17-3026",
-    "17-3027", "49-9062", "51-9082", "29-2012", "15-1212", "15-1244", "15-1252", "15-1253", "15-1232",
-    "15-1211", "15-2051", "43-4051", "41-3091", "13-1071", "11-3051", "53-3032", "29-1141", "31-1131",
-    "47-2111", "49-3023", "49-2022", "51-4121", "17-2141", "17-2071", "13-2011", "43-3031", "11-1021",
+    "49-9081",
+    "47-2231",
+    "49-9041",
+    "49-9071",
+    "51-4041",
+    "51-4011",
+    "51-9061",
+    "51-2092",
+    "17-3026",
+    "17-3027",
+    "49-9062",
+    "51-9082",
+    "29-2012",
+    "15-1212",
+    "15-1244",
+    "15-1252",
+    "15-1253",
+    "15-1232",
+    "15-1211",
+    "15-2051",
+    "43-4051",
+    "41-3091",
+    "13-1071",
+    "11-3051",
+    "53-3032",
+    "29-1141",
+    "31-1131",
+    "47-2111",
+    "49-3023",
+    "49-2022",
+    "51-4121",
+    "17-2141",
+    "17-2071",
+    "13-2011",
+    "43-3031",
+    "11-1021",
 )
 LEVELS = ("beginner", "intermediate", "advanced", "expert")
 
@@ -37,11 +70,16 @@ class OccupationProfile:
     skills: list[int]  # catalogue positions, most important first
 
 
-def occupation_profiles(ref: ReferenceData, socs=HUB_OCCUPATIONS, skills_per_occupation: int = 25) -> list[OccupationProfile]:
+def occupation_profiles(
+    ref: ReferenceData, socs=HUB_OCCUPATIONS, skills_per_occupation: int = 25
+) -> list[OccupationProfile]:
     """The generator's view of each occupation: titles, O*NET tasks and the skills it needs."""
     from training.sources.onet import read_onet_occupations
 
-    tasks = {o.code: o.tasks for o in read_onet_occupations({s: ref.titles.soc(s)["title"] for s in socs if ref.titles.soc(s)})}
+    tasks = {
+        o.code: o.tasks
+        for o in read_onet_occupations({s: ref.titles.soc(s)["title"] for s in socs if ref.titles.soc(s)})
+    }
     ranker = ref.title_skill_ranker
     out = []
     for soc in socs:
@@ -68,9 +106,28 @@ def _first_person(task: str) -> str:
         past = verb[:-1] + "ied"
     else:
         past = verb + "ed"
-    irregular = {"build": "Built", "lead": "Led", "write": "Wrote", "run": "Ran", "set": "Set", "keep": "Kept",
-                 "make": "Made", "teach": "Taught", "lay": "Laid", "pay": "Paid", "confer": "Conferred",
-                 "refer": "Referred", "transfer": "Transferred", "control": "Controlled", "sell": "Sold", "buy": "Bought", "drive": "Drove", "read": "Read", "take": "Took", "give": "Gave"}
+    irregular = {
+        "build": "Built",
+        "lead": "Led",
+        "write": "Wrote",
+        "run": "Ran",
+        "set": "Set",
+        "keep": "Kept",
+        "make": "Made",
+        "teach": "Taught",
+        "lay": "Laid",
+        "pay": "Paid",
+        "confer": "Conferred",
+        "refer": "Referred",
+        "transfer": "Transferred",
+        "control": "Controlled",
+        "sell": "Sold",
+        "buy": "Bought",
+        "drive": "Drove",
+        "read": "Read",
+        "take": "Took",
+        "give": "Gave",
+    }
     past = irregular.get(low, past)
     return f"{past}{comma} {rest}".strip()
 

@@ -7,18 +7,18 @@ Create Date: 2025-11-21
 Written out rather than generated from models/store/tables.py, so it stays what it was when
 later migrations change the tables; tests/storage checks that head matches tables.py.
 """
+
 from __future__ import annotations
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0001"
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 # BIGINT on PostgreSQL; INTEGER PRIMARY KEY AUTOINCREMENT (the rowid, never reused) on SQLite.
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -43,8 +43,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_api_keys_tenant_id_tenants"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_api_keys_tenant_id_tenants"), ondelete="CASCADE"
+        ),
         sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_api_keys_key_prefix"), "api_keys", ["key_prefix"])
@@ -65,14 +66,19 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_records")),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_records_tenant_id_tenants"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_records_tenant_id_tenants"), ondelete="CASCADE"
+        ),
         sa.UniqueConstraint("tenant_id", "kind", "external_id", name=op.f("uq_records_tenant_id_kind_external_id")),
         sa.CheckConstraint("kind IN ('candidate', 'need', 'program')", name=op.f("ck_records_kind")),
         sqlite_autoincrement=True,
     )
-    for columns in (["tenant_id", "kind", "id"], ["tenant_id", "kind", "region_id"],
-                    ["tenant_id", "kind", "soc"], ["tenant_id", "kind", "updated_at"]):
+    for columns in (
+        ["tenant_id", "kind", "id"],
+        ["tenant_id", "kind", "region_id"],
+        ["tenant_id", "kind", "soc"],
+        ["tenant_id", "kind", "updated_at"],
+    ):
         op.create_index(op.f("ix_records_" + "_".join(columns)), "records", columns)
     op.create_table(
         "changes",
@@ -83,8 +89,9 @@ def upgrade() -> None:
         sa.Column("op", sa.String(8), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_changes")),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_changes_tenant_id_tenants"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_changes_tenant_id_tenants"), ondelete="CASCADE"
+        ),
         sa.CheckConstraint("op IN ('upsert', 'delete')", name=op.f("ck_changes_op")),
         sqlite_autoincrement=True,
     )

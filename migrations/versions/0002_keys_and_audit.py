@@ -6,25 +6,27 @@ Create Date: 2026-12-02
 
 Existing keys keep working as before: no expiry, read_write.
 """
+
 from __future__ import annotations
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002"
-down_revision: Union[str, Sequence[str], None] = "0001"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def _batch():
     """SQLite adds a CHECK constraint only by rebuilding the table; the rebuilt one must keep
     AUTOINCREMENT (an id is never handed out twice). PostgreSQL alters in place."""
     sqlite = op.get_context().dialect.name == "sqlite"
-    return op.batch_alter_table("api_keys", recreate="always" if sqlite else "auto",
-                                table_kwargs={"sqlite_autoincrement": True})
+    return op.batch_alter_table(
+        "api_keys", recreate="always" if sqlite else "auto", table_kwargs={"sqlite_autoincrement": True}
+    )
 
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -47,8 +49,9 @@ def upgrade() -> None:
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("request_id", sa.String(64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_audit_events_tenant_id_tenants"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_audit_events_tenant_id_tenants"), ondelete="CASCADE"
+        ),
         sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_audit_events_tenant_id_id"), "audit_events", ["tenant_id", "id"])

@@ -7,6 +7,7 @@ the log holds exactly what was committed. Who is acting comes from `ACTOR`, a co
 variable the HTTP layer sets per request; a write without one (an operator's script, the demo
 loader) is logged with no key and the store's own verb.
 """
+
 from __future__ import annotations
 
 from contextvars import ContextVar
@@ -38,28 +39,57 @@ def note(conn: Connection, tenant_id: int, kind: str, entries: list[tuple[int, s
     actor = ACTOR.get() or Actor(None)
     ops = {op for _, op in entries}
     action = actor.action or ("delete" if ops == {"delete"} else "upsert")
-    conn.execute(insert(audit_events).values(
-        tenant_id=tenant_id, at=at, key_prefix=actor.key_prefix, action=action, kind=kind,
-        record_id=entries[0][0] if len(entries) == 1 else None, count=len(entries), request_id=actor.request_id,
-    ))
+    conn.execute(
+        insert(audit_events).values(
+            tenant_id=tenant_id,
+            at=at,
+            key_prefix=actor.key_prefix,
+            action=action,
+            kind=kind,
+            record_id=entries[0][0] if len(entries) == 1 else None,
+            count=len(entries),
+            request_id=actor.request_id,
+        )
+    )
 
 
 def record(db: Database, tenant_id: int, action: str, kind: str | None, count: int) -> None:
     """An event that writes nothing else (an export), in a transaction of its own."""
     actor = ACTOR.get() or Actor(None)
     with db.transaction() as conn:
-        conn.execute(insert(audit_events).values(
-            tenant_id=tenant_id, at=utcnow(), key_prefix=actor.key_prefix, action=action, kind=kind,
-            record_id=None, count=count, request_id=actor.request_id,
-        ))
+        conn.execute(
+            insert(audit_events).values(
+                tenant_id=tenant_id,
+                at=utcnow(),
+                key_prefix=actor.key_prefix,
+                action=action,
+                kind=kind,
+                record_id=None,
+                count=count,
+                request_id=actor.request_id,
+            )
+        )
 
 
 def events(db: Database, tenant_id: int, after: int = 0, limit: int = 100) -> list[dict]:
     """The tenant's events after event id `after`, oldest first."""
     with db.connect() as conn:
         rows = conn.execute(
-            select(audit_events).where(audit_events.c.tenant_id == tenant_id, audit_events.c.id > after)
-            .order_by(audit_events.c.id).limit(min(limit, MAX_PAGE))
+            select(audit_events)
+            .where(audit_events.c.tenant_id == tenant_id, audit_events.c.id > after)
+            .order_by(audit_events.c.id)
+            .limit(min(limit, MAX_PAGE))
         ).all()
-    return [{"id": r.id, "at": r.at.isoformat(timespec="milliseconds"), "key_prefix": r.key_prefix, "action": r.action,
-             "kind": r.kind, "record_id": r.record_id, "count": r.count, "request_id": r.request_id} for r in rows]
+    return [
+        {
+            "id": r.id,
+            "at": r.at.isoformat(timespec="milliseconds"),
+            "key_prefix": r.key_prefix,
+            "action": r.action,
+            "kind": r.kind,
+            "record_id": r.record_id,
+            "count": r.count,
+            "request_id": r.request_id,
+        }
+        for r in rows
+    ]

@@ -14,13 +14,15 @@ SQLite (the embedded default) and PostgreSQL behave the same through this module
 
 Every write goes through `Database.transaction()`; reads use `Database.connect()`.
 """
+
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -103,7 +105,7 @@ class Database:
         self._owns_engine = True
 
     @classmethod
-    def from_engine(cls, engine: Engine) -> "Database":
+    def from_engine(cls, engine: Engine) -> Database:
         db = cls(engine=engine)
         db._owns_engine = False
         return db
@@ -119,7 +121,7 @@ class Database:
 
     @property
     def dialect(self) -> str:
-        """"sqlite" or "postgresql"."""
+        """ "sqlite" or "postgresql"."""
         return self.engine.dialect.name
 
     @contextmanager
@@ -148,8 +150,9 @@ class Database:
         except DBAPIError as exc:
             if not self._unavailable(exc):
                 raise
-            raise DatabaseUnavailable("the database is not answering; try again shortly (a write that gets "
-                                      "this answer was rolled back)") from exc
+            raise DatabaseUnavailable(
+                "the database is not answering; try again shortly (a write that gets this answer was rolled back)"
+            ) from exc
 
     def _unavailable(self, exc: DBAPIError) -> bool:
         if exc.connection_invalidated:
@@ -164,10 +167,10 @@ class Database:
         if self._owns_engine:
             self.engine.dispose()
 
-    def __enter__(self) -> "Database":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.dispose()
 
     def __repr__(self) -> str:
@@ -196,7 +199,7 @@ def alembic_config(version_locations: list[str] | None = None):
 
 
 @contextmanager
-def _database_for(target: "str | URL | Engine | Database") -> Iterator[Database]:
+def _database_for(target: str | URL | Engine | Database) -> Iterator[Database]:
     if isinstance(target, Database):
         yield target
     elif isinstance(target, Engine):
@@ -257,16 +260,17 @@ def _keep_sqlite_counters(conn: Connection, before: dict[str, int]) -> None:
     still present (so the id of the last deleted record would come back): refuse the first,
     repair the second."""
     for name, seq in before.items():
-        sql = conn.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).scalar()
+        sql = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).scalar()
         if sql is None:  # dropped (a downgrade)
             continue
         if "AUTOINCREMENT" not in sql.upper():
             raise RuntimeError(
                 f"migration rebuilt table {name} without AUTOINCREMENT; pass "
-                "table_kwargs={'sqlite_autoincrement': True} to op.batch_alter_table")
+                "table_kwargs={'sqlite_autoincrement': True} to op.batch_alter_table"
+            )
         if not conn.exec_driver_sql(
-                "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (seq, name)).rowcount:
+            "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (seq, name)
+        ).rowcount:
             conn.exec_driver_sql("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, seq))
 
 
@@ -277,8 +281,9 @@ def _run(target, fn, version_locations: list[str] | None) -> None:
         fn(cfg)
 
 
-def upgrade(target: "str | URL | Engine | Database", revision: str = "head", *,
-            version_locations: list[str] | None = None) -> None:
+def upgrade(
+    target: str | URL | Engine | Database, revision: str = "head", *, version_locations: list[str] | None = None
+) -> None:
     """Migrate the database to `revision` (head). Idempotent: run it at every start.
     All migrations run in one transaction: a failed migration leaves the schema as it was."""
     from alembic import command
@@ -286,14 +291,15 @@ def upgrade(target: "str | URL | Engine | Database", revision: str = "head", *,
     _run(target, lambda cfg: command.upgrade(cfg, revision), version_locations)
 
 
-def downgrade(target: "str | URL | Engine | Database", revision: str, *,
-              version_locations: list[str] | None = None) -> None:
+def downgrade(
+    target: str | URL | Engine | Database, revision: str, *, version_locations: list[str] | None = None
+) -> None:
     from alembic import command
 
     _run(target, lambda cfg: command.downgrade(cfg, revision), version_locations)
 
 
-def current_revision(target: "str | URL | Engine | Database") -> str | None:
+def current_revision(target: str | URL | Engine | Database) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     with _database_for(target) as db, db.connect() as conn:

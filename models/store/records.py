@@ -18,15 +18,17 @@ failed write changes nothing, neither records nor log.
 Erasure: `delete` removes the row, vector included; the log keeps only (seq, record id,
 "delete", time), no content.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, NamedTuple
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy import delete as sql_delete
@@ -73,10 +75,17 @@ class Record:
 
     def to_dict(self, with_vector: bool = False) -> dict[str, Any]:
         out = {
-            "id": self.id, "kind": self.kind, "external_id": self.external_id, "data": self.data,
-            "understood": self.understood, "region_id": self.region_id, "soc": self.soc,
-            "status": self.status, "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(), "version": self.version,
+            "id": self.id,
+            "kind": self.kind,
+            "external_id": self.external_id,
+            "data": self.data,
+            "understood": self.understood,
+            "region_id": self.region_id,
+            "soc": self.soc,
+            "status": self.status,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "version": self.version,
         }
         if with_vector:
             out["vector"] = self.vector
@@ -97,6 +106,7 @@ class Change(NamedTuple):
 
 
 # --- validation ------------------------------------------------------------------------------
+
 
 def _check_kind(kind: str) -> str:
     if kind not in KINDS:
@@ -174,15 +184,16 @@ def _content(item: Any, *, partial: bool) -> dict[str, Any]:
 def _since(value: Any) -> datetime:
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = datetime.fromisoformat(value)
         except ValueError:
             raise InvalidInput(f"updated_since is not an ISO 8601 time: {value!r}") from None
     if not isinstance(value, datetime):
         raise InvalidInput("updated_since must be a time")
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- cursors ---------------------------------------------------------------------------------
+
 
 def encode_cursor(after_id: int) -> str:
     raw = json.dumps({"after": after_id}, separators=(",", ":")).encode()
@@ -212,10 +223,19 @@ def _columns(with_vectors: bool):
 def _record(row) -> Record:
     m = row._mapping
     return Record(
-        id=m["id"], tenant_id=m["tenant_id"], kind=m["kind"], external_id=m["external_id"],
-        data=m["data"], understood=m["understood"], region_id=m["region_id"], soc=m["soc"],
-        status=m["status"], vector=bytes(m["vector"]) if m.get("vector") is not None else None,
-        created_at=m["created_at"], updated_at=m["updated_at"], version=m["version"],
+        id=m["id"],
+        tenant_id=m["tenant_id"],
+        kind=m["kind"],
+        external_id=m["external_id"],
+        data=m["data"],
+        understood=m["understood"],
+        region_id=m["region_id"],
+        soc=m["soc"],
+        status=m["status"],
+        vector=bytes(m["vector"]) if m.get("vector") is not None else None,
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        version=m["version"],
     )
 
 
@@ -229,7 +249,7 @@ def _not_found(kind: str, record_id: Any) -> NotFound:
 
 def _chunks(values: list, size: int = _IN_CHUNK) -> Iterator[list]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def _fetch(conn: Connection, tenant_id: int, kind: str, record_id: int) -> Record:
@@ -240,6 +260,7 @@ def _fetch(conn: Connection, tenant_id: int, kind: str, record_id: int) -> Recor
 
 
 # --- writes ----------------------------------------------------------------------------------
+
 
 @contextmanager
 def _writing(db: Database, tenant_id: int) -> Iterator[Connection]:
@@ -259,24 +280,30 @@ def _writing(db: Database, tenant_id: int) -> Iterator[Connection]:
 def _log(conn: Connection, tenant_id: int, kind: str, entries: list[tuple[int, str]], at: datetime) -> None:
     """Append to the change log, (record id, op) in the order given, and to the audit log."""
     if entries:
-        conn.execute(insert(changes), [
-            {"tenant_id": tenant_id, "kind": kind, "record_id": rid, "op": op, "at": at} for rid, op in entries
-        ])
+        conn.execute(
+            insert(changes),
+            [{"tenant_id": tenant_id, "kind": kind, "record_id": rid, "op": op, "at": at} for rid, op in entries],
+        )
         audit.note(conn, tenant_id, kind, entries, at)
 
 
-def _locked_version(conn: Connection, tenant_id: int, kind: str, record_id: Any,
-                    expected_version: int | None) -> tuple[int, int, str]:
+def _locked_version(
+    conn: Connection, tenant_id: int, kind: str, record_id: Any, expected_version: int | None
+) -> tuple[int, int, str]:
     rid = _record_id(record_id)
-    row = None if rid is None else conn.execute(
-        select(records.c.id, records.c.version, records.c.external_id)
-        .where(records.c.id == rid, *_scope(tenant_id, kind))
-    ).first()
+    row = (
+        None
+        if rid is None
+        else conn.execute(
+            select(records.c.id, records.c.version, records.c.external_id).where(
+                records.c.id == rid, *_scope(tenant_id, kind)
+            )
+        ).first()
+    )
     if row is None:
         raise _not_found(kind, record_id)
     if expected_version is not None and row.version != expected_version:
-        raise Conflict(f"{kind} {rid} is at version {row.version}, not {expected_version}",
-                       {"version": row.version})
+        raise Conflict(f"{kind} {rid} is at version {row.version}, not {expected_version}", {"version": row.version})
     return row.id, row.version, row.external_id
 
 
@@ -310,10 +337,13 @@ def _upsert_rows(conn: Connection, tenant_id: int, kind: str, items: list[dict],
         set_={name: stmt.excluded[name] for name in CONTENT}
         | {"updated_at": stmt.excluded.updated_at, "version": records.c.version + 1},
     ).returning(records.c.external_id, records.c.id, records.c.version)
-    rows = conn.execute(stmt, [
-        {**items[i], "tenant_id": tenant_id, "kind": kind, "created_at": now, "updated_at": now, "version": 1}
-        for i in order
-    ]).all()
+    rows = conn.execute(
+        stmt,
+        [
+            {**items[i], "tenant_id": tenant_id, "kind": kind, "created_at": now, "updated_at": now, "version": 1}
+            for i in order
+        ],
+    ).all()
     written = {ext: (rid, version) for ext, rid, version in rows}
     _log(conn, tenant_id, kind, [(written[items[i]["external_id"]][0], "upsert") for i in order], now)
     results = []
@@ -363,44 +393,48 @@ def bulk_upsert(db: Database, tenant_id: int, kind: str, items: Iterable[dict]) 
         return _upsert_rows(conn, tenant_id, kind, contents, utcnow())
 
 
-def replace(db: Database, tenant_id: int, kind: str, record_id: int, item: dict, *,
-            expected_version: int | None = None) -> Record:
+def replace(
+    db: Database, tenant_id: int, kind: str, record_id: int, item: dict, *, expected_version: int | None = None
+) -> Record:
     """Replace the whole content of a record (fields left out become empty). The external_id
     may change if no other record of the tenant and kind has it (else Conflict)."""
     _check_kind(kind)
     return _update(db, tenant_id, kind, record_id, _content(item, partial=False), expected_version)
 
 
-def patch(db: Database, tenant_id: int, kind: str, record_id: int, fields: dict, *,
-          expected_version: int | None = None) -> Record:
+def patch(
+    db: Database, tenant_id: int, kind: str, record_id: int, fields: dict, *, expected_version: int | None = None
+) -> Record:
     """Set only the fields given (each replaced whole: `data` is not merged; the caller merges,
     validates and re-derives `understood` and `vector`). Nothing given: nothing written."""
     _check_kind(kind)
     return _update(db, tenant_id, kind, record_id, _content(fields, partial=True), expected_version)
 
 
-def _update(db: Database, tenant_id: int, kind: str, record_id: Any, content: dict,
-            expected_version: int | None) -> Record:
+def _update(
+    db: Database, tenant_id: int, kind: str, record_id: Any, content: dict, expected_version: int | None
+) -> Record:
     with _writing(db, tenant_id) as conn:
         rid, _, external_id = _locked_version(conn, tenant_id, kind, record_id, expected_version)
         if not content:
             return _fetch(conn, tenant_id, kind, rid)
         new_ext = content.get("external_id", external_id)
-        if new_ext != external_id and conn.execute(
-            select(records.c.id).where(*_scope(tenant_id, kind), records.c.external_id == new_ext)
-        ).first():
+        if (
+            new_ext != external_id
+            and conn.execute(
+                select(records.c.id).where(*_scope(tenant_id, kind), records.c.external_id == new_ext)
+            ).first()
+        ):
             raise Conflict(f"another {kind} has external_id {new_ext!r}")
         now = utcnow()
         conn.execute(
-            update(records).where(records.c.id == rid)
-            .values(**content, updated_at=now, version=records.c.version + 1)
+            update(records).where(records.c.id == rid).values(**content, updated_at=now, version=records.c.version + 1)
         )
         _log(conn, tenant_id, kind, [(rid, "upsert")], now)
         return _fetch(conn, tenant_id, kind, rid)
 
 
-def delete(db: Database, tenant_id: int, kind: str, record_id: int, *,
-           expected_version: int | None = None) -> None:
+def delete(db: Database, tenant_id: int, kind: str, record_id: int, *, expected_version: int | None = None) -> None:
     """Erase the record (its vector is in the row and goes with it) and log the deletion."""
     _check_kind(kind)
     with _writing(db, tenant_id) as conn:
@@ -410,6 +444,7 @@ def delete(db: Database, tenant_id: int, kind: str, record_id: int, *,
 
 
 # --- reads -----------------------------------------------------------------------------------
+
 
 def get(db: Database, tenant_id: int, kind: str, record_id: int) -> Record:
     _check_kind(kind)
@@ -448,9 +483,16 @@ def _filtered(tenant_id: int, kind: str, filters: dict | None) -> list:
     return conditions
 
 
-def list_records(db: Database, tenant_id: int, kind: str, filters: dict | None = None,
-                 limit: int = DEFAULT_LIMIT, cursor: str | None = None, *,
-                 with_vectors: bool = False) -> tuple[list[Record], str | None]:
+def list_records(
+    db: Database,
+    tenant_id: int,
+    kind: str,
+    filters: dict | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    *,
+    with_vectors: bool = False,
+) -> tuple[list[Record], str | None]:
     """A page of records in id order, and the cursor of the next page (None after the last).
 
     filters: region_id, soc, status (equality), updated_since (updated_at >= it; datetime or
@@ -490,8 +532,9 @@ def _stream(db: Database, statement, batch: int, convert) -> Iterator:
             result.close()
 
 
-def export(db: Database, tenant_id: int, kind: str, *, with_vectors: bool = False,
-           batch: int = 1000) -> Iterator[Record]:
+def export(
+    db: Database, tenant_id: int, kind: str, *, with_vectors: bool = False, batch: int = 1000
+) -> Iterator[Record]:
     """Every record of the tenant and kind in id order, streamed (a few batches in memory at
     a time), from one consistent snapshot. Close the iterator if you stop early."""
     _check_kind(kind)
@@ -514,7 +557,9 @@ def iter_vectors(db: Database, tenant_id: int, kind: str, *, batch: int = 2000) 
     return _stream(db, statement, batch, lambda row: (row.id, bytes(row.vector)))
 
 
-def get_many(db: Database, tenant_id: int, kind: str, ids: Iterable[int], *, with_vectors: bool = False) -> list[Record]:
+def get_many(
+    db: Database, tenant_id: int, kind: str, ids: Iterable[int], *, with_vectors: bool = False
+) -> list[Record]:
     """Records of the tenant and kind with these ids (missing ones are absent), in id order."""
     _check_kind(kind)
     wanted = sorted({rid for rid in map(_record_id, ids) if rid is not None})
@@ -537,8 +582,9 @@ def vectors_for(db: Database, tenant_id: int, kind: str, ids: Iterable[int]) -> 
     with db.connect() as conn:
         for chunk in _chunks(wanted):
             for rid, vector in conn.execute(
-                select(records.c.id, records.c.vector)
-                .where(*_scope(tenant_id, kind), records.c.id.in_(chunk), records.c.vector.is_not(None))
+                select(records.c.id, records.c.vector).where(
+                    *_scope(tenant_id, kind), records.c.id.in_(chunk), records.c.vector.is_not(None)
+                )
             ):
                 out[rid] = bytes(vector)
     return out
@@ -563,6 +609,7 @@ def last_seq(db: Database, tenant_id: int, kind: str) -> int:
     _check_kind(kind)
     with db.connect() as conn:
         return conn.execute(
-            select(func.coalesce(func.max(changes.c.seq), 0))
-            .where(changes.c.tenant_id == tenant_id, changes.c.kind == kind)
+            select(func.coalesce(func.max(changes.c.seq), 0)).where(
+                changes.c.tenant_id == tenant_id, changes.c.kind == kind
+            )
         ).scalar_one()

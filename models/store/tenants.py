@@ -6,6 +6,7 @@ tell keys apart). A fast unsalted hash is right here: the key is a high-entropy 
 secret, not a password, so there is no dictionary to guess from, and a slow hash (bcrypt,
 scrypt) would only add latency to every request. The hash comparison is constant-time.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -69,10 +70,16 @@ def _issue_key(conn, tenant_id: int, scope: str = "read_write", expires_at: date
     if scope not in SCOPES:
         raise InvalidInput(f"a key's scope is one of {', '.join(SCOPES)}")
     key = _new_key()
-    conn.execute(insert(api_keys).values(
-        tenant_id=tenant_id, key_prefix=key[:KEY_PREFIX_LEN], key_hash=_hash(key), created_at=utcnow(),
-        scope=scope, expires_at=expires_at,
-    ))
+    conn.execute(
+        insert(api_keys).values(
+            tenant_id=tenant_id,
+            key_prefix=key[:KEY_PREFIX_LEN],
+            key_hash=_hash(key),
+            created_at=utcnow(),
+            scope=scope,
+            expires_at=expires_at,
+        )
+    )
     return key
 
 
@@ -118,8 +125,11 @@ def rotate_key(db: Database, name: str, overlap: timedelta = timedelta(0)) -> st
         else:
             until = utcnow() + overlap
             active = (api_keys.c.tenant_id == tenant_id) & api_keys.c.revoked_at.is_(None)
-            conn.execute(update(api_keys).where(active, api_keys.c.expires_at.is_(None) | (api_keys.c.expires_at > until))
-                         .values(expires_at=until))
+            conn.execute(
+                update(api_keys)
+                .where(active, api_keys.c.expires_at.is_(None) | (api_keys.c.expires_at > until))
+                .values(expires_at=until)
+            )
         return _issue_key(conn, tenant_id)
 
 
@@ -133,9 +143,13 @@ def add_key(db: Database, name: str, scope: str = "read_write", expires_at: date
 def revoke_key(db: Database, key: str) -> bool:
     """Revoke this one key; True when it was active."""
     with db.transaction() as conn:
-        return bool(conn.execute(
-            update(api_keys).where(api_keys.c.key_hash == _hash(key), api_keys.c.revoked_at.is_(None)).values(revoked_at=utcnow())
-        ).rowcount)
+        return bool(
+            conn.execute(
+                update(api_keys)
+                .where(api_keys.c.key_hash == _hash(key), api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            ).rowcount
+        )
 
 
 def revoke_keys(db: Database, name: str) -> int:
@@ -158,7 +172,9 @@ def list_tenants(db: Database) -> list[Tenant]:
         rows = conn.execute(select(tenants).order_by(tenants.c.id)).all()
         keys = conn.execute(
             select(api_keys.c.tenant_id, api_keys.c.key_prefix)
-            .where(api_keys.c.revoked_at.is_(None), api_keys.c.expires_at.is_(None) | (api_keys.c.expires_at > utcnow()))
+            .where(
+                api_keys.c.revoked_at.is_(None), api_keys.c.expires_at.is_(None) | (api_keys.c.expires_at > utcnow())
+            )
             .order_by(api_keys.c.tenant_id, api_keys.c.id)
         ).all()
     prefixes: dict[int, list[str]] = {}
@@ -180,8 +196,9 @@ def check_key(db: Database, key: str | None) -> Grant | None:
     digest = _hash(key)
     with db.connect() as conn:
         rows = conn.execute(
-            select(api_keys.c.tenant_id, api_keys.c.key_hash, api_keys.c.scope, api_keys.c.expires_at)
-            .where(api_keys.c.key_prefix == key[:KEY_PREFIX_LEN], api_keys.c.revoked_at.is_(None))
+            select(api_keys.c.tenant_id, api_keys.c.key_hash, api_keys.c.scope, api_keys.c.expires_at).where(
+                api_keys.c.key_prefix == key[:KEY_PREFIX_LEN], api_keys.c.revoked_at.is_(None)
+            )
         ).all()
     found = None
     for row in rows:  # no early exit: the time taken does not depend on which row matched

@@ -1,4 +1,5 @@
 """GET /v1/audit: the tenant's own audit log (models/store/audit.py)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -16,8 +17,14 @@ EVENT_SCHEMA = {
     "properties": {
         "id": {"type": "integer"},
         "at": {"type": "string", "format": "date-time"},
-        "key_prefix": {"type": ["string", "null"], "description": "the first characters of the acting API key; null: an operator's command"},
-        "action": {"type": "string", "description": "create, replace, patch, delete (erasure), bulk, export; upsert/delete without a key"},
+        "key_prefix": {
+            "type": ["string", "null"],
+            "description": "the first characters of the acting API key; null: an operator's command",
+        },
+        "action": {
+            "type": "string",
+            "description": "create, replace, patch, delete (erasure), bulk, export; upsert/delete without a key",
+        },
         "kind": {"type": ["string", "null"]},
         "record_id": {"type": ["integer", "null"], "description": "the record written, when one was"},
         "count": {"type": "integer", "description": "records written, erased or exported"},
@@ -32,11 +39,15 @@ EVENT_SCHEMA = {
     "prefix; never record contents",
     tag="audit",
     params=[
-        param("after", schema={"type": "integer", "minimum": 0, "default": 0}, description="events after this id (paging)"),
+        param(
+            "after", schema={"type": "integer", "minimum": 0, "default": 0}, description="events after this id (paging)"
+        ),
         param("limit", schema={"type": "integer", "minimum": 1, "maximum": audit.MAX_PAGE, "default": 100}),
     ],
-    response={"type": "object", "properties": {"events": {"type": "array", "items": EVENT_SCHEMA},
-                                               "next_after": {"type": ["integer", "null"]}}},
+    response={
+        "type": "object",
+        "properties": {"events": {"type": "array", "items": EVENT_SCHEMA}, "next_after": {"type": ["integer", "null"]}},
+    },
     errors=(400, 401, 503),
 )
 def audit_log():

@@ -1,4 +1,5 @@
 """Liveness, readiness and the OpenAPI document."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify

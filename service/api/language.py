@@ -1,4 +1,5 @@
 """Language services: skills from text, skill search, title normalisation, title skills."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
@@ -38,7 +39,10 @@ SKILL_HIT = {
         "label": {"type": "string"},
         "score": {"type": "number"},
         "evidence": {"type": "string", "description": "the sentence or span the skill was found in"},
-        "offset": {"type": "integer", "description": "character offset of the evidence in the text (-1 if not located)"},
+        "offset": {
+            "type": "integer",
+            "description": "character offset of the evidence in the text (-1 if not located)",
+        },
         "exact": {"type": "boolean", "description": "a label of the skill occurs verbatim"},
     },
 }
@@ -100,16 +104,19 @@ OCCUPATION_HIT = {
 @bp.post("/titles/normalize")
 @operation(
     "Ranked SOC 2018 occupations (and the nearest ESCO occupations) for a job title. Each occupation's "
-    "score is the title classifier's probability; `status` is \"confident\" when the first reaches 0.5, "
-    "else \"uncertain\": the title does not decide between the occupations listed",
+    'score is the title classifier\'s probability; `status` is "confident" when the first reaches 0.5, '
+    'else "uncertain": the title does not decide between the occupations listed',
     tag="language",
     body=_text_schema("title", 300, "job title as typed by a person"),
     response={
         "type": "object",
         "properties": {
             "title": {"type": "string"},
-            "cleaned": {"type": "string", "description": "the title as matched: abbreviations spelled out, "
-                        "seniority and grades dropped, misspellings corrected"},
+            "cleaned": {
+                "type": "string",
+                "description": "the title as matched: abbreviations spelled out, "
+                "seniority and grades dropped, misspellings corrected",
+            },
             "status": {"type": "string", "enum": ["confident", "uncertain"]},
             "confidence": {"type": "number"},
             "occupations": {"type": "array", "items": OCCUPATION_HIT},
@@ -156,7 +163,10 @@ def title_skills():
             "tasks": {"type": "array", "items": {"type": "string"}},
             "activities": {"type": "array", "items": {"type": "string"}},
             "esco_occupations": {"type": "array", "items": {"type": "object"}},
-            "skills": {"type": "object", "properties": {"required": {"type": "array"}, "nice_to_have": {"type": "array"}}},
+            "skills": {
+                "type": "object",
+                "properties": {"required": {"type": "array"}, "nice_to_have": {"type": "array"}},
+            },
         },
     },
     errors=(404, 503),

@@ -3,6 +3,7 @@
 All tenant-scoped (API key), ranked and explained; the logic is in models/matching.py and
 models/gaps.py.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
@@ -42,12 +43,19 @@ def _kinds() -> tuple[str, ...]:
     params=[
         param("candidate_id", "path", schema={"type": "integer"}),
         *REGION_FILTERS,
-        param("max_km", schema={"type": "number", "minimum": 0}, description="maximum distance from the candidate's region"),
+        param(
+            "max_km",
+            schema={"type": "number", "minimum": 0},
+            description="maximum distance from the candidate's region",
+        ),
         param("remote_only", schema={"type": "boolean"}),
         param("include_market", schema={"type": "boolean", "default": True}),
-        param("include_step_ups", schema={"type": "boolean", "default": False},
-              description="rank career steps (a job zone above the candidate's occupation) with the other roles "
-              "instead of after them"),
+        param(
+            "include_step_ups",
+            schema={"type": "boolean", "default": False},
+            description="rank career steps (a job zone above the candidate's occupation) with the other roles "
+            "instead of after them",
+        ),
         param("limit", schema={"type": "integer", "minimum": 1, "maximum": 200, "default": 20}),
     ],
     errors=ERRORS,
@@ -77,7 +85,11 @@ def candidate_matches(candidate_id: int):
         param("within_km", schema={"type": "number", "minimum": 0}, description="of the role's region"),
         param("remote_ready", schema={"type": "boolean"}),
         param("languages", description="all of these, comma-separated"),
-        param("min_required", schema={"type": "number", "minimum": 0, "maximum": 1}, description="minimum share of required skills covered"),
+        param(
+            "min_required",
+            schema={"type": "number", "minimum": 0, "maximum": 1},
+            description="minimum share of required skills covered",
+        ),
         param("limit", schema={"type": "integer", "minimum": 1, "maximum": 200, "default": 20}),
     ],
     errors=ERRORS,
@@ -103,8 +115,13 @@ def _geojson(result: dict) -> dict:
             continue
         properties = {k: v for k, v in region.items() if k not in ("lat", "lon")}
         properties.update(score=row["score"], candidates=row["candidates"], market=row["market"])
-        features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [region["lon"], region["lat"]]},
-                         "properties": properties})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [region["lon"], region["lat"]]},
+                "properties": properties,
+            }
+        )
     return {"type": "FeatureCollection", "role": result["role"], "features": features}
 
 
@@ -115,12 +132,18 @@ def _geojson(result: dict) -> dict:
     "GeoJSON with Accept: application/geo+json",
     tag="recommendations",
     params=[
-        param("need", schema={"type": "integer"}), param("skills", description="comma-separated skills (text or ESCO URIs)"),
-        param("soc", description="SOC 2018 code, e.g. 49-9081"), *REGION_FILTERS,
+        param("need", schema={"type": "integer"}),
+        param("skills", description="comma-separated skills (text or ESCO URIs)"),
+        param("soc", description="SOC 2018 code, e.g. 49-9081"),
+        *REGION_FILTERS,
         param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
     ],
-    extra_responses={"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}},
-                                                               GEOJSON: {"schema": {"type": "object"}}}}},
+    extra_responses={
+        "200": {
+            "description": "OK",
+            "content": {"application/json": {"schema": {"type": "object"}}, GEOJSON: {"schema": {"type": "object"}}},
+        }
+    },
     errors=ERRORS,
 )
 def talent_map():
@@ -131,9 +154,15 @@ def talent_map():
         need, vec = matcher.record(tenant, "need", need_id)
         role = (need.required, need.nice, vec, need.soc, need.title)
     else:
-        role = matcher.role_from_query(list(query_list(request.args, "skills")), query_str(request.args, "soc", max_length=7))
-    filters = MatchFilters(kinds=_kinds(), country=query_str(request.args, "country", max_length=2),
-                           state=query_str(request.args, "state", max_length=3), limit=query_int(request.args, "limit", 50, 1, 500))
+        role = matcher.role_from_query(
+            list(query_list(request.args, "skills")), query_str(request.args, "soc", max_length=7)
+        )
+    filters = MatchFilters(
+        kinds=_kinds(),
+        country=query_str(request.args, "country", max_length=2),
+        state=query_str(request.args, "state", max_length=3),
+        limit=query_int(request.args, "limit", 50, 1, 500),
+    )
     result = matcher.talent_map(tenant, *role, filters)
     if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
         response = jsonify(_geojson(result))
@@ -147,7 +176,11 @@ def talent_map():
     "Skill gap of a candidate for a role (need=<id> or soc=…): missing skills by importance and local demand, "
     "and a training plan from the tenant's programmes (local first, then online, then elsewhere)",
     tag="recommendations",
-    params=[param("candidate_id", "path", schema={"type": "integer"}), param("need", schema={"type": "integer"}), param("soc")],
+    params=[
+        param("candidate_id", "path", schema={"type": "integer"}),
+        param("need", schema={"type": "integer"}),
+        param("soc"),
+    ],
     errors=ERRORS,
 )
 def candidate_gap(candidate_id: int):
@@ -155,7 +188,9 @@ def candidate_gap(candidate_id: int):
     need_id = query_int(request.args, "need", 0, 0, 2**62) or None
     soc = query_str(request.args, "soc", max_length=7)
     if need_id is None and soc is None:
-        raise InvalidInput("give need=<id> or soc=<SOC code>", {"parameters": ["need", "soc"]}, code="missing_parameter")
+        raise InvalidInput(
+            "give need=<id> or soc=<SOC code>", {"parameters": ["need", "soc"]}, code="missing_parameter"
+        )
     return jsonify(runtime().gaps().candidate_gap(tenant, candidate_id, need_id, soc))
 
 
@@ -164,7 +199,10 @@ def candidate_gap(candidate_id: int):
     "Training-centre report: skills employers in the region need that local candidates lack, with demand and "
     "supply figures, and certification suggestions (skill bundles demanded together)",
     tag="recommendations",
-    params=[param("region_id", "path"), param("limit", schema={"type": "integer", "minimum": 1, "maximum": 200, "default": 30})],
+    params=[
+        param("region_id", "path"),
+        param("limit", schema={"type": "integer", "minimum": 1, "maximum": 200, "default": 30}),
+    ],
     errors=ERRORS,
 )
 def region_skill_gaps(region_id: str):

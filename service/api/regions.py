@@ -1,4 +1,5 @@
 """Regions: OEWS metropolitan and nonmetropolitan areas, and world cities."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -46,7 +47,10 @@ def region_json(region) -> dict:
         param("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
         param("offset", schema={"type": "integer", "minimum": 0, "default": 0}),
     ],
-    response={"type": "object", "properties": {"total": {"type": "integer"}, "regions": {"type": "array", "items": REGION}}},
+    response={
+        "type": "object",
+        "properties": {"total": {"type": "integer"}, "regions": {"type": "array", "items": REGION}},
+    },
     errors=(400, 503),
 )
 def list_regions():
@@ -84,7 +88,9 @@ def resolve_region():
     return jsonify(
         {
             "query": q,
-            "matches": [{"region": region_json(r), "score": round(float(s), 4), "reason": why} for r, s, why in matches],
+            "matches": [
+                {"region": region_json(r), "score": round(float(s), 4), "reason": why} for r, s, why in matches
+            ],
         }
     )
 
@@ -95,7 +101,11 @@ def resolve_region():
     tag="regions",
     params=[
         param("region_id", "path"),
-        param("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}, description="occupations listed, by employment"),
+        param(
+            "limit",
+            schema={"type": "integer", "minimum": 1, "maximum": 1000, "default": 50},
+            description="occupations listed, by employment",
+        ),
     ],
     response={"type": "object", "properties": {"region": REGION, "statistics": {"type": "object"}}},
     errors=(404, 503),

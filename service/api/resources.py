@@ -3,6 +3,7 @@
 The same routes for each kind: create, get, list, replace, patch, delete, NDJSON bulk upsert
 and NDJSON export. Every route needs the tenant's API key; another tenant's id is a 404.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,10 +11,10 @@ import json
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from models.errors import DatabaseUnavailable, InvalidInput, TooLarge
-from service.headers import request_id
 from models.tenant_records import BulkLine
 from service.api.spec import operation, param
 from service.auth import current_tenant, streamed
+from service.headers import request_id
 from service.runtime import runtime
 from service.schemas import RESOURCE_SCHEMAS, protected_fields
 from service.validation import decode_body, integers, loads, parse_json, query_int, query_str, validate
@@ -93,7 +94,11 @@ def _parse_ndjson(text: str, schema: dict, max_lines: int) -> list[BulkLine]:
         try:
             doc = loads(line)
         except json.JSONDecodeError as exc:
-            parsed.append(BulkLine(number, error=InvalidInput(f"not valid JSON: {exc.msg}", {"column": exc.colno}, code="invalid_json")))
+            parsed.append(
+                BulkLine(
+                    number, error=InvalidInput(f"not valid JSON: {exc.msg}", {"column": exc.colno}, code="invalid_json")
+                )
+            )
             continue
         try:
             doc = check_document(doc, schema)
@@ -144,7 +149,13 @@ def make_blueprint(kind: str) -> Blueprint:
     id_param = param("record_id", "path", schema={"type": "integer"})
 
     @bp.post(base)
-    @operation(f"Create a {kind} (409 if its external_id exists)", tag=plural, body=schema, response=record_schema, errors=(*WRITE_ERRORS, 409, 413))
+    @operation(
+        f"Create a {kind} (409 if its external_id exists)",
+        tag=plural,
+        body=schema,
+        response=record_schema,
+        errors=(*WRITE_ERRORS, 409, 413),
+    )
     def create():
         tenant = current_tenant(write=True)
         doc = _json_document(schema)
@@ -155,12 +166,21 @@ def make_blueprint(kind: str) -> Blueprint:
         f"List {plural}, filtered, with cursor pagination",
         tag=plural,
         params=[
-            param("external_id"), param("region_id"), param("soc"), param("status"),
+            param("external_id"),
+            param("region_id"),
+            param("soc"),
+            param("status"),
             param("updated_since", description="ISO 8601 timestamp, inclusive"),
             param("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
             param("cursor", description="next_cursor of the previous page"),
         ],
-        response={"type": "object", "properties": {"items": {"type": "array", "items": record_schema}, "next_cursor": {"type": ["string", "null"]}}},
+        response={
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": record_schema},
+                "next_cursor": {"type": ["string", "null"]},
+            },
+        },
         errors=AUTH_ERRORS,
     )
     def list_():
@@ -176,7 +196,14 @@ def make_blueprint(kind: str) -> Blueprint:
         return jsonify(runtime().records().get(current_tenant(), kind, record_id))
 
     @bp.put(base + "/<int:record_id>")
-    @operation(f"Replace a {kind}", tag=plural, params=[id_param], body=schema, response=record_schema, errors=(*WRITE_ERRORS, 409, 413))
+    @operation(
+        f"Replace a {kind}",
+        tag=plural,
+        params=[id_param],
+        body=schema,
+        response=record_schema,
+        errors=(*WRITE_ERRORS, 409, 413),
+    )
     def replace(record_id: int):
         tenant = current_tenant(write=True)
         doc = _json_document(schema)
@@ -185,9 +212,11 @@ def make_blueprint(kind: str) -> Blueprint:
     @bp.patch(base + "/<int:record_id>")
     @operation(
         f"Change some fields of a {kind} (null removes a field); the merged document is validated whole",
-        tag=plural, params=[id_param],
+        tag=plural,
+        params=[id_param],
         body=_patch_schema(schema),
-        response=record_schema, errors=(*WRITE_ERRORS, 409, 413),
+        response=record_schema,
+        errors=(*WRITE_ERRORS, 409, 413),
     )
     def patch(record_id: int):
         tenant = current_tenant(write=True)
@@ -199,8 +228,13 @@ def make_blueprint(kind: str) -> Blueprint:
         return jsonify(runtime().records().patch(tenant, kind, record_id, fields, lambda d: check_document(d, schema)))
 
     @bp.delete(base + "/<int:record_id>")
-    @operation(f"Erase a {kind}: the row, its vector and its index entry, at once", tag=plural, params=[id_param], errors=WRITE_ERRORS,
-               extra_responses={"204": {"description": "erased"}})
+    @operation(
+        f"Erase a {kind}: the row, its vector and its index entry, at once",
+        tag=plural,
+        params=[id_param],
+        errors=WRITE_ERRORS,
+        extra_responses={"204": {"description": "erased"}},
+    )
     def delete(record_id: int):
         runtime().records().delete(current_tenant(write=True), kind, record_id)
         return Response(status=204)
@@ -221,10 +255,20 @@ def make_blueprint(kind: str) -> Blueprint:
             except DatabaseUnavailable as exc:
                 # the 200 is sent: the last line says where writing stopped instead of a summary
                 reported = sum(counts.values())
-                yield json.dumps({"error": {
-                    "code": exc.code, "message": f"{exc.message}; the {len(lines) - reported} lines without a result line "
-                    "were not written", "details": {"retry_after": exc.retry_after, "lines_with_results": reported},
-                    "request_id": request_id()}}) + "\n"
+                yield (
+                    json.dumps(
+                        {
+                            "error": {
+                                "code": exc.code,
+                                "message": f"{exc.message}; the {len(lines) - reported} lines without a result line "
+                                "were not written",
+                                "details": {"retry_after": exc.retry_after, "lines_with_results": reported},
+                                "request_id": request_id(),
+                            }
+                        }
+                    )
+                    + "\n"
+                )
                 return
             yield json.dumps({"summary": {**counts, "lines": len(lines)}}) + "\n"
 
@@ -235,14 +279,22 @@ def make_blueprint(kind: str) -> Blueprint:
         "summary line; streamed as chunks commit. Duplicate external_ids in one request reject it whole. If "
         "the database stops answering mid-way, an error line (code database_unavailable) replaces the "
         "summary: lines without a result line were not written and can be sent again.",
-        tag=plural, body=schema, body_content_type=NDJSON, content_type=NDJSON,
-        response={"type": "string", "description": "NDJSON: {line, status created|updated|error, id, external_id, version | error}"},
+        tag=plural,
+        body=schema,
+        body_content_type=NDJSON,
+        content_type=NDJSON,
+        response={
+            "type": "string",
+            "description": "NDJSON: {line, status created|updated|error, id, external_id, version | error}",
+        },
         errors=(*WRITE_ERRORS, 413),
     )(bulk)
     bp.add_url_rule(base + ":bulk", "bulk", bulk, methods=["POST"])
 
     search_body = {
-        "type": "object", "additionalProperties": False, "required": ["text"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["text"],
         "properties": {
             "text": {"type": "string", "minLength": 1, "maxLength": 5000, "description": "what to look for, in words"},
             "limit": {"type": "integer", "minimum": 1, "maximum": 100},
@@ -252,7 +304,8 @@ def make_blueprint(kind: str) -> Blueprint:
     @bp.post(base + ":search")
     @operation(
         f"The tenant's {plural} nearest to a free-text query (semantic search over profile vectors)",
-        tag=plural, body=search_body,
+        tag=plural,
+        body=search_body,
         response={"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object"}}}},
         errors=(*AUTH_ERRORS, 413),
     )
@@ -271,7 +324,12 @@ def make_blueprint(kind: str) -> Blueprint:
 
         return Response(streamed(generate), mimetype=NDJSON)
 
-    operation(f"Export every {kind} of the tenant as NDJSON", tag=plural, content_type=NDJSON,
-              response=record_schema, errors=AUTH_ERRORS)(export)
+    operation(
+        f"Export every {kind} of the tenant as NDJSON",
+        tag=plural,
+        content_type=NDJSON,
+        response=record_schema,
+        errors=AUTH_ERRORS,
+    )(export)
     bp.add_url_rule(base + ":export", "export", export, methods=["GET"])
     return bp

@@ -1,7 +1,9 @@
 """OpenAPI metadata attached to view functions, collected into one document by openapi.py."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -14,15 +16,20 @@ ERROR_SCHEMA = {
                 "code": {"type": "string", "description": "stable machine-readable code"},
                 "message": {"type": "string", "description": "what went wrong, for people"},
                 "details": {"description": "structured details (e.g. JSON paths of invalid fields) or null"},
-                "request_id": {"type": "string", "description": "the request's id, also in the X-Request-Id header and "
-                               "the service's log lines; a client's own X-Request-Id (1-64 of A-Z a-z 0-9 . _ : -) is kept"},
+                "request_id": {
+                    "type": "string",
+                    "description": "the request's id, also in the X-Request-Id header and "
+                    "the service's log lines; a client's own X-Request-Id (1-64 of A-Z a-z 0-9 . _ : -) is kept",
+                },
             },
         }
     },
 }
 
 
-def param(name: str, where: str = "query", *, required: bool = False, schema: dict | None = None, description: str = "") -> dict:
+def param(
+    name: str, where: str = "query", *, required: bool = False, schema: dict | None = None, description: str = ""
+) -> dict:
     return {
         "name": name,
         "in": where,

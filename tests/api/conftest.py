@@ -1,4 +1,5 @@
 """API fixtures: an app on the backend under test with two tenants, alpha and beta."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,13 +1,19 @@
 """The audit log: every write, bulk import, export and erasure of a tenant, with the acting
 key's prefix, readable by that tenant alone, never holding record contents."""
+
 from __future__ import annotations
 
 import json
 
 from models.store import tenants
 
-CANDIDATE = {"external_id": "c-audit-1", "headline": "Wind turbine technician", "skills": ["wind turbine maintenance"],
-             "summary": "Secret summary text that must never reach the audit log.", "location": "Fort Wayne, IN"}
+CANDIDATE = {
+    "external_id": "c-audit-1",
+    "headline": "Wind turbine technician",
+    "skills": ["wind turbine maintenance"],
+    "summary": "Secret summary text that must never reach the audit log.",
+    "location": "Fort Wayne, IN",
+}
 
 
 def test_every_write_import_export_and_erasure_is_logged_without_contents(tenant_api):
@@ -37,11 +43,15 @@ def test_every_write_import_export_and_erasure_is_logged_without_contents(tenant
     ]
     assert {e["key_prefix"] for e in events} == {prefix}
     assert events[0]["request_id"] == "req-create-1"
-    assert "Secret summary" not in response.get_data(as_text=True) and "Wind turbine" not in response.get_data(as_text=True)
+    assert "Secret summary" not in response.get_data(as_text=True) and "Wind turbine" not in response.get_data(
+        as_text=True
+    )
     # another tenant sees only its own (empty) log; paging goes by id
     assert client.get("/v1/audit", headers=b).get_json() == {"events": [], "next_after": None}
     first = client.get("/v1/audit?limit=2", headers=a).get_json()
-    assert [e["id"] for e in first["events"]] == [e["id"] for e in events[:2]] and first["next_after"] == events[1]["id"]
+    assert [e["id"] for e in first["events"]] == [e["id"] for e in events[:2]] and first["next_after"] == events[1][
+        "id"
+    ]
     rest = client.get(f"/v1/audit?after={first['next_after']}", headers=a).get_json()
     assert [e["id"] for e in rest["events"]] == [e["id"] for e in events[2:]]
 

@@ -1,4 +1,5 @@
 """Every failure answers in the one error shape, with the right status, and no traceback."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,7 +41,9 @@ def test_wrong_type(client):
 
 def test_invalid_json(client):
     assert_error(
-        client.post("/v1/skills/extract", data=b'{"text": "python', content_type="application/json"), 400, "invalid_json"
+        client.post("/v1/skills/extract", data=b'{"text": "python', content_type="application/json"),
+        400,
+        "invalid_json",
     )
 
 
@@ -50,7 +53,9 @@ def test_empty_body(client):
 
 def test_invalid_utf8(client):
     assert_error(
-        client.post("/v1/skills/extract", data=b'{"text": "caf\xe9"}', content_type="application/json"), 400, "invalid_utf8"
+        client.post("/v1/skills/extract", data=b'{"text": "caf\xe9"}', content_type="application/json"),
+        400,
+        "invalid_utf8",
     )
 
 
@@ -105,11 +110,14 @@ def test_unexpected_exception_is_a_bare_500(settings, reference):
     assert err["details"] is None
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/v1/skills/extract", {"text": "I weld stainless steel pipe.", "limit": 3.0}),
-    ("/v1/titles/normalize", {"title": "welder", "limit": 3.0}),
-    ("/v1/titles/skills", {"title": "welder", "limit": 3.0}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/v1/skills/extract", {"text": "I weld stainless steel pipe.", "limit": 3.0}),
+        ("/v1/titles/normalize", {"title": "welder", "limit": 3.0}),
+        ("/v1/titles/skills", {"title": "welder", "limit": 3.0}),
+    ],
+)
 def test_an_integer_written_with_a_fraction_is_an_integer(client, path, body):
     """JSON Schema counts 3.0 as an integer (a fuzzer found it gave 500s): answered as 3."""
     response = client.post(path, json=body)

@@ -1,5 +1,6 @@
 """Every response carries a request id and the security headers; log lines are JSON objects
 with the id of the request that wrote them."""
+
 from __future__ import annotations
 
 import io

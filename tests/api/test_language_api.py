@@ -1,4 +1,5 @@
 """Language services through the HTTP API, on the real pack and encoder, with known answers."""
+
 from __future__ import annotations
 
 import pytest

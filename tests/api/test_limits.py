@@ -1,4 +1,5 @@
 """Rate limits: a key's budget, counted per key; failed authentications per address."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,15 @@ from models.store import tenants
 def limited(sqlite_backend, reference, tmp_path):
     from service import create_app
 
-    app = create_app({"data_dir": str(tmp_path), "database_url": sqlite_backend.standalone_url,
-                      "rate_limit": "5 per minute", "auth_failure_limit": "3 per minute"}, reference=reference)
+    app = create_app(
+        {
+            "data_dir": str(tmp_path),
+            "database_url": sqlite_backend.standalone_url,
+            "rate_limit": "5 per minute",
+            "auth_failure_limit": "3 per minute",
+        },
+        reference=reference,
+    )
     db = app.extensions["talent"].database
     _, a = tenants.create_tenant(db, "alpha")
     _, b = tenants.create_tenant(db, "beta")

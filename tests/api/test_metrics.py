@@ -1,4 +1,5 @@
 """GET /metrics: Prometheus text with per-route latency histograms and index sizes."""
+
 from __future__ import annotations
 
 from tests.api.test_audit import CANDIDATE
@@ -26,7 +27,9 @@ def test_metrics_count_requests_by_route_and_show_index_sizes(tenant_api):
     text = response.get_data(as_text=True)
 
     def grew(**labels) -> float:
-        return series(text, "talent_request_seconds_count", **labels) - series(before, "talent_request_seconds_count", **labels)
+        return series(text, "talent_request_seconds_count", **labels) - series(
+            before, "talent_request_seconds_count", **labels
+        )
 
     assert grew(route="/v1/candidates", method="GET", status="200") == 3
     assert grew(route="/v1/candidates", method="POST", status="201") == 1
@@ -34,6 +37,11 @@ def test_metrics_count_requests_by_route_and_show_index_sizes(tenant_api):
     assert grew(route="unmatched", method="GET", status="404") == 1  # labelled by rule: no path leaks in
     assert "/made/up" not in text
     assert series(text, "talent_index_records", kind="candidate") >= 1
-    buckets = [line for line in text.splitlines()
-               if line.startswith("talent_request_seconds_bucket{") and 'route="/v1/candidates"' in line and 'status="200"' in line]
+    buckets = [
+        line
+        for line in text.splitlines()
+        if line.startswith("talent_request_seconds_bucket{")
+        and 'route="/v1/candidates"' in line
+        and 'status="200"' in line
+    ]
     assert any('le="+Inf"' in line for line in buckets) and len(buckets) >= 10

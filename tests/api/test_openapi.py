@@ -1,4 +1,5 @@
 """The OpenAPI document describes every route, its request and its errors."""
+
 from __future__ import annotations
 
 

@@ -1,5 +1,6 @@
 """Recommendations with known answers: filters hold, plans prefer local programmes, and
 candidates generated from an occupation find that occupation's role first."""
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,16 @@ WELDER = ["welding", "read engineering drawings", "operate welding equipment", "
 
 def test_filters_hold(api, reference):
     post, get = api
-    cand = post("/v1/candidates", {"external_id": "c1", "headline": "Welder", "skills": WELDER, "region_id": FORT_WAYNE,
-                                   "willing_to_relocate": True})
+    cand = post(
+        "/v1/candidates",
+        {
+            "external_id": "c1",
+            "headline": "Welder",
+            "skills": WELDER,
+            "region_id": FORT_WAYNE,
+            "willing_to_relocate": True,
+        },
+    )
     for i, region in enumerate([FORT_WAYNE, ELKHART, CHICAGO]):
         post("/v1/needs", {"external_id": f"n{i}", "title": "Welder", "required_skills": WELDER, "region_id": region})
     everything = get(f"/v1/candidates/{cand['id']}/matches?limit=100")["items"]
@@ -63,13 +72,28 @@ def test_filters_hold(api, reference):
 
 def test_need_candidates_filters(api, reference):
     post, get = api
-    need = post("/v1/needs", {"external_id": "n1", "title": "Welder", "required_skills": WELDER, "region_id": FORT_WAYNE})
-    post("/v1/candidates", {"external_id": "local", "headline": "Welder", "skills": WELDER, "region_id": FORT_WAYNE,
-                            "languages": ["en"]})
-    post("/v1/candidates", {"external_id": "chicago", "headline": "Welder", "skills": WELDER, "region_id": CHICAGO,
-                            "remote_ok": True, "languages": ["en", "es"]})
-    post("/v1/candidates", {"external_id": "nurse", "headline": "Registered nurse", "skills": ["nursing care"],
-                            "region_id": ELKHART})
+    need = post(
+        "/v1/needs", {"external_id": "n1", "title": "Welder", "required_skills": WELDER, "region_id": FORT_WAYNE}
+    )
+    post(
+        "/v1/candidates",
+        {"external_id": "local", "headline": "Welder", "skills": WELDER, "region_id": FORT_WAYNE, "languages": ["en"]},
+    )
+    post(
+        "/v1/candidates",
+        {
+            "external_id": "chicago",
+            "headline": "Welder",
+            "skills": WELDER,
+            "region_id": CHICAGO,
+            "remote_ok": True,
+            "languages": ["en", "es"],
+        },
+    )
+    post(
+        "/v1/candidates",
+        {"external_id": "nurse", "headline": "Registered nurse", "skills": ["nursing care"], "region_id": ELKHART},
+    )
     ranked = get(f"/v1/needs/{need['id']}/candidates")["items"]
     assert ranked[0]["candidate"]["external_id"] == "local"
     assert ranked[-1]["candidate"]["external_id"] == "nurse"
@@ -86,12 +110,27 @@ def test_need_candidates_filters(api, reference):
 
 def test_gap_plan_prefers_the_local_programme(api, reference):
     post, get = api
-    cand = post("/v1/candidates", {"external_id": "c1", "headline": "Machinist", "skills": ["welding"], "region_id": FORT_WAYNE})
-    need = post("/v1/needs", {"external_id": "n1", "title": "Welder", "required_skills": WELDER, "region_id": FORT_WAYNE})
+    cand = post(
+        "/v1/candidates", {"external_id": "c1", "headline": "Machinist", "skills": ["welding"], "region_id": FORT_WAYNE}
+    )
+    need = post(
+        "/v1/needs", {"external_id": "n1", "title": "Welder", "required_skills": WELDER, "region_id": FORT_WAYNE}
+    )
     same = {"skills_taught": WELDER[1:], "hours": 40, "cost": 500, "delivery": "in_person"}
-    post("/v1/programs", {"external_id": "far", "provider": "Far College", "title": "Welding certificate", "region_id": CHICAGO, **same})
-    local = post("/v1/programs", {"external_id": "local", "provider": "Local College", "title": "Welding certificate",
-                                  "region_id": FORT_WAYNE, **same})
+    post(
+        "/v1/programs",
+        {"external_id": "far", "provider": "Far College", "title": "Welding certificate", "region_id": CHICAGO, **same},
+    )
+    local = post(
+        "/v1/programs",
+        {
+            "external_id": "local",
+            "provider": "Local College",
+            "title": "Welding certificate",
+            "region_id": FORT_WAYNE,
+            **same,
+        },
+    )
     gap = get(f"/v1/candidates/{cand['id']}/gap?need={need['id']}")
     wanted = {s["id"] for s in need["understood"]["skills"]}
     has = {s["id"] for s in cand["understood"]["skills"]}
@@ -106,7 +145,9 @@ def test_gap_plan_prefers_the_local_programme(api, reference):
 
 def test_talent_map_and_geojson(api, reference):
     post, get = api
-    need = post("/v1/needs", {"external_id": "n1", "title": "Welder", "required_skills": WELDER, "region_id": FORT_WAYNE})
+    need = post(
+        "/v1/needs", {"external_id": "n1", "title": "Welder", "required_skills": WELDER, "region_id": FORT_WAYNE}
+    )
     for i in range(3):
         post("/v1/candidates", {"external_id": f"e{i}", "headline": "Welder", "skills": WELDER, "region_id": ELKHART})
     post("/v1/candidates", {"external_id": "f1", "headline": "Welder", "skills": WELDER, "region_id": FORT_WAYNE})
@@ -125,13 +166,36 @@ def test_talent_map_and_geojson(api, reference):
 
 def test_region_skill_gaps_report(api, reference):
     post, get = api
-    needs = [post("/v1/needs", {"external_id": f"n{i}", "title": "Welder", "required_skills": WELDER,
-                                "region_id": FORT_WAYNE, "openings": 2}) for i in range(3)]
+    needs = [
+        post(
+            "/v1/needs",
+            {
+                "external_id": f"n{i}",
+                "title": "Welder",
+                "required_skills": WELDER,
+                "region_id": FORT_WAYNE,
+                "openings": 2,
+            },
+        )
+        for i in range(3)
+    ]
     wanted = {s["id"] for s in needs[0]["understood"]["skills"]}
-    cand = post("/v1/candidates", {"external_id": "c1", "headline": "Welder", "skills": WELDER[:1], "region_id": FORT_WAYNE})
+    cand = post(
+        "/v1/candidates", {"external_id": "c1", "headline": "Welder", "skills": WELDER[:1], "region_id": FORT_WAYNE}
+    )
     has = cand["understood"]["skills"][0]["id"]
-    post("/v1/programs", {"external_id": "p1", "provider": "Local College", "title": "Drawings", "region_id": FORT_WAYNE,
-                          "skills_taught": WELDER[1:2], "hours": 20, "cost": 100})
+    post(
+        "/v1/programs",
+        {
+            "external_id": "p1",
+            "provider": "Local College",
+            "title": "Drawings",
+            "region_id": FORT_WAYNE,
+            "skills_taught": WELDER[1:2],
+            "hours": 20,
+            "cost": 100,
+        },
+    )
     report = get(f"/v1/regions/{FORT_WAYNE}/skill-gaps?limit=200")
     assert report["demand_sources"]["openings"] == 6
     assert report["supply_sources"]["local_candidates"] == 1
@@ -174,7 +238,9 @@ def test_candidates_find_their_own_occupation_first(sqlite_backend, reference, t
         doc, soc = gen.candidate(n, profile=gen.profiles[n % len(gen.profiles)])
         doc["region_id"] = FORT_WAYNE
         cid = client.post("/v1/candidates", json=doc, headers=headers).get_json()["id"]
-        items = client.get(f"/v1/candidates/{cid}/matches?include_market=false&limit=10", headers=headers).get_json()["items"]
+        items = client.get(f"/v1/candidates/{cid}/matches?include_market=false&limit=10", headers=headers).get_json()[
+            "items"
+        ]
         ranked = [needs[i["role"]["need_id"]] for i in items]
         hits.append(ranked[:1] == [soc])
         rank = ranked.index(soc) + 1 if soc in ranked else None
@@ -185,11 +251,14 @@ def test_candidates_find_their_own_occupation_first(sqlite_backend, reference, t
 
 
 ICU_NURSE = {
-    "external_id": "icu", "headline": "ICU Registered Nurse",
+    "external_id": "icu",
+    "headline": "ICU Registered Nurse",
     "summary": "Registered nurse in a 12-bed ICU for six years: ventilated patients, titrating drips, "
-               "central lines, rapid response team. BSN, ACLS and CCRN.",
+    "central lines, rapid response team. BSN, ACLS and CCRN.",
     "skills": ["critical care nursing", "patient assessment", "medication administration"],
-    "location": "Hazard, KY", "willing_to_relocate": False, "remote_ok": False,
+    "location": "Hazard, KY",
+    "willing_to_relocate": False,
+    "remote_ok": False,
 }
 
 
@@ -201,7 +270,9 @@ def test_a_nurse_who_stays_put_gets_her_occupation_first_and_reachable_places_be
     items = body["items"]
     assert body["anchor"]["soc"] == "29-1141" and body["anchor"]["title"] == "Registered Nurses"
     assert items[0]["role"]["soc"] == "29-1141" and items[0]["role"]["relation"] == "own"
-    assert not [i for i in items[:8] if i["region"]["state"] in ("NE", "KS", "ND")], [i["region"]["name"] for i in items[:8]]
+    assert not [i for i in items[:8] if i["region"]["state"] in ("NE", "KS", "ND")], [
+        i["region"]["name"] for i in items[:8]
+    ]
     beyond = [i["beyond_commute"] for i in items]
     assert beyond == sorted(beyond), "every reachable place comes before any beyond commuting distance"
     for item in items:
@@ -223,12 +294,19 @@ def test_a_nurse_who_stays_put_gets_her_occupation_first_and_reachable_places_be
 
 def test_a_career_changer_sees_current_and_target_occupations_first(api, reference):
     post, get = api
-    cand = post("/v1/candidates", {
-        "external_id": "cc", "headline": "Aspiring Software Developer | JavaScript, React, Node",
-        "summary": "Currently a CNC operator at an automotive parts plant: load and run four lathes, change inserts, "
-                   "check parts against the control plan. Finished a full-stack bootcamp at night.",
-        "skills": ["JavaScript", "React", "Node.js", "CNC operation"], "location": "Florence, AL",
-        "willing_to_relocate": False, "remote_ok": True})
+    cand = post(
+        "/v1/candidates",
+        {
+            "external_id": "cc",
+            "headline": "Aspiring Software Developer | JavaScript, React, Node",
+            "summary": "Currently a CNC operator at an automotive parts plant: load and run four lathes, change inserts, "
+            "check parts against the control plan. Finished a full-stack bootcamp at night.",
+            "skills": ["JavaScript", "React", "Node.js", "CNC operation"],
+            "location": "Florence, AL",
+            "willing_to_relocate": False,
+            "remote_ok": True,
+        },
+    )
     occupation = cand["understood"]["occupation"]
     assert occupation["career_target"]["soc"] == "15-1252"
     assert occupation["soc"] in ("51-9161", "51-4041", "51-4031")
@@ -241,10 +319,16 @@ def test_a_career_changer_sees_current_and_target_occupations_first(api, referen
 
 def test_a_vague_headline_is_decided_by_the_summary(api, reference):
     post, get = api
-    cand = post("/v1/candidates", {
-        "external_id": "vague", "headline": "Looking for my next opportunity",
-        "summary": "Dental assistant for five years in a family practice: chairside assisting, taking x-rays, "
-                   "sterilizing instruments, charting.", "location": "Ruston, LA"})
+    cand = post(
+        "/v1/candidates",
+        {
+            "external_id": "vague",
+            "headline": "Looking for my next opportunity",
+            "summary": "Dental assistant for five years in a family practice: chairside assisting, taking x-rays, "
+            "sterilizing instruments, charting.",
+            "location": "Ruston, LA",
+        },
+    )
     assert cand["understood"]["occupation"]["soc"] == "31-9091"
     assert get(f"/v1/candidates/{cand['id']}/matches")["items"][0]["role"]["soc"] == "31-9091"
 
@@ -256,12 +340,21 @@ def _item(soc: str, score: float, beyond: bool = False, step_up: bool = False) -
 def test_matches_are_ordered_by_reach_then_level_then_diversified_score():
     from models.matching import DIVERSITY, order_matches
 
-    items = [_item("A", 0.90), _item("A", 0.89), _item("A", 0.88), _item("B", 0.85), _item("C", 0.99, beyond=True),
-             _item("D", 0.95, step_up=True)]
+    items = [
+        _item("A", 0.90),
+        _item("A", 0.89),
+        _item("A", 0.88),
+        _item("B", 0.85),
+        _item("C", 0.99, beyond=True),
+        _item("D", 0.95, step_up=True),
+    ]
     ranked = order_matches(items, limit=10)
     assert 0.89 - DIVERSITY < 0.85  # so B's only match beats A's second
     assert [(i["role"]["soc"], i["score"]) for i in ranked] == [
-        ("A", 0.90), ("B", 0.85), ("A", 0.89), ("A", 0.88),
+        ("A", 0.90),
+        ("B", 0.85),
+        ("A", 0.89),
+        ("A", 0.88),
         ("D", 0.95),  # a career step after the roles at the person's level
         ("C", 0.99),  # beyond commuting distance after every reachable place
     ]

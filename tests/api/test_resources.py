@@ -1,10 +1,10 @@
 """Tenant resources through the HTTP API, on SQLite and PostgreSQL, with the real pack."""
+
 from __future__ import annotations
 
 import json
 
 import numpy as np
-import pytest
 
 from models.store import tenants
 
@@ -138,13 +138,19 @@ def test_a_read_only_key_reads_but_never_writes(tenant_api):
         client.put(f"/v1/candidates/{created['id']}", json=CANDIDATE, headers=reader),
         client.patch(f"/v1/candidates/{created['id']}", json={"headline": "x"}, headers=reader),
         client.delete(f"/v1/candidates/{created['id']}", headers=reader),
-        client.post("/v1/candidates:bulk", data=json.dumps(CANDIDATE) + "\n", headers={**reader, "Content-Type": "application/x-ndjson"}),
+        client.post(
+            "/v1/candidates:bulk",
+            data=json.dumps(CANDIDATE) + "\n",
+            headers={**reader, "Content-Type": "application/x-ndjson"},
+        ),
     ]
     assert [r.status_code for r in refused] == [403] * 5
     assert {error_code(r) for r in refused} == {"read_only_key"}
     # nothing changed
     assert client.get(f"/v1/candidates/{created['id']}", headers=a).get_json()["version"] == created["version"]
-    assert [c["external_id"] for c in client.get("/v1/candidates", headers=a).get_json()["items"]] == [CANDIDATE["external_id"]]
+    assert [c["external_id"] for c in client.get("/v1/candidates", headers=a).get_json()["items"]] == [
+        CANDIDATE["external_id"]
+    ]
 
 
 def test_keys_expire_and_rotate_without_downtime(tenant_api):
@@ -165,13 +171,17 @@ def test_keys_expire_and_rotate_without_downtime(tenant_api):
     # once the overlap is over (the old key's expiry moved to now), only the new key works
     tenants.rotate_key(db, "alpha", overlap=timedelta(microseconds=1))
     assert client.get("/v1/candidates", headers=a).status_code == 401
-    assert client.get("/v1/candidates", headers=new).status_code == 401  # rotated too: a rotation retires every older key
+    assert (
+        client.get("/v1/candidates", headers=new).status_code == 401
+    )  # rotated too: a rotation retires every older key
 
 
 def test_protected_attributes_are_refused_by_name(tenant_api):
     app, a, _ = tenant_api
     client = app.test_client()
-    response = client.post("/v1/candidates", json={**CANDIDATE, "date_of_birth": "1990-01-01", "gender": "f"}, headers=a)
+    response = client.post(
+        "/v1/candidates", json={**CANDIDATE, "date_of_birth": "1990-01-01", "gender": "f"}, headers=a
+    )
     assert response.status_code == 400
     err = response.get_json()["error"]
     assert err["code"] == "protected_attribute"
@@ -195,7 +205,7 @@ def test_bad_input_changes_nothing(tenant_api):
         assert error_code(response) == code
         if path:
             assert path in [e["path"] for e in response.get_json()["error"]["details"]["errors"]]
-    raw = client.post("/v1/candidates", data=b"{\"external_id\": ", content_type="application/json", headers=a)
+    raw = client.post("/v1/candidates", data=b'{"external_id": ', content_type="application/json", headers=a)
     assert error_code(raw) == "invalid_json"
     assert client.get("/v1/candidates", headers=a).get_json()["items"] == []
 
@@ -223,9 +233,13 @@ def test_bulk_upsert_reports_each_line_and_is_idempotent(tenant_api):
     assert out[5]["error"]["code"] == "invalid_json"
     assert out[6]["error"]["code"] == "protected_attribute"
 
-    again = results(client.post("/v1/candidates:bulk", data=ndjson(docs), content_type="application/x-ndjson", headers=a))
+    again = results(
+        client.post("/v1/candidates:bulk", data=ndjson(docs), content_type="application/x-ndjson", headers=a)
+    )
     assert again.pop()["summary"] == {"created": 0, "updated": 10, "error": 0, "lines": 10}
-    exported = [json.loads(line) for line in client.get("/v1/candidates:export", headers=a).get_data(as_text=True).splitlines()]
+    exported = [
+        json.loads(line) for line in client.get("/v1/candidates:export", headers=a).get_data(as_text=True).splitlines()
+    ]
     assert sorted(r["external_id"] for r in exported) == sorted(d["external_id"] for d in docs)
     assert all(r["version"] == 2 for r in exported)
 
@@ -251,18 +265,25 @@ def test_non_finite_numbers_nul_characters_bad_encoding_and_big_bodies_are_refus
     assert response.status_code == 400 and error_code(response) == "invalid_json"
     assert "NaN" in response.get_json()["error"]["message"]
     huge = json.dumps(PROGRAM).replace('"cost": 2400', '"cost": 1e400').encode()
-    assert error_code(client.post("/v1/programs", data=huge, content_type="application/json", headers=a)) == "invalid_json"
+    assert (
+        error_code(client.post("/v1/programs", data=huge, content_type="application/json", headers=a)) == "invalid_json"
+    )
     response = client.post("/v1/candidates", json={**CANDIDATE, "headline": "Wind\u0000 technician"}, headers=a)
     assert response.status_code == 400 and error_code(response) == "validation_failed"
     assert [e["path"] for e in response.get_json()["error"]["details"]["errors"]] == ["$.headline"]
-    latin1 = json.dumps(CANDIDATE).replace("Fort Wayne", "Fort Wayne \u00e9").encode("utf-8").replace(b"\xc3\xa9", b"\xe9")
+    latin1 = (
+        json.dumps(CANDIDATE).replace("Fort Wayne", "Fort Wayne \u00e9").encode("utf-8").replace(b"\xc3\xa9", b"\xe9")
+    )
     for path, kind in (("/v1/candidates", "application/json"), ("/v1/candidates:bulk", "application/x-ndjson")):
         response = client.post(path, data=latin1, content_type=kind, headers=a)
         assert response.status_code == 400 and error_code(response) == "invalid_utf8"
     big = {**CANDIDATE, "summary": "x" * (app.config["SETTINGS"].max_body_bytes + 1)}
     response = client.post("/v1/candidates", json=big, headers=a)
     assert response.status_code == 413 and error_code(response) == "too_large"
-    assert error_code(client.post("/v1/candidates:bulk", data=b"\n \n", content_type="application/x-ndjson", headers=a)) == "invalid_ndjson"
+    assert (
+        error_code(client.post("/v1/candidates:bulk", data=b"\n \n", content_type="application/x-ndjson", headers=a))
+        == "invalid_ndjson"
+    )
 
     lines = [
         json.dumps({"external_id": "ok-1", "headline": "Machinist"}),
@@ -270,7 +291,9 @@ def test_non_finite_numbers_nul_characters_bad_encoding_and_big_bodies_are_refus
         json.dumps({"external_id": "nul-1", "headline": "Machinist\u0000"}),
         json.dumps({"external_id": "ok-2", "headline": "Welder"}),
     ]
-    out = results(client.post("/v1/candidates:bulk", data="\n".join(lines), content_type="application/x-ndjson", headers=a))
+    out = results(
+        client.post("/v1/candidates:bulk", data="\n".join(lines), content_type="application/x-ndjson", headers=a)
+    )
     assert out.pop()["summary"] == {"created": 2, "updated": 0, "error": 2, "lines": 4}
     assert [r["status"] for r in out] == ["created", "error", "error", "created"]
     assert out[1]["error"]["code"] == "invalid_json" and out[2]["error"]["code"] == "validation_failed"
@@ -295,10 +318,16 @@ def test_bulk_reports_a_line_the_store_refuses_and_writes_the_others(tenant_api,
     monkeypatch.setattr(store, "bulk_upsert", refusing)
     app, a, _ = tenant_api
     client = app.test_client()
-    docs = [{"external_id": ext, "headline": "Machinist", "skills": ["CNC machining"]} for ext in ("w-1", "refused", "w-2")]
+    docs = [
+        {"external_id": ext, "headline": "Machinist", "skills": ["CNC machining"]} for ext in ("w-1", "refused", "w-2")
+    ]
     out = results(client.post("/v1/candidates:bulk", data=ndjson(docs), content_type="application/x-ndjson", headers=a))
     assert out.pop()["summary"] == {"created": 2, "updated": 0, "error": 1, "lines": 3}
-    assert out[1] == {"line": 2, "status": "error", "error": {"code": "invalid_input", "message": "the store refuses this record", "details": None}}
+    assert out[1] == {
+        "line": 2,
+        "status": "error",
+        "error": {"code": "invalid_input", "message": "the store refuses this record", "details": None},
+    }
     written = {r["external_id"]: r["id"] for r in out if r["status"] == "created"}
     assert set(written) == {"w-1", "w-2"}
     stored = client.get("/v1/candidates", headers=a).get_json()["items"]
@@ -318,7 +347,9 @@ def test_a_bulk_request_of_10000_lines_is_streamed_through_http(backend, referen
     _, key = tenants.create_tenant(db, "bulk")
     headers = {"Authorization": f"Bearer {key}"}
     body = ndjson([{"external_id": f"b-{i}", "languages": ["en"]} for i in range(10_000)])
-    response = app.test_client().post("/v1/candidates:bulk", data=body, content_type="application/x-ndjson", headers=headers)
+    response = app.test_client().post(
+        "/v1/candidates:bulk", data=body, content_type="application/x-ndjson", headers=headers
+    )
     assert response.status_code == 200 and response.is_streamed
     out = results(response)
     assert out.pop()["summary"] == {"created": 10_000, "updated": 0, "error": 0, "lines": 10_000}
@@ -331,7 +362,10 @@ def test_a_bulk_request_of_10000_lines_is_streamed_through_http(backend, referen
 def test_list_filters_and_cursor_pagination(tenant_api):
     app, a, _ = tenant_api
     client = app.test_client()
-    docs = [{"external_id": f"n-{i}", "title": "CNC Machinist", "region_id": "oews-0021140" if i % 2 else "oews-0023060"} for i in range(7)]
+    docs = [
+        {"external_id": f"n-{i}", "title": "CNC Machinist", "region_id": "oews-0021140" if i % 2 else "oews-0023060"}
+        for i in range(7)
+    ]
     client.post("/v1/needs:bulk", data=ndjson(docs), content_type="application/x-ndjson", headers=a)
     seen, cursor = [], None
     while True:

@@ -1,4 +1,5 @@
 """Running the real server in tests: gunicorn on a spare port, and plain HTTP calls to it."""
+
 from __future__ import annotations
 
 import http.client
@@ -18,8 +19,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def exchange(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-             timeout: float = 60) -> tuple[int, dict, bytes]:
+def exchange(
+    port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 60
+) -> tuple[int, dict, bytes]:
     """One request on a fresh connection: status, response headers, body."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -30,7 +32,9 @@ def exchange(port: int, method: str, path: str, body: bytes | None = None, heade
         conn.close()
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 60):
+def request(
+    port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 60
+):
     status, _, raw = exchange(port, method, path, body, headers, timeout)
     return status, raw
 
@@ -79,5 +83,8 @@ def start_gunicorn(data: Path, db_url: str, port: int, workers: int = 2) -> subp
     }
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "service/gunicorn_conf.py", "service:served_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )

@@ -7,6 +7,7 @@ temporary directory) is stopped in the middle of a bulk import and started again
 - once the server is back, the same gunicorn answers again (no restart) and the import, sent
   again, completes.
 """
+
 from __future__ import annotations
 
 import glob
@@ -48,16 +49,28 @@ class OwnPostgres:
         subprocess.run([*self.as_owner, f"{self.bin}/{tool}", *args], check=True, capture_output=True)
 
     def start(self) -> None:
-        self._run("pg_ctl", "-D", f"{self.dir}/data", "-w", "-l", f"{self.dir}/log",
-                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            f"{self.dir}/data",
+            "-w",
+            "-l",
+            f"{self.dir}/log",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1",
+            "start",
+        )
 
     def crash(self) -> None:
         """Stopped at once, as a crash would: no checkpoint, clients cut off."""
         self._run("pg_ctl", "-D", f"{self.dir}/data", "-w", "-m", "immediate", "stop")
 
     def stop(self) -> None:
-        subprocess.run([*self.as_owner, f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-m", "fast", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*self.as_owner, f"{self.bin}/pg_ctl", "-D", f"{self.dir}/data", "-m", "fast", "stop"],
+            capture_output=True,
+            check=False,
+        )  # already stopped is fine
 
 
 @pytest.fixture
@@ -75,8 +88,13 @@ def outage(tmp_path_factory, settings):
     proc = start_gunicorn(data, pg.url, port)
     try:
         wait_ready(port, proc)
-        yield {"pg": pg, "db": db, "port": port, "tenant": tenants.authenticate(db, key),
-               "headers": {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}}
+        yield {
+            "pg": pg,
+            "db": db,
+            "port": port,
+            "tenant": tenants.authenticate(db, key),
+            "headers": {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -91,7 +109,9 @@ def bulk(port: int, headers: dict, lines: list[dict], on_first_line=lambda: None
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     out: list[dict] = []
     try:
-        conn.request("POST", "/v1/candidates:bulk", body=body, headers={**headers, "Content-Type": "application/x-ndjson"})
+        conn.request(
+            "POST", "/v1/candidates:bulk", body=body, headers={**headers, "Content-Type": "application/x-ndjson"}
+        )
         response = conn.getresponse()
         assert response.status == 200, response.read()[:500]
         while line := response.readline():
@@ -105,9 +125,16 @@ def bulk(port: int, headers: dict, lines: list[dict], on_first_line=lambda: None
 
 def test_the_database_going_away_mid_bulk_loses_nothing_and_heals(outage):
     port, headers, pg, db, tenant = outage["port"], outage["headers"], outage["pg"], outage["db"], outage["tenant"]
-    lines = [{"external_id": f"bulk-{i}", "headline": "Wind turbine technician",
-              "summary": f"Candidate {i}. Maintained wind turbines and hydraulic systems.",
-              "skills": ["wind turbine maintenance", "hydraulics"], "location": "Fort Wayne, IN"} for i in range(3 * CHUNK)]
+    lines = [
+        {
+            "external_id": f"bulk-{i}",
+            "headline": "Wind turbine technician",
+            "summary": f"Candidate {i}. Maintained wind turbines and hydraulic systems.",
+            "skills": ["wind turbine maintenance", "hydraulics"],
+            "location": "Fort Wayne, IN",
+        }
+        for i in range(3 * CHUNK)
+    ]
     first = threading.Event()
     reported: list[dict] = []
 
@@ -128,9 +155,11 @@ def test_the_database_going_away_mid_bulk_loses_nothing_and_heals(outage):
     assert written and len(written) % CHUNK == 0
 
     # while it is down: 503, Retry-After, the error shape; reads and writes alike
-    for method, path, body in [("GET", "/v1/candidates?limit=5", None),
-                               ("POST", "/v1/candidates", json.dumps(lines[-1]).encode()),
-                               ("GET", "/v1/talent-map?soc=49-9081", None)]:
+    for method, path, body in [
+        ("GET", "/v1/candidates?limit=5", None),
+        ("POST", "/v1/candidates", json.dumps(lines[-1]).encode()),
+        ("GET", "/v1/talent-map?soc=49-9081", None),
+    ]:
         status, answer_headers, raw = exchange(port, method, path, body, headers)
         assert status == 503, raw
         assert json.loads(raw)["error"]["code"] == "database_unavailable"
@@ -155,4 +184,3 @@ def test_the_database_going_away_mid_bulk_loses_nothing_and_heals(outage):
     assert sum(1 for _ in store.export(db, tenant, "candidate")) == len(lines)
     status, raw = request(port, "POST", "/v1/candidates:search", json.dumps({"text": "wind turbine"}).encode(), headers)
     assert status == 200 and len(json.loads(raw)["results"]) > 0
-

@@ -6,6 +6,7 @@
 - a worker killed under steady reads is replaced by one that serves at once: the master loaded
   the pack before forking, so no request gets a 503 while a worker loads.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -24,6 +25,7 @@ from models.store.db import Database, upgrade
 from models.tenant_index import TenantIndexes
 from tests.conftest import PG_URL
 from tests.integration.serving import free_port, memory, request, start_gunicorn, wait_ready, worker_pids
+
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def server(request, tmp_path_factory, settings):
@@ -67,13 +69,17 @@ def test_a_write_is_visible_through_every_worker(server):
     rid = json.loads(body)["id"]
     # fresh connections are spread over both workers; each must already see the record
     for _ in range(20):
-        status, body = request(port, "POST", "/v1/candidates:search", json.dumps({"text": "CNC machinist"}).encode(), auth(server))
+        status, body = request(
+            port, "POST", "/v1/candidates:search", json.dumps({"text": "CNC machinist"}).encode(), auth(server)
+        )
         assert status == 200
         assert rid in [r["record"]["id"] for r in json.loads(body)["results"]]
     status, _ = request(port, "DELETE", f"/v1/candidates/{rid}", headers=auth(server))
     assert status == 204
     for _ in range(20):
-        status, body = request(port, "POST", "/v1/candidates:search", json.dumps({"text": "CNC machinist"}).encode(), auth(server))
+        status, body = request(
+            port, "POST", "/v1/candidates:search", json.dumps({"text": "CNC machinist"}).encode(), auth(server)
+        )
         assert rid not in [r["record"]["id"] for r in json.loads(body)["results"]]
 
 
@@ -141,8 +147,12 @@ def test_killed_worker_loses_nothing_it_reported(server, reference):
 
 def test_a_killed_worker_is_replaced_by_one_ready_to_serve(server):
     port = server["port"]
-    doc = {"external_id": "steady-1", "headline": "CNC machinist", "skills": ["CNC machining", "metrology"],
-           "location": "Dayton, OH"}
+    doc = {
+        "external_id": "steady-1",
+        "headline": "CNC machinist",
+        "skills": ["CNC machining", "metrology"],
+        "location": "Dayton, OH",
+    }
     status, body = request(port, "POST", "/v1/candidates", json.dumps(doc).encode(), auth(server))
     assert status == 201, body
     path = f"/v1/candidates/{json.loads(body)['id']}/matches?limit=5"
@@ -189,8 +199,10 @@ def test_a_killed_worker_is_replaced_by_one_ready_to_serve(server):
     assert statuses.count(200) == len(statuses), {s: statuses.count(s) for s in set(statuses)}
     assert len(retried) <= len(clients), "only requests in flight on the killed worker are cut"
     master, workers = server["proc"].pid, worker_pids(server["proc"].pid)
-    print(f"\n{len(statuses)} reads, all 200, {len(retried)} retried after the kill; memory MB: master {memory(master)}, "
-          + ", ".join(f"worker {memory(w)}" for w in workers))
+    print(
+        f"\n{len(statuses)} reads, all 200, {len(retried)} retried after the kill; memory MB: master {memory(master)}, "
+        + ", ".join(f"worker {memory(w)}" for w in workers)
+    )
 
 
 def test_metrics_add_up_every_workers_requests(server):
@@ -198,7 +210,11 @@ def test_metrics_add_up_every_workers_requests(server):
 
     def count(text: str) -> float:
         for line in text.splitlines():
-            if line.startswith("talent_request_seconds_count{") and 'route="/v1/regions"' in line and 'status="200"' in line:
+            if (
+                line.startswith("talent_request_seconds_count{")
+                and 'route="/v1/regions"' in line
+                and 'status="200"' in line
+            ):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 

@@ -1,4 +1,5 @@
 """Storage tests use the `backend` fixture of tests/conftest.py (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import pytest

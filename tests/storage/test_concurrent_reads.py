@@ -4,6 +4,7 @@ erase and re-create records, on both databases: every read completes and sees on
 Threads switch every few microseconds here, so a reader that walked a tenant's features while
 the change-log replay edited them (a dict changing size during iteration, an array built from
 half an update) fails within the first few hundred writes."""
+
 from __future__ import annotations
 
 import sys
@@ -34,15 +35,27 @@ def test_reads_while_records_are_erased_and_written_back(runtime):
     db = runtime.database
     tenant, _ = tenants.create_tenant(db, "acme")
     records, matcher, gaps = runtime.records(), runtime.matcher(), runtime.gaps()
-    need = records.create(tenant.id, "need", {"external_id": "n1", "title": "Welder", "required_skills": WELDER,
-                                               "region_id": FORT_WAYNE})
+    need = records.create(
+        tenant.id, "need", {"external_id": "n1", "title": "Welder", "required_skills": WELDER, "region_id": FORT_WAYNE}
+    )
     for i in range(40):
-        records.create(tenant.id, "candidate", {"external_id": f"c{i}", "headline": "Welder", "skills": WELDER,
-                                                "region_id": FORT_WAYNE, "willing_to_relocate": i % 2 == 0})
+        records.create(
+            tenant.id,
+            "candidate",
+            {
+                "external_id": f"c{i}",
+                "headline": "Welder",
+                "skills": WELDER,
+                "region_id": FORT_WAYNE,
+                "willing_to_relocate": i % 2 == 0,
+            },
+        )
     # written back as stored: the writer needs no encoder, so writes come fast enough to race
     stored = list(R.export(db, tenant.id, "candidate", with_vectors=True))
-    items = {r.external_id: {"external_id": r.external_id, "data": r.data, "understood": r.understood, "vector": r.vector}
-             for r in stored}
+    items = {
+        r.external_id: {"external_id": r.external_id, "data": r.data, "understood": r.understood, "vector": r.vector}
+        for r in stored
+    }
     everyone = {r.id for r in stored}
     required, nice, vec, soc, title = matcher.role_from_query(WELDER, None)
     done = threading.Event()
@@ -60,7 +73,7 @@ def test_reads_while_records_are_erased_and_written_back(runtime):
                 (result,) = R.bulk_upsert(db, tenant.id, "candidate", [items[external_id]])
                 everyone.add(result.id)
                 runtime.records().indexes.get(tenant.id, "candidate")
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:
             failures.append(exc)
         finally:
             done.set()
@@ -77,7 +90,7 @@ def test_reads_while_records_are_erased_and_written_back(runtime):
                 report = gaps.region_report(tenant.id, FORT_WAYNE)
                 assert report
                 seen.append(1)
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:
             failures.append(exc)
             done.set()
 

@@ -1,10 +1,11 @@
 """The storage layer on SQLite and PostgreSQL (every test runs on both; see conftest.py)."""
+
 from __future__ import annotations
 
 import hashlib
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -24,8 +25,13 @@ def vec(seed: int, dim: int = DIM) -> bytes:
 
 
 def item(ext: str, n: int = 0, **extra) -> dict:
-    return {"external_id": ext, "data": {"name": f"person {ext}", "n": n}, "understood": {"skills": [n]},
-            "vector": vec(n), **extra}
+    return {
+        "external_id": ext,
+        "data": {"name": f"person {ext}", "n": n},
+        "understood": {"skills": [n]},
+        "vector": vec(n),
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -47,13 +53,14 @@ def table_count(db, table, *where) -> int:
 
 # --- tenants and keys ------------------------------------------------------------------------
 
+
 def test_create_tenant_and_authenticate(db):
     tenant, key = T.create_tenant(db, "acme")
     assert key.startswith("tk_") and len(key) == 3 + 43  # token_urlsafe(32): 43 characters
     assert T.authenticate(db, key) == tenant.id
     # only the hash is stored
     with db.connect() as conn:
-        (stored_prefix, stored_hash), = conn.execute(select(api_keys.c.key_prefix, api_keys.c.key_hash)).all()
+        ((stored_prefix, stored_hash),) = conn.execute(select(api_keys.c.key_prefix, api_keys.c.key_hash)).all()
     assert stored_hash == hashlib.sha256(key.encode()).hexdigest()
     assert key.startswith(stored_prefix) and len(stored_prefix) < len(key) // 3
 
@@ -125,6 +132,7 @@ def test_list_tenants(db):
 
 # --- tenant isolation ------------------------------------------------------------------------
 
+
 def test_tenant_isolation(db, acme, globex):
     rec, _ = R.upsert(db, acme, "candidate", item("c1", 1, region_id="r1"))
     before = R.get(db, acme, "candidate", rec.id)
@@ -169,6 +177,7 @@ def test_write_for_unknown_tenant_is_not_found(db):
 
 
 # --- upsert, replace, patch, delete ----------------------------------------------------------
+
 
 def test_upsert_is_idempotent_by_external_id(db, acme):
     first, created = R.upsert(db, acme, "candidate", item("c1", 1, region_id="r1", soc="15-1252"))
@@ -240,7 +249,11 @@ def test_replace_and_patch_by_id(db, acme):
     replaced = R.replace(db, acme, "program", rec.id, {"data": {"title": "new"}})
     assert replaced.version == 3 and replaced.external_id == "p1"
     assert (replaced.data, replaced.understood, replaced.region_id, replaced.status) == (
-        {"title": "new"}, {}, None, None)
+        {"title": "new"},
+        {},
+        None,
+        None,
+    )
 
     renamed = R.replace(db, acme, "program", rec.id, {"external_id": "p1-renamed", "data": {}})
     assert renamed.external_id == "p1-renamed"
@@ -301,6 +314,7 @@ def test_delete_erases_row_and_logs(db, acme):
 
 # --- the change log --------------------------------------------------------------------------
 
+
 def test_change_log_order_and_changes_since(db, acme):
     a, _ = R.upsert(db, acme, "candidate", item("a"))
     n, _ = R.upsert(db, acme, "need", item("n"))
@@ -312,7 +326,12 @@ def test_change_log_order_and_changes_since(db, acme):
 
     log = R.changes_since(db, acme, "candidate", 0)
     assert [(rid, op) for _, rid, op in log] == [
-        (a.id, "upsert"), (b.id, "upsert"), (a.id, "upsert"), (b.id, "delete"), (c.id, "upsert"), (a.id, "upsert"),
+        (a.id, "upsert"),
+        (b.id, "upsert"),
+        (a.id, "upsert"),
+        (b.id, "delete"),
+        (c.id, "upsert"),
+        (a.id, "upsert"),
     ]
     seqs = [s for s, _, _ in log]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
@@ -365,6 +384,7 @@ def test_concurrent_writers_keep_log_consistent(backend, acme):
 
 # --- listing and pagination ------------------------------------------------------------------
 
+
 def _page_through(db, tenant, kind, sizes, filters=None, between_pages=None):
     seen, cursor, pages = [], None, 0
     while True:
@@ -378,11 +398,10 @@ def _page_through(db, tenant, kind, sizes, filters=None, between_pages=None):
 
 
 def test_cursor_pagination_covers_every_row_once(db, acme):
-    results = R.bulk_upsert(db, acme, "candidate",
-                            [item(f"c{i}", i, region_id=f"r{i % 3}") for i in range(237)])
+    results = R.bulk_upsert(db, acme, "candidate", [item(f"c{i}", i, region_id=f"r{i % 3}") for i in range(237)])
     ids = [r.id for r in results]
     for sizes in ([1], [7], [100], [1000], [3, 50, 1, 17, 1000]):
-        seen, pages = _page_through(db, acme, "candidate", sizes)
+        seen, _ = _page_through(db, acme, "candidate", sizes)
         assert seen == ids  # every row, once, in id order
     seen, _ = _page_through(db, acme, "candidate", [10], {"region_id": "r1"})
     assert seen == [r.id for i, r in enumerate(results) if i % 3 == 1]
@@ -434,16 +453,23 @@ def test_filters(db, acme):
     assert ext({"updated_since": cut.astimezone(timezone(timedelta(hours=-5)))}) == ["b", "c"]
     assert ext({"updated_since": cut.replace(tzinfo=None)}) == ["b", "c"]  # naive means UTC
     assert ext({"updated_since": cut + timedelta(microseconds=1)}) == ["c"]
-    assert ext({"updated_since": datetime(2000, 1, 1, tzinfo=timezone.utc)}) == ["a", "b", "c"]
+    assert ext({"updated_since": datetime(2000, 1, 1, tzinfo=UTC)}) == ["a", "b", "c"]
     R.patch(db, acme, "need", R.get_by_external_id(db, acme, "need", "a").id, {"status": "closed"})
     assert ext({"updated_since": cut + timedelta(microseconds=1)}) == ["a", "c"]
 
 
 def test_listing_rejects_bad_arguments(db, acme):
     R.upsert(db, acme, "candidate", item("c1"))
-    for kwargs in ({"limit": 0}, {"limit": 1001}, {"limit": "5"}, {"cursor": "not-a-cursor"},
-                   {"cursor": R.encode_cursor(1)[:-2] + "!!"}, {"filters": {"colour": "red"}},
-                   {"filters": {"region_id": 5}}, {"filters": {"updated_since": "yesterday"}}):
+    for kwargs in (
+        {"limit": 0},
+        {"limit": 1001},
+        {"limit": "5"},
+        {"cursor": "not-a-cursor"},
+        {"cursor": R.encode_cursor(1)[:-2] + "!!"},
+        {"filters": {"colour": "red"}},
+        {"filters": {"region_id": 5}},
+        {"filters": {"updated_since": "yesterday"}},
+    ):
         with pytest.raises(InvalidInput):
             R.list_records(db, acme, "candidate", **kwargs)
     with pytest.raises(InvalidInput):
@@ -453,13 +479,23 @@ def test_listing_rejects_bad_arguments(db, acme):
 
 # --- bulk ------------------------------------------------------------------------------------
 
+
 def test_bulk_upsert_10000(db, acme, capsys, backend):
     n, dim = 10_000, 384
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((n, dim)).astype(np.float32)
-    items = [{"external_id": f"c{i}", "data": {"name": f"person {i}", "skills": ["python", "sql"], "years": i % 40},
-              "understood": {"skills": ["esco:1", "esco:2"], "soc": "15-1252"}, "region_id": f"r{i % 50}",
-              "soc": "15-1252", "status": "open", "vector": vectors[i].tobytes()} for i in range(n)]
+    items = [
+        {
+            "external_id": f"c{i}",
+            "data": {"name": f"person {i}", "skills": ["python", "sql"], "years": i % 40},
+            "understood": {"skills": ["esco:1", "esco:2"], "soc": "15-1252"},
+            "region_id": f"r{i % 50}",
+            "soc": "15-1252",
+            "status": "open",
+            "vector": vectors[i].tobytes(),
+        }
+        for i in range(n)
+    ]
 
     started = time.perf_counter()
     results = R.bulk_upsert(db, acme, "candidate", items)
@@ -471,13 +507,13 @@ def test_bulk_upsert_10000(db, acme, capsys, backend):
     assert R.count(db, acme, "candidate") == n and len(R.changes_since(db, acme, "candidate", 0)) == n
 
     # half updates, half new
-    again = items[n // 2:] + [{**it, "external_id": "d" + it["external_id"][1:]} for it in items[:n // 2]]
+    again = items[n // 2 :] + [{**it, "external_id": "d" + it["external_id"][1:]} for it in items[: n // 2]]
     started = time.perf_counter()
     results2 = R.bulk_upsert(db, acme, "candidate", again)
     second = time.perf_counter() - started
     assert [r.created for r in results2] == [False] * (n // 2) + [True] * (n // 2)
-    assert [r.id for r in results2[:n // 2]] == [r.id for r in results[n // 2:]]
-    assert all(r.version == 2 for r in results2[:n // 2])
+    assert [r.id for r in results2[: n // 2]] == [r.id for r in results[n // 2 :]]
+    assert all(r.version == 2 for r in results2[: n // 2])
     assert R.count(db, acme, "candidate") == n + n // 2
 
     started = time.perf_counter()
@@ -486,18 +522,33 @@ def test_bulk_upsert_10000(db, acme, capsys, backend):
     assert len(streamed) == n + n // 2
     assert streamed[results[7].id] == vectors[7].tobytes()
     with capsys.disabled():
-        print(f"\n[{backend.name}] bulk_upsert {n} new: {first:.2f}s; {n // 2} updates + {n // 2} new: "
-              f"{second:.2f}s; iter_vectors {len(streamed)}: {stream_time:.2f}s")
+        print(
+            f"\n[{backend.name}] bulk_upsert {n} new: {first:.2f}s; {n // 2} updates + {n // 2} new: "
+            f"{second:.2f}s; iter_vectors {len(streamed)}: {stream_time:.2f}s"
+        )
 
 
 def test_bulk_duplicates_last_wins(db, acme):
     existing, _ = R.upsert(db, acme, "candidate", item("old"))
-    results = R.bulk_upsert(db, acme, "candidate", [
-        item("x", 1), item("old", 2), item("x", 3), item("y", 4), item("old", 5),
-    ])
+    results = R.bulk_upsert(
+        db,
+        acme,
+        "candidate",
+        [
+            item("x", 1),
+            item("old", 2),
+            item("x", 3),
+            item("y", 4),
+            item("old", 5),
+        ],
+    )
     x, y = R.get_by_external_id(db, acme, "candidate", "x"), R.get_by_external_id(db, acme, "candidate", "y")
     assert [(r.id, r.created) for r in results] == [
-        (x.id, True), (existing.id, False), (x.id, False), (y.id, True), (existing.id, False),
+        (x.id, True),
+        (existing.id, False),
+        (x.id, False),
+        (y.id, True),
+        (existing.id, False),
     ]
     assert x.data["n"] == 3 and x.version == 1
     old = R.get(db, acme, "candidate", existing.id)
@@ -518,6 +569,7 @@ def test_bulk_invalid_item_rejects_the_chunk(db, acme):
 
 
 # --- all or nothing --------------------------------------------------------------------------
+
 
 def test_failing_write_mid_transaction_leaves_nothing(db, acme, monkeypatch):
     kept, _ = R.upsert(db, acme, "candidate", item("kept", 1))
@@ -547,23 +599,23 @@ def test_failing_write_mid_transaction_leaves_nothing(db, acme, monkeypatch):
 
 def test_database_error_rolls_back_the_transaction(db):
     T.create_tenant(db, "acme")
-    with pytest.raises(Exception) as error:
-        with db.transaction() as conn:
-            conn.execute(insert(tenants).values(name="globex", created_at=datetime.now(timezone.utc)))
-            conn.execute(insert(tenants).values(name="acme", created_at=datetime.now(timezone.utc)))
+    with pytest.raises(Exception) as error, db.transaction() as conn:
+        conn.execute(insert(tenants).values(name="globex", created_at=datetime.now(UTC)))
+        conn.execute(insert(tenants).values(name="acme", created_at=datetime.now(UTC)))
     assert "unique" in str(error.value).lower()
     assert [t.name for t in T.list_tenants(db)] == ["acme"]
 
 
 def test_foreign_keys_are_enforced(db):
-    with pytest.raises(Exception) as error:
-        with db.transaction() as conn:
-            conn.execute(insert(changes).values(tenant_id=12345, kind="need", record_id=1, op="upsert",
-                                                at=datetime.now(timezone.utc)))
+    with pytest.raises(Exception) as error, db.transaction() as conn:
+        conn.execute(
+            insert(changes).values(tenant_id=12345, kind="need", record_id=1, op="upsert", at=datetime.now(UTC))
+        )
     assert "foreign key" in str(error.value).lower()
 
 
 # --- streaming reads -------------------------------------------------------------------------
+
 
 def test_export_streams_a_consistent_snapshot(db, acme):
     ids = [r.id for r in R.bulk_upsert(db, acme, "program", [item(f"p{i}", i) for i in range(2500)])]
@@ -588,7 +640,9 @@ def test_vectors(db, acme, globex):
     novec, _ = R.upsert(db, acme, "candidate", {"external_id": "n", "data": {}})
     theirs, _ = R.upsert(db, globex, "candidate", item("a", 3))
     assert R.vectors_for(db, acme, "candidate", [a.id, b.id, novec.id, theirs.id, 10**9, -3]) == {
-        a.id: vec(1), b.id: vec(2)}
+        a.id: vec(1),
+        b.id: vec(2),
+    }
     assert R.vectors_for(db, acme, "candidate", []) == {}
     assert list(R.iter_vectors(db, acme, "candidate")) == [(a.id, vec(1)), (b.id, vec(2))]
     many = R.bulk_upsert(db, acme, "need", [item(f"n{i}", i) for i in range(1200)])
@@ -643,7 +697,7 @@ def test_downgrade_to_base_and_back(backend):
 # table with foreign keys on would cascade-delete every key, record and change; for `records`,
 # the AUTOINCREMENT counter would restart from the highest id left. Batch mode also drops
 # AUTOINCREMENT unless told (table_kwargs). PostgreSQL alters in place.
-LATER_MIGRATION = '''
+LATER_MIGRATION = """
 import sqlalchemy as sa
 from alembic import op
 
@@ -671,7 +725,7 @@ def downgrade():
         b.drop_column("note")
     with batch("tenants") as b:
         b.drop_column("plan")
-'''
+"""
 
 
 def test_downgrade_upgrade_cycle_keeps_data(backend, tmp_path):
@@ -684,9 +738,12 @@ def test_downgrade_upgrade_cycle_keeps_data(backend, tmp_path):
     R.delete(db, tenant.id, "candidate", results[-1].id)  # the highest id: must never come back
 
     def snapshot():
-        return (T.list_tenants(db), T.authenticate(db, key),
-                list(R.export(db, tenant.id, "candidate", with_vectors=True)),
-                R.changes_since(db, tenant.id, "candidate", 0))
+        return (
+            T.list_tenants(db),
+            T.authenticate(db, key),
+            list(R.export(db, tenant.id, "candidate", with_vectors=True)),
+            R.changes_since(db, tenant.id, "candidate", 0),
+        )
 
     before = snapshot()
     upgrade(db, version_locations=[str(versions)])
@@ -711,8 +768,9 @@ def test_sqlite_migration_losing_autoincrement_is_refused(sqlite_backend, tmp_pa
     backend = sqlite_backend
     versions = tmp_path / "later_versions"
     versions.mkdir()
-    (versions / "t0003_plan.py").write_text(LATER_MIGRATION.replace(
-        'table_kwargs={"sqlite_autoincrement": True}', "table_kwargs={}"))
+    (versions / "t0003_plan.py").write_text(
+        LATER_MIGRATION.replace('table_kwargs={"sqlite_autoincrement": True}', "table_kwargs={}")
+    )
     db = backend.database()
     T.create_tenant(db, "acme")
     with pytest.raises(RuntimeError, match="AUTOINCREMENT"):
@@ -730,6 +788,7 @@ def test_normalize_url():
 
 
 # --- admin command ---------------------------------------------------------------------------
+
 
 def test_admin_commands(backend, monkeypatch, capsys, tmp_path):
     from service import admin
@@ -760,7 +819,9 @@ def test_admin_commands(backend, monkeypatch, capsys, tmp_path):
     assert code == 0 and "expire in 2 hours" in err
     assert T.authenticate(db, new_key) == acme_id and T.authenticate(db, newer) == acme_id
     old_grant = T.check_key(db, new_key)
-    assert 7190 < (old_grant.expires_at - utcnow()).total_seconds() <= 7200 and T.check_key(db, newer).expires_at is None
+    assert (
+        7190 < (old_grant.expires_at - utcnow()).total_seconds() <= 7200 and T.check_key(db, newer).expires_at is None
+    )
     code, reader, err = run("add-key", "acme", "--read-only", "--expires-in-days", "30")
     grant = T.check_key(db, reader)
     assert code == 0 and grant.scope == "read_only" and grant.tenant_id == acme_id and "valid until" in err
@@ -786,10 +847,17 @@ def test_keys_and_records_of_the_first_schema_survive_the_second(backend):
     now = utcnow()
     with db.transaction() as conn:  # written as the first schema's code wrote them
         conn.execute(text("INSERT INTO tenants (name, created_at) VALUES ('acme', :now)"), {"now": now})
-        conn.execute(text("INSERT INTO api_keys (tenant_id, key_prefix, key_hash, created_at) VALUES (1, :p, :h, :now)"),
-                     {"p": key[:12], "h": T._hash(key), "now": now})
-        conn.execute(text("INSERT INTO records (tenant_id, kind, external_id, data, understood, created_at, updated_at, version) "
-                          "VALUES (1, 'candidate', 'c1', '{}', '{}', :now, :now, 1)"), {"now": now})
+        conn.execute(
+            text("INSERT INTO api_keys (tenant_id, key_prefix, key_hash, created_at) VALUES (1, :p, :h, :now)"),
+            {"p": key[:12], "h": T._hash(key), "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO records (tenant_id, kind, external_id, data, understood, created_at, updated_at, version) "
+                "VALUES (1, 'candidate', 'c1', '{}', '{}', :now, :now, 1)"
+            ),
+            {"now": now},
+        )
     upgrade(db)
     assert current_revision(db) == HEAD
     grant = T.check_key(db, key)

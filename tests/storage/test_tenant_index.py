@@ -1,6 +1,7 @@
 """Per-tenant indices against the database (SQLite and PostgreSQL): erasure reaches the
 snapshot on disk, workers sharing the snapshot directory never trip over each other, the
 switch from exact to IVF search keeps recall@10 >= 0.97, and a full disk costs no request."""
+
 from __future__ import annotations
 
 import errno
@@ -32,8 +33,12 @@ def clustered(n: int, seed: int = 1, clusters: int = 40) -> np.ndarray:
 
 def put(db, tenant_id: int, vectors: np.ndarray, start: int = 0) -> list[int]:
     items = [
-        {"external_id": f"c-{start + i}", "data": {"headline": f"person {start + i}"},
-         "understood": {"skills": [], "text_skills": []}, "vector": v.tobytes()}
+        {
+            "external_id": f"c-{start + i}",
+            "data": {"headline": f"person {start + i}"},
+            "understood": {"skills": [], "text_skills": []},
+            "vector": v.tobytes(),
+        }
         for i, v in enumerate(vectors)
     ]
     return [r.id for r in R.bulk_upsert(db, tenant_id, "candidate", items)]

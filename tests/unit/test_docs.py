@@ -1,4 +1,5 @@
 """The README documents every setting, and the CI script runs the README's test command."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """ESCO readers: the packaged run-together strings and the official CSV download (known answers)."""
+
 from __future__ import annotations
 
 import re
@@ -52,14 +53,23 @@ def test_split_knowledge_named_after_a_proper_noun():
     ("text", "label", "alternatives"),
     [
         # the same content word twice cannot be one label
-        ("incremental development gradual development The incremental development model is a methodology.",
-         "incremental development", ["gradual development"]),
+        (
+            "incremental development gradual development The incremental development model is a methodology.",
+            "incremental development",
+            ["gradual development"],
+        ),
         # an acronym next to its spelled-out form is a label of its own
-        ("human-computer interaction HCI The study of the interaction between digital devices and humans.",
-         "human-computer interaction", ["HCI"]),
+        (
+            "human-computer interaction HCI The study of the interaction between digital devices and humans.",
+            "human-computer interaction",
+            ["HCI"],
+        ),
         # parentheses stay inside a label; "The" opens the definition, not the repeated name
-        ("Absorb (learning management systems) Absorb The learning system Absorb is an e-learning platform.",
-         "Absorb (learning management systems)", ["Absorb"]),
+        (
+            "Absorb (learning management systems) Absorb The learning system Absorb is an e-learning platform.",
+            "Absorb (learning management systems)",
+            ["Absorb"],
+        ),
     ],
 )
 def test_split_structural_rules(text, label, alternatives):

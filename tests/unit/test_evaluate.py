@@ -1,5 +1,6 @@
 """The evaluators: metrics with answers worked out by hand, and the command line on files in
 the benchmark formats (written here: the tests never need ../shared)."""
+
 from __future__ import annotations
 
 import json
@@ -51,11 +52,22 @@ def cli(reference, monkeypatch, capsys):
 def test_every_metric_printed_and_the_primary_last(cli, tmp_path):
     files = {
         "skill-linking": [{"text": "I write Python services and unit tests.", "relevant": [[PY]]}],
-        "title-soc": [{"title": "Wind Turbine Technician", "soc": "49-9081"}, {"title": "Registered Nurse", "soc": "29-1141"}],
+        "title-soc": [
+            {"title": "Wind Turbine Technician", "soc": "49-9081"},
+            {"title": "Registered Nurse", "soc": "29-1141"},
+        ],
         "title-skills": [{"title": "software developer", "relevant": {PY: 2}}],
-        "matching": [{"external_id": "p1", "headline": "Registered Nurse", "summary": "ICU nurse, eight years.",
-                      "location": "Hazard, KY", "gold_soc": "29-1141", "accept_soc": []},
-                     {"title": "Welder", "soc": "51-4121"}],
+        "matching": [
+            {
+                "external_id": "p1",
+                "headline": "Registered Nurse",
+                "summary": "ICU nurse, eight years.",
+                "location": "Hazard, KY",
+                "gold_soc": "29-1141",
+                "accept_soc": [],
+            },
+            {"title": "Welder", "soc": "51-4121"},
+        ],
     }
     for task, rows in files.items():
         path = tmp_path / f"{task}.jsonl"

@@ -1,5 +1,6 @@
 """The pure parts, with no reference pack: the score blends, reach, distance, cursors and the
 FAISS index against exact search. Hypothesis draws the open-ended inputs."""
+
 from __future__ import annotations
 
 import math

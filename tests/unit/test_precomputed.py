@@ -1,4 +1,5 @@
 """Tables computed at build or load time so that requests never pay for them."""
+
 from __future__ import annotations
 
 import numpy as np

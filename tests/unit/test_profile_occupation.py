@@ -1,4 +1,5 @@
 """A candidate's own occupation from headline, summary titles and skills (models/profile_occupation.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,7 +23,10 @@ def test_a_headline_that_names_a_goal_is_a_target(headline, target):
 
 def test_a_long_headline_is_read_whole_and_by_its_parts():
     assert headline_parts("Welder/Fabricator - AWS D1.1 Certified") == [
-        "Welder/Fabricator - AWS D1.1 Certified", "Welder/Fabricator", "AWS D1.1 Certified"]
+        "Welder/Fabricator - AWS D1.1 Certified",
+        "Welder/Fabricator",
+        "AWS D1.1 Certified",
+    ]
     assert headline_parts("CNC Machinist") == ["CNC Machinist"]
     assert headline_parts("BAKER, HEAD") == ["BAKER, HEAD"]  # a comma is part of a title
 
@@ -57,13 +61,18 @@ def test_the_headline_names_the_occupation(reference):
 
 
 def test_a_vague_headline_leaves_it_to_the_summary(reference):
-    answer = _infer(reference, "Looking for my next opportunity",
-                    "Dental assistant for five years: chairside assisting the dentist, x-rays, sterilization.")
+    answer = _infer(
+        reference,
+        "Looking for my next opportunity",
+        "Dental assistant for five years: chairside assisting the dentist, x-rays, sterilization.",
+    )
     assert answer["soc"] == "31-9091" and answer["source"] == "summary"
 
 
 def test_a_goal_is_kept_apart_from_the_current_job(reference):
-    answer = _infer(reference, "Future RN | BSN Student", "Certified nursing assistant on a med-surg floor for three years.")
+    answer = _infer(
+        reference, "Future RN | BSN Student", "Certified nursing assistant on a med-surg floor for three years."
+    )
     assert answer["soc"] == "31-1131"
     assert answer["career_target"]["soc"] == "29-1141" and answer["career_target"]["from"] == "headline"
     desired = _infer(reference, "Cashier", desired=["Pharmacy Technician"])["career_target"]
@@ -71,7 +80,9 @@ def test_a_goal_is_kept_apart_from_the_current_job(reference):
 
 
 def test_ones_own_title_is_not_mistaken_for_someone_elses(reference):
-    mentions = reference.profiles.mentions("Dedicated and compassionate registered nurse. Promoted to charge nurse in 2021.")
+    mentions = reference.profiles.mentions(
+        "Dedicated and compassionate registered nurse. Promoted to charge nurse in 2021."
+    )
     assert [w > 0 for _, w, _ in mentions] == [True] * len(mentions) and mentions
 
 

@@ -1,4 +1,5 @@
 """Region catalogue: OEWS readers, kind rules, resolution, statistics (known answers)."""
+
 from __future__ import annotations
 
 import math

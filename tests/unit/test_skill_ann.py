@@ -1,4 +1,5 @@
 """The neighbour graph narrows which skills are scored; the scores themselves stay exact."""
+
 from __future__ import annotations
 
 import copy

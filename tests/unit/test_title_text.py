@@ -1,4 +1,5 @@
 """Cleaning employers' job titles: qualifiers, inversions, plurals and misspellings."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,10 +7,32 @@ import pytest
 from models.title_text import TitleCleaner, drop_qualifiers
 
 KNOWN = [
-    "Baker", "Head Baker", "Pizza Baker", "Laborer", "Construction Laborer", "Tree Tapping Laborer",
-    "Farmworker", "Landscaping Worker", "Groundskeeping Worker", "Recreation Attendant", "Amusement Attendant",
-    "Attendant", "Cook", "Line Cook", "Deckhand", "Welder", "Arc Welder", "Maintenance Technician",
-    "Waiter", "Waitress", "Cement Mason", "Machinist", "Driver", "Technician", "Worker", "Mechanic",
+    "Baker",
+    "Head Baker",
+    "Pizza Baker",
+    "Laborer",
+    "Construction Laborer",
+    "Tree Tapping Laborer",
+    "Farmworker",
+    "Landscaping Worker",
+    "Groundskeeping Worker",
+    "Recreation Attendant",
+    "Amusement Attendant",
+    "Attendant",
+    "Cook",
+    "Line Cook",
+    "Deckhand",
+    "Welder",
+    "Arc Welder",
+    "Maintenance Technician",
+    "Waiter",
+    "Waitress",
+    "Cement Mason",
+    "Machinist",
+    "Driver",
+    "Technician",
+    "Worker",
+    "Mechanic",
 ]
 TEXTS = ["Landscaping, lawn care and groundskeeping.", "Maintenance of grounds.", "Thatch roofing with straw."]
 

@@ -3,21 +3,22 @@ coverage, the artifact, known answers, and the title-soc metric on hand-made row
 
 Known answers are checked on the artifact of the real pack (built by `make test` first).
 """
+
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from models.artifacts import ArtifactError
-from models.occupations import TitleNormalizer, Lexicon
-from models.title_text import clean_title, title_words
+from models.occupations import Lexicon, TitleNormalizer
 from models.records import SocOccupation
+from models.title_text import clean_title, title_words
 from training.build_titles import build_titles, lexicon, title_variants
 from training.evaluators import title_soc
 from training.sources.onet import is_broad_code, read_onet_occupations, read_onet_table
+
 
 @pytest.fixture(scope="module")
 def titles(reference) -> TitleNormalizer:
@@ -60,7 +61,10 @@ def test_onet_table_keeps_task_order_and_titles():
     "title, expected",
     [
         ("Software Developers", ["Software Developer"]),
-        ("Medical and Clinical Laboratory Technologists", ["Clinical Laboratory Technologist", "Medical Laboratory Technologist"]),
+        (
+            "Medical and Clinical Laboratory Technologists",
+            ["Clinical Laboratory Technologist", "Medical Laboratory Technologist"],
+        ),
         ("Computer Systems Engineers/Architects", ["Computer Systems Engineer", "Computer Systems Architect"]),
         ("Wholesale and Retail Buyers, Except Farm Products", ["Retail Buyer", "Wholesale Buyer"]),
         ("Waiters and Waitresses", ["Waiter", "Waitress"]),
@@ -124,7 +128,13 @@ def test_lexicon_keeps_words_of_names_bridged_esco_names_and_tasks():
         SocOccupation("49-9081", "Wind Turbine Service Technicians", tasks=["Climb turbine towers."]),
         SocOccupation("41-2011", "Cashiers", activities=["Process sales transactions."]),
     ]
-    lex = lexicon(socs, ["Wind Turbine Technician", "Cashier"], [0, 1], ["windsmith", "till operator", "juggler"], np.array([0, 1, -1]))
+    lex = lexicon(
+        socs,
+        ["Wind Turbine Technician", "Cashier"],
+        [0, 1],
+        ["windsmith", "till operator", "juggler"],
+        np.array([0, 1, -1]),
+    )
     assert set(title_words("windsmith wind technician")) <= set(lex["names"][0])
     assert set(title_words("till cashier")) <= set(lex["names"][1])
     assert not any(set(title_words("juggler")) & set(words) for words in lex["names"])  # not bridged
@@ -138,7 +148,9 @@ def test_artifact_is_current_and_verified(settings, encoder):
     from training.build_pack import EscoSource
 
     esco = EscoSource(None)
-    manifest, built = build_titles(settings.pack_path, encoder, esco.occupations, esco.fingerprints, broader=esco.broader)
+    manifest, built = build_titles(
+        settings.pack_path, encoder, esco.occupations, esco.fingerprints, broader=esco.broader
+    )
     assert not built, "an unchanged input does not rebuild"
     assert manifest["counts"]["soc_occupations"] > 800
     assert manifest["encoder"] == encoder.fingerprint
@@ -199,7 +211,9 @@ def test_nearest_esco_through_faiss_equals_every_name_scored(titles):
         best = np.full(len(titles.esco), -np.inf)
         np.maximum.at(best, titles._esco_owner, row)
         # compared as (score, id) pairs: occupations sharing a name tie, in any order
-        expected = sorted((-round(float(best[j]), 4), titles.esco[j]["id"]) for j in np.argsort(-best, kind="stable")[:8])
+        expected = sorted(
+            (-round(float(best[j]), 4), titles.esco[j]["id"]) for j in np.argsort(-best, kind="stable")[:8]
+        )
         got = sorted((-e["score"], e["id"]) for e in titles.nearest_esco_vectors(vectors[q : q + 1], k=8)[0])
         assert got == expected, queries[q]
 
@@ -217,7 +231,9 @@ def test_the_pack_keeps_what_each_occupation_does(titles):
 def test_vectors_and_lookups(titles, encoder):
     cleaned, vectors = titles.encode_titles(["RN", "software developer"])
     assert cleaned == ["Registered Nurse", "software developer"]
-    assert titles.normalize_vectors(vectors, k=3, titles=cleaned) == titles.normalize_batch(["RN", "software developer"], k=3)
+    assert titles.normalize_vectors(vectors, k=3, titles=cleaned) == titles.normalize_batch(
+        ["RN", "software developer"], k=3
+    )
     # a vector without its text is ranked by the dense channels alone
     dense = titles.normalize_vectors(encoder.encode(["registered nurse"]), k=3)[0]
     assert dense[0]["soc"] == "29-1141" and dense[0]["score"] <= titles.normalize("registered nurse", k=1)[0]["score"]

@@ -10,9 +10,10 @@ needs and `GET /v1/candidates/{id}/matches` is asked for each; the distinct SOC 
 items, in order, are the prediction. hit@1: the first is gold_soc or in accept_soc; hit@3:
 one of the first three is.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 PRIMARY = "hit@1"
 ANSWER_FIELDS = ("gold_soc", "accept_soc", "note", "soc", "title", "id")

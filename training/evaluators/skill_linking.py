@@ -3,9 +3,10 @@
 Each row: {"text": ..., "relevant": [[uri, ...], ...]}; a gold concept is a list of
 acceptable URIs, any one of which counts.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 PRIMARY = "rp@5"
 

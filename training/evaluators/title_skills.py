@@ -6,10 +6,11 @@ pack holds: ranking with them is lookup (`lookup_map`, `lookup_ndcg@20`). The pr
 hide the row's own occupation's relations (leave-one-occupation-out): how the ranking
 generalises to an occupation the relations do not know.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 PRIMARY = "map"
 DEPTH = 1000

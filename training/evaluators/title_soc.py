@@ -7,9 +7,10 @@ When predictions carry a confidence, calibration is reported too: the share of r
 with confidence at least 0.8 ("confident@0.8") and how many of those are right
 ("precision@0.8"; the service promises at least 0.8).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 PRIMARY = "top1"
 CONFIDENT = 0.8

@@ -20,6 +20,7 @@ renumbered by its title (training/build_titles.py).
 The first link of an ESCO occupation is its main one; the others only add to the skills pooled
 for a SOC occupation (training/build_role_skills.py adds links by title there).
 """
+
 from __future__ import annotations
 
 import csv

@@ -15,6 +15,7 @@ EscoOccupation.skills: 2 for an essential skill, 1 for an optional one.
 Files may be gzip-compressed (`.csv.gz`, as the repository vendors them), may start with a UTF-8 byte-order mark and carry columns beyond these; a missing
 required column raises ValueError naming the file and the column.
 """
+
 from __future__ import annotations
 
 import csv

@@ -48,6 +48,7 @@ training.sources.esco_packaged --measure`); the sample is only used to measure, 
 On sample concepts whose ESCO version matches, about 91% of skill and all occupation preferred
 labels come out exactly, 99% / 100% of definitions, and ~81% / ~89% of alternative labels.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,6 +61,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from models.records import EscoOccupation, Skill
@@ -79,7 +81,31 @@ _SENTENCE_END = re.compile(r"[.!?]['\")\]’”]*$")
 _NO_PAIR_AFTER = re.compile(r"[,.;:!?)\]]$")  # punctuation that separates two prose words
 # Function words may repeat inside one label ("types of wire mesh of ..."); content words may not.
 _FUNCTION_WORDS = frozenset(
-    "a an and as at be by for from in into its of on or the their to with & - / –".split()
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "its",
+        "of",
+        "on",
+        "or",
+        "the",
+        "their",
+        "to",
+        "with",
+        "&",
+        "-",
+        "/",
+        "–",
+    ]
 )
 
 
@@ -281,7 +307,7 @@ def _acronym_junction(run: Sequence[str], t: int) -> bool:
 class _Run:
     """A label run with what the segmentation needs per token, computed once."""
 
-    __slots__ = ("tokens", "words", "stems", "content", "allowed", "bonus")
+    __slots__ = ("allowed", "bonus", "content", "stems", "tokens", "words")
 
     def __init__(self, tokens: Sequence[str], acronym_bonus: float):
         self.tokens = list(tokens)
@@ -329,7 +355,7 @@ class LabelSegmenter:
         self.pair_left: Counter[str] = Counter()
         followers: dict[str, set[str]] = defaultdict(set)
         for tokens in definitions:
-            for a, b in zip(tokens, tokens[1:]):
+            for a, b in pairwise(tokens):
                 if _NO_PAIR_AFTER.search(a):
                     continue
                 pair = (a.lower(), b.lower())
@@ -600,9 +626,7 @@ def read_packaged_occupations(path: Path | None = None) -> list[EscoOccupation]:
     for uri, text in rows:
         label, alternatives, definition = splitter.split(text)
         skills = {skill: grade for skill, grade in relations.get(uri, {}).items() if skill in known_skills}
-        out.append(
-            EscoOccupation(id=uri, label=label, alt_labels=alternatives, definition=definition, skills=skills)
-        )
+        out.append(EscoOccupation(id=uri, label=label, alt_labels=alternatives, definition=definition, skills=skills))
     return out
 
 

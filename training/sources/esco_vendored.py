@@ -17,6 +17,7 @@ label is then resolved to its URI through the corrected catalogue.
 
 ESCO, © European Union, https://esco.ec.europa.eu, CC BY 4.0.
 """
+
 from __future__ import annotations
 
 import csv
@@ -98,8 +99,13 @@ def read_collections(directory: Path | None = None) -> dict[str, Skill]:
     return out
 
 
-def correct_labels(raw: list[tuple[str, str]], split: dict[str, tuple[str, list[str], str]], known: set[str],
-                   authoritative: dict[str, Skill], segment) -> list[Skill]:
+def correct_labels(
+    raw: list[tuple[str, str]],
+    split: dict[str, tuple[str, list[str], str]],
+    known: set[str],
+    authoritative: dict[str, Skill],
+    segment,
+) -> list[Skill]:
     """Skills from packaged strings with their ESCO 1.2 preferred labels put right.
 
     `raw` is (URI, run-together string) in file order, `split` the splitter's (label,
@@ -124,7 +130,8 @@ def correct_labels(raw: list[tuple[str, str]], split: dict[str, tuple[str, list[
         if label not in known:
             tokens = text.split()
             prefixes = [
-                k for k in by_first.get(tokens[0] if tokens else "", [])
+                k
+                for k in by_first.get(tokens[0] if tokens else "", [])
                 if (text == k or text.startswith(k + " ")) and k not in claimed
             ]
             if prefixes:
@@ -135,12 +142,18 @@ def correct_labels(raw: list[tuple[str, str]], split: dict[str, tuple[str, list[
                 cut = [" ".join(t) for t in segment(tokens[:run_end], len(label.split()))]
                 alternatives = [a for a in dict.fromkeys(cut[1:]) if a != label]
         skills.append(Skill(id=uri, label=label, alt_labels=alternatives, definition=definition))
-    log.info("ESCO %s labels: %d packaged skills corrected, %d taken from the collections", VERSION, corrected,
-             sum(1 for uri, _ in raw if uri in authoritative))
+    log.info(
+        "ESCO %s labels: %d packaged skills corrected, %d taken from the collections",
+        VERSION,
+        corrected,
+        sum(1 for uri, _ in raw if uri in authoritative),
+    )
     return skills
 
 
-def resolve_relations(by_label: dict[str, dict[str, int]], skills: list[Skill]) -> tuple[dict[str, dict[str, int]], list[str]]:
+def resolve_relations(
+    by_label: dict[str, dict[str, int]], skills: list[Skill]
+) -> tuple[dict[str, dict[str, int]], list[str]]:
     """occupation URI -> {skill URI: grade}, resolving each label by preferred label, then by
     an alternative label that names a single skill; and the labels that did not resolve."""
     preferred: dict[str, str] = {}
@@ -187,6 +200,10 @@ def read_esco(directory: Path | None = None) -> tuple[list[Skill], list[EscoOccu
     relations, unresolved = resolve_relations(read_relations_by_label(directory), skills)
     for occupation in occupations:
         occupation.skills = dict(relations.get(occupation.id, {}))
-    log.info("ESCO %s relations: %d skill labels did not resolve to a skill (%s ...)", VERSION, len(unresolved),
-             ", ".join(unresolved[:5]))
+    log.info(
+        "ESCO %s relations: %d skill labels did not resolve to a skill (%s ...)",
+        VERSION,
+        len(unresolved),
+        ", ".join(unresolved[:5]),
+    )
     return skills, occupations

@@ -1,5 +1,6 @@
 """Opening the data files of official distributions, plain or gzip-compressed as the repository
 vendors them (`Job Zones.txt` or `Job Zones.txt.gz`)."""
+
 from __future__ import annotations
 
 import gzip

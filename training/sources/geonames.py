@@ -2,6 +2,7 @@
 
 Only the JSON data files are read; the package's code is never imported.
 """
+
 from __future__ import annotations
 
 import json

