@@ -38,10 +38,11 @@ serve: pack
 test: pack
 	$(PY) -m pytest
 
-# lint and formatting (ruff; settings in pyproject.toml); CI runs it before the tests
+# lint, formatting and types of models/ (ruff, mypy; settings in pyproject.toml); CI runs it first
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # the tests that need no reference pack (no pack build): storage, validation, formulas, indices
 test-fast: install

@@ -71,7 +71,10 @@ class Encoder:
 
         self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         self.batch_size = batch_size
-        self.dim = int(self._model.get_embedding_dimension())
+        dim = self._model.get_embedding_dimension()
+        if dim is None:
+            raise RuntimeError(f"the model at {self.path} does not say its embedding size")
+        self.dim = int(dim)
         self.name = "all-MiniLM-L6-v2" if self.path == default_model_path() else self.path.name
         self._lock = threading.Lock()
         if precision is None:

@@ -13,7 +13,8 @@ The plan stops when no programme covers anything new; what is left is reported a
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from typing import Any
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
@@ -53,7 +54,7 @@ class GapAnalyst:
         _, matched_req, missing_req = self.space.coverage(required, cand.skills)
         _, matched_nice, missing_nice = self.space.coverage(nice, cand.skills)
         demand = self._local_demand(tenant_id, cand.region_id)
-        missing = [
+        missing: list[dict[str, Any]] = [
             {"id": s, "label": self.space.label(s), "importance": "required", "open_needs_in_region": demand[s]}
             for s in missing_req
         ]
@@ -99,7 +100,8 @@ class GapAnalyst:
             if covered:
                 teaches[p.id] = covered
         by_id = {p.id: p for p in programs}
-        left, chosen = set(weight), []
+        left = set(weight)
+        chosen: list[dict[str, Any]] = []
         while left:
             best, best_value = None, 0.0
             for pid, covered in teaches.items():
@@ -154,7 +156,7 @@ class GapAnalyst:
             for n in self.m.indexes.view(tenant_id, "need").rows.values()
             if n.status == "open" and n.region_id == region_id
         ]
-        demand: Counter = Counter()
+        demand: dict[str, float] = defaultdict(float)  # openings asking for a skill, half for nice-to-have
         for n in needs:
             for s in n.required:
                 demand[s] += n.openings
@@ -176,7 +178,7 @@ class GapAnalyst:
             supply.update({s: 0.5 for s in c.skills})
         pool = len(local) + 0.5 * len(movers)
 
-        rows = []
+        rows: list[dict[str, Any]] = []
         total_demand = sum(demand.values()) or 1.0
         for s, d in demand.items():
             have = max((supply[j_uri] for j_uri in self._same(s)), default=0.0)
@@ -280,13 +282,13 @@ class GapAnalyst:
         for c in pool:
             table.put(c, None)
         pool_arrays = table.arrays(self.space.index)
-        out = []
+        out: list[dict[str, Any]] = []
         for label in set(labels):
             members = [gap_skills[i] for i in np.flatnonzero(labels == label)][:BUNDLE_MAX]
             if len(members) < 2:
                 continue
             eligible_roles, eligible_people = self._eligibility(needs, members, pool_arrays)
-            teaching = []
+            teaching: list[dict[str, Any]] = []
             for p in programs:
                 taught = [s for s in members if self.space.match(s, {k: 1.0 for k in p.skills})[0] is not None]
                 if taught:
@@ -317,7 +319,7 @@ class GapAnalyst:
         matrix, ids = pool["skills"], pool["ids"]
         if len(ids) == 0:
             return 0, 0
-        roles, people = 0, set()
+        roles, people = 0, set[int]()
         for need in needs:
             if not need.required:
                 continue

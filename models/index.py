@@ -7,7 +7,7 @@ the caller (row numbers for reference data, database ids for tenant data).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import faiss
 import numpy as np
@@ -90,7 +90,7 @@ class FaissIndex:
         self.kind = kind
         self.nlist = nlist
         self.nprobe = nprobe
-        self._index = self._empty()
+        self._index: Any = self._empty()  # IndexIDMap2 over flat or IVF: attributes FAISS types do not declare
 
     def _empty(self) -> faiss.Index:
         if self.kind == "flat":
@@ -167,8 +167,9 @@ class FaissIndex:
         scores against all vectors (the pack's skills and occupation names) keeps one copy in
         memory; otherwise the vectors are reconstructed."""
         if self.kind == "flat":
-            base = faiss.downcast_index(faiss.downcast_index(self._index).index)
-            ids = faiss.vector_to_array(faiss.downcast_index(self._index).id_map)
+            outer: Any = faiss.downcast_index(self._index)
+            base: Any = faiss.downcast_index(outer.index)
+            ids = faiss.vector_to_array(outer.id_map)
             if isinstance(base, faiss.IndexFlat) and np.array_equal(ids, np.arange(len(ids))):
                 return faiss.rev_swig_ptr(base.get_xb(), base.ntotal * base.d).reshape(base.ntotal, base.d)
         return self.vectors(np.arange(len(self)))

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -137,9 +138,9 @@ def order_matches(
                 out.append(queues[soc].pop(0))
                 shown[soc] += 1
         while len(out) < limit and any(queues.values()):
-            soc = max((s for s in queues if queues[s]), key=lambda s: queues[s][0]["score"] - DIVERSITY * shown[s])
-            out.append(queues[soc].pop(0))
-            shown[soc] += 1
+            best = max((s for s in queues if queues[s]), key=lambda s: queues[s][0]["score"] - DIVERSITY * shown[s])
+            out.append(queues[best].pop(0))
+            shown[best] += 1
     return out[:limit]
 
 
@@ -449,8 +450,9 @@ class Matcher:
                     for r, km in self.regions.nearest(home[0], home[1], k=NEARBY_REGIONS, source="oews")
                     if km <= COMMUTE_KM
                 ]
-            if self.regions.get(region_id) is not None:
-                places.append(self.regions.get(region_id))
+            own = self.regions.get(region_id)
+            if own is not None:
+                places.append(own)
             self._nearby[region_id] = places
         return self._nearby[region_id]
 
@@ -471,9 +473,11 @@ class Matcher:
             )
             cos = float(cvec @ role_vec / (np.linalg.norm(role_vec) or 1.0)) if role_vec is not None else 0.0
             coverage = self._coverage(cand, required, nice)  # the same in every region
-            regions = (
-                self._market_regions(cand, soc) if self.regions.has_soc(soc) else [self.regions.get(cand.region_id)]
-            )
+            if self.regions.has_soc(soc):
+                regions = self._market_regions(cand, soc)
+            else:
+                home = self.regions.get(cand.region_id) if cand.region_id else None
+                regions = [home] if home is not None else []
             for region in regions:
                 if region is None or (soc, region.id) in posted:
                     continue
@@ -610,7 +614,7 @@ class Matcher:
                 "lon": np.asarray([c[1] for c in coords], dtype=np.float64),
                 "kind": np.asarray(
                     [
-                        kinds.setdefault(r, (self.regions.get(r).kind if r and self.regions.get(r) else ""))
+                        kinds.setdefault(r, (found.kind if r and (found := self.regions.get(r)) else ""))
                         for r in arrays["region"]
                     ],
                     dtype=object,
@@ -636,7 +640,7 @@ class Matcher:
             unknown = [s for s, link in zip(skills, links) if link is None]
             if unknown:
                 raise InvalidInput("some skills link to no ESCO skill", {"unlinked": unknown})
-            required = [self.ref.skills.skills[link[0]]["id"] for link in links]
+            required = [self.ref.skills.skills[link[0]]["id"] for link in links if link is not None]
         nice: list[str] = []
         title = "custom role"
         if soc:
@@ -675,7 +679,7 @@ class Matcher:
                 market[place["region"].id] = place
         region_ids = set(fits_by_region) | set(list(market)[:200])
         max_count = max((len(v) for v in fits_by_region.values()), default=1)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for rid in region_ids:
             region = self.regions.get(rid)
             if region is None or not self._allowed(

@@ -301,6 +301,8 @@ class TitleNormalizer:
         """The k likeliest SOC occupations of cleaned titles (and their vectors), each with the
         classifier's probability as its score."""
         out: list[list[dict]] = []
+        if self.classifier is None:
+            raise RuntimeError("the titles artifact has no classifier: rebuild the pack")
         for start in range(0, len(queries), BATCH):
             block = titles[start : start + BATCH]
             for rows, probs in self.classifier.rank(self.channels(queries[start : start + BATCH], block), block):

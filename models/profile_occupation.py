@@ -227,6 +227,7 @@ class ProfileOccupations:
         by_skills = self.skill_scores(skills)
         if by_skills.max() > 0:
             by_skills = by_skills / by_skills.max()
+        score: np.ndarray
         if headline.any() or summary.any():
             text = (headline + SUMMARY * summary) / (float(headline.any()) + SUMMARY * float(summary.any()))
             score = (TEXT_FLOOR + text) * (SKILL_FLOOR + by_skills) if by_skills.any() else text

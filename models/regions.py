@@ -75,6 +75,7 @@ never matches through an alternate name.
 from __future__ import annotations
 
 import bisect
+import builtins
 import difflib
 import math
 import re
@@ -297,15 +298,24 @@ class UsLocator:
                 n = start + row
                 r = float(ratio[row, j])
                 mode = "metro" if r <= 1.0 else "nearest_metro"
-                if mode == "metro" or populations[n] >= METRO_CORE_MIN_POPULATION or states[n] not in self.targets:
-                    region = int(self.region[j])
-                    out.append(Placement(region, mode, self.label[j], float(d[row, j]), float(self.reach[j]), r))
+                state = states[n]
+                if (
+                    mode == "metro"
+                    or populations[n] >= METRO_CORE_MIN_POPULATION
+                    or state is None
+                    or state not in self.targets
+                ):
+                    out.append(
+                        Placement(int(self.region[j]), mode, self.label[j], float(d[row, j]), float(self.reach[j]), r)
+                    )
                     continue
-                south, north, west, east = self.extents[states[n]]
+                south, north, west, east = self.extents[state]
                 u = (lons[n] - west) / max(east - west, 1e-9)
                 v = (lats[n] - south) / max(north - south, 1e-9)
-                region, _, _ = min(self.targets[states[n]], key=lambda t: (t[1] - u) ** 2 + (t[2] - v) ** 2)
-                out.append(Placement(int(region), "nonmetro", self.label[k], float(d[row, k]), float(self.reach[k]), r))
+                nearest, _, _ = min(self.targets[state], key=lambda t: (t[1] - u) ** 2 + (t[2] - v) ** 2)
+                out.append(
+                    Placement(int(nearest), "nonmetro", self.label[k], float(d[row, k]), float(self.reach[k]), r)
+                )
         return out
 
 
@@ -336,20 +346,20 @@ class RegionCatalog:
         cols = meta["columns"]
         self.release: str = meta.get("release", "")
         self.rule = KindRule(**meta["kind_rule"])
-        self._ids: list[str] = cols["id"]
-        self._names: list[str] = cols["name"]
-        self._folded_names: list[str] = cols["folded"]
-        self._kinds: list[str] = cols["kind"]
-        self._countries: list[str] = cols["country"]
-        self._states: list[str] = cols["state"]
-        self._sources: list[str] = cols["source"]
+        self._ids: builtins.list[str] = cols["id"]
+        self._names: builtins.list[str] = cols["name"]
+        self._folded_names: builtins.list[str] = cols["folded"]
+        self._kinds: builtins.list[str] = cols["kind"]
+        self._countries: builtins.list[str] = cols["country"]
+        self._states: builtins.list[str] = cols["state"]
+        self._sources: builtins.list[str] = cols["source"]
         self._multi_states = {int(i): st for i, st in meta.get("states", {}).items()}
         self._kind_arr = np.array(self._kinds)
         self._country_arr = np.array(self._countries)
         self._state_arr = np.array(self._states)
         self._source_arr = np.array(self._sources)
         self._index = dict(zip(self._ids, range(len(self._ids))))
-        self._cache: list[Region | None] = [None] * len(self._ids)
+        self._cache: builtins.list[Region | None] = [None] * len(self._ids)
 
         with np.load(directory / "regions.npz", allow_pickle=False) as npz:
             self._lat = npz["lat"]
@@ -362,15 +372,15 @@ class RegionCatalog:
 
         with np.load(directory / "stats.npz", allow_pickle=False) as npz:
             self._stats = {name: npz[name] for name in npz.files}
-        self.socs: list[str] = [str(s) for s in self._stats.pop("socs")]
+        self.socs: builtins.list[str] = [str(s) for s in self._stats.pop("socs")]
         self._soc_index = {s: j for j, s in enumerate(self.socs)}
         self.n_stat = int(self._stats["employment"].shape[0])
 
-        self._keys: list[str] = read_json(directory / "names.json")  # sorted
+        self._keys: builtins.list[str] = read_json(directory / "names.json")  # sorted
         self._key_pos = dict(zip(self._keys, range(len(self._keys))))
         with np.load(directory / "names.npz", allow_pickle=False) as npz:
             self._name_arrays = {name: npz[name] for name in npz.files}
-        self._fuzzy_buckets: dict[str, list[str]] | None = None
+        self._fuzzy_buckets: dict[str, builtins.list[str]] | None = None
 
         self._places: dict[str, list] = read_json(directory / "places.json")  # name, state, mode, anchor
         with np.load(directory / "places.npz", allow_pickle=False) as npz:
@@ -435,7 +445,7 @@ class RegionCatalog:
         i = self._index.get(region_id)
         return None if i is None else self._region(i)
 
-    def states_of(self, region_id: str) -> list[str]:
+    def states_of(self, region_id: str) -> builtins.list[str]:
         """Every state an OEWS area spans ("Chicago-Naperville-Elgin, IL-IN" -> IL, IN)."""
         i = self._position(region_id)
         return list(self._multi_states.get(i, [self._states[i]]))
@@ -459,7 +469,7 @@ class RegionCatalog:
             mask &= in_state
         return mask
 
-    def _filtered(self, kind: str | None, country: str | None, state: str | None, q: str | None) -> list[int]:
+    def _filtered(self, kind: str | None, country: str | None, state: str | None, q: str | None) -> builtins.list[int]:
         positions = np.flatnonzero(self._mask(kind, country, state)).tolist()
         if q:
             needle = fold(q)
@@ -474,7 +484,7 @@ class RegionCatalog:
         q: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[int, list[Region]]:
+    ) -> tuple[int, builtins.list[Region]]:
         """(how many regions match every filter, one page of them) in catalogue order.
         q: substring of the folded name; state: USPS code or admin1 code (areas spanning
         several states are listed under each)."""
@@ -510,7 +520,7 @@ class RegionCatalog:
 
     def nearest(
         self, lat: float, lon: float, k: int = 5, kind: str | None = None, source: str | None = None
-    ) -> list[tuple[Region, float]]:
+    ) -> builtins.list[tuple[Region, float]]:
         """The k regions nearest to a point (optionally of one kind or source), with distances in km."""
         p, l0 = math.radians(lat), math.radians(lon)
         dlat, dlon = np.sin((self._lat_rad - p) / 2), np.sin((self._lon_rad - l0) / 2)
@@ -598,7 +608,7 @@ class RegionCatalog:
         state: str | None = None,
         min_employment: float = 0.0,
         limit: int | None = 50,
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         """OEWS areas ranked by employment or location quotient in one SOC occupation.
 
         Areas without a published value for the ranking measure, or with less employment than
@@ -752,7 +762,7 @@ class RegionCatalog:
             for i, (score, reason) in scratch.items():
                 self._offer(out, i, round(score * _FUZZY_BASE * ratio, 4), f"close to {other!r}: {reason}")
 
-    def resolve(self, q: str, limit: int = 5) -> list[tuple[Region, float, str]]:
+    def resolve(self, q: str, limit: int = 5) -> builtins.list[tuple[Region, float, str]]:
         """Best regions for free-text location `q`: (region, score in (0, 1], reason), best first."""
         text = (q or "").strip()
         if not text or limit <= 0:

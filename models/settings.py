@@ -7,7 +7,7 @@ added here and not documented fails the build.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,14 +122,14 @@ class Settings:
         return url or f"sqlite:///{self.data_path / 'service.db'}"
 
 
-def load_settings(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
+def load_settings(overrides: dict[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Defaults, then environment variables, then explicit overrides (tests, app factory)."""
-    environ = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for s in SETTINGS:
-        raw = environ.get(s.env)
+        raw = env.get(s.env)
         if raw is None and s.name == "database_url":
-            raw = environ.get("DATABASE_URL")
+            raw = env.get("DATABASE_URL")
         if raw is None:
             values[s.name] = s.default
             continue

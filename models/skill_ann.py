@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -46,7 +47,8 @@ class SkillNeighbours:
     def __init__(self, index: faiss.Index, config: AnnConfig):
         self.index = index
         self.config = config
-        faiss.downcast_index(index).hnsw.efSearch = max(config.ef_search, config.rows)
+        graph: Any = faiss.downcast_index(index)  # IndexHNSWFlat: attributes FAISS's types do not declare
+        graph.hnsw.efSearch = max(config.ef_search, config.rows)
 
     @classmethod
     def build(cls, vectors: np.ndarray, config: AnnConfig | None = None) -> SkillNeighbours:
@@ -79,7 +81,8 @@ class SkillNeighbours:
 
     def vectors(self) -> np.ndarray:
         """The indexed vectors (row i = taxonomy row i), a zero-copy view of the graph's storage."""
-        storage = faiss.downcast_index(faiss.downcast_index(self.index).storage)
+        graph: Any = faiss.downcast_index(self.index)
+        storage: Any = faiss.downcast_index(graph.storage)
         return faiss.rev_swig_ptr(storage.get_xb(), storage.ntotal * storage.d).reshape(storage.ntotal, storage.d)
 
     def nearest_rows(self, queries: np.ndarray, rows: int | None = None) -> np.ndarray:

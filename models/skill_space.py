@@ -69,12 +69,17 @@ class RoleSkills:
 
 
 class SkillSpace:
-    def __init__(self, skills: SkillCatalog, ranker: TitleSkillRanker, role_skills: dict | None = None):
+    def __init__(
+        self,
+        skills: SkillCatalog,
+        ranker: TitleSkillRanker,
+        role_skills: RoleSkills | dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = None,
+    ):
         self.catalog = skills
         self.ranker = ranker
         # ranking a title's skills scores every skill (~0.1-0.3 s): done for every SOC at pack
         # build time, so a request never pays it; computed here only for a pack without them
-        self._role_skills = role_skills or {}
+        self._role_skills: RoleSkills | dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = role_skills or {}
         self.index = {s["id"]: i for i, s in enumerate(skills.skills)}
         self.labels = skills.label_vectors(list(range(len(skills.skills))))
         self._near = self._near_synonyms()

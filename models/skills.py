@@ -203,7 +203,12 @@ class SkillCatalog:
         """Row layout for exact per-skill aggregation: rows grouped by skill, the definition
         row of each skill, the preferred-label row of each skill."""
         n = len(self.skills)
-        self._vectors = self.neighbours.vectors() if self.neighbours is not None else self.index.row_vectors()
+        if self.neighbours is not None:
+            self._vectors = self.neighbours.vectors()
+        elif self.index is not None:
+            self._vectors = self.index.row_vectors()
+        else:
+            raise artifacts.ArtifactError("taxonomy: neither the neighbour graph nor the vector index is loaded")
         # the builder writes each skill's rows together; keep a permutation in case a pack does not
         contiguous = bool(np.all(np.diff(self.owners) >= 0))
         self._order = None if contiguous else np.argsort(self.owners, kind="stable")
@@ -212,7 +217,7 @@ class SkillCatalog:
         self._starts = np.r_[0, np.flatnonzero(np.diff(owners)) + 1]
         if len(self._starts) != n or owners[0] != 0 or owners[-1] != n - 1:
             raise artifacts.ArtifactError("taxonomy: every skill needs at least one vector")
-        self._grouped_rows = np.arange(len(owners)) if contiguous else self._order
+        self._grouped_rows: np.ndarray = np.arange(len(owners)) if self._order is None else self._order
         self._counts = np.diff(np.r_[self._starts, len(owners)])
         self._def_rows = np.flatnonzero(views == VIEW_DEFINITION)
         self._def_owner = owners[self._def_rows]
@@ -484,7 +489,7 @@ class SkillCatalog:
         else:
             dense = self.score_vectors(vectors)
             every = np.arange(len(self.skills))
-        out = []
+        out: list[list[SkillHit]] = []
         cursor = len(batch)
         for b, sentence in enumerate(batch):
             queries = [b, *range(cursor, cursor + len(span_lists[b]))]

@@ -145,11 +145,11 @@ class TenantIndexes:
         return len(changes)
 
     def _put(self, ti: TenantIndex, rows: list[store.Record]) -> None:
-        with_vectors = [r for r in rows if r.vector]
+        with_vectors = [(r.id, r.vector) for r in rows if r.vector]
         if with_vectors:
             ti.index.add(
-                np.asarray([r.id for r in with_vectors], dtype=np.int64),
-                _vectors([r.vector for r in with_vectors], self.dim),
+                np.asarray([rid for rid, _ in with_vectors], dtype=np.int64),
+                _vectors([vector for _, vector in with_vectors], self.dim),
             )
         self._put_features(ti, rows)
 

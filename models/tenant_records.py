@@ -7,9 +7,10 @@ can always be rebuilt. Documents arrive here already validated against their sch
 
 from __future__ import annotations
 
+import builtins
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,7 +49,7 @@ class BulkLine:
     """One parsed NDJSON line: a valid document, or the error that rejected it."""
 
     line: int
-    doc: dict | None = None
+    doc: dict = field(default_factory=dict)  # empty when the line was rejected
     error: DomainError | None = None
 
 
@@ -88,7 +89,7 @@ class TenantRecords:
 
     def list(
         self, tenant_id: int, kind: str, filters: dict, limit: int, cursor: str | None
-    ) -> tuple[list[dict], str | None]:
+    ) -> tuple[builtins.list[dict], str | None]:
         items, next_cursor = store.list_records(self.db, tenant_id, kind, filters, limit, cursor)
         return [public(r) for r in items], next_cursor
 
@@ -116,7 +117,7 @@ class TenantRecords:
         store.delete(self.db, tenant_id, kind, record_id)
         self._refresh_index(tenant_id, kind)
 
-    def search(self, tenant_id: int, kind: str, text: str, k: int = 10) -> list[dict]:
+    def search(self, tenant_id: int, kind: str, text: str, k: int = 10) -> builtins.list[dict]:
         """The tenant's records nearest to a free-text query, by profile vector."""
         query = self.ref.encoder.encode_one(text)
         scores, ids = self.indexes.search(tenant_id, kind, query, k)
@@ -144,7 +145,7 @@ class TenantRecords:
         (and, right after, in the index). Lines that failed validation are reported as errors
         and the rest of their chunk is still written.
         """
-        pending: list[BulkLine] = []
+        pending: builtins.list[BulkLine] = []
         for line in lines:
             pending.append(line)
             if len(pending) >= chunk:
@@ -153,11 +154,11 @@ class TenantRecords:
         if pending:
             yield from self._write_chunk(tenant_id, kind, pending)
 
-    def _write_chunk(self, tenant_id: int, kind: str, lines: list[BulkLine]) -> list[dict]:
+    def _write_chunk(self, tenant_id: int, kind: str, lines: builtins.list[BulkLine]) -> builtins.list[dict]:
         valid = [ln for ln in lines if ln.error is None]
         understood = self.understander.understand(kind, [ln.doc for ln in valid]) if valid else []
         results: dict[int, dict] = {}
-        writable: list[tuple[BulkLine, Understanding]] = []
+        writable: builtins.list[tuple[BulkLine, Understanding]] = []
         for ln, u in zip(valid, understood):
             if u.errors:
                 results[ln.line] = _error_result(
@@ -168,7 +169,9 @@ class TenantRecords:
         if writable:
             items = [_item(ln.doc, u) for ln, u in writable]
             try:
-                outcomes: list[store.UpsertResult | DomainError] = store.bulk_upsert(self.db, tenant_id, kind, items)
+                outcomes: Sequence[store.UpsertResult | DomainError] = store.bulk_upsert(
+                    self.db, tenant_id, kind, items
+                )
             except DatabaseUnavailable:
                 raise  # no line of this chunk is written; the caller ends the stream saying so
             except (DomainError, SQLAlchemyError):

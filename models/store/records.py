@@ -310,12 +310,14 @@ def _locked_version(
 def _insert(conn: Connection):
     """The dialect's INSERT, the one with ON CONFLICT (both backends have it, same API)."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - only the two backends are supported
-        raise NotImplementedError(conn.dialect.name)
-    return dialect_insert(records)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(records)
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(records)
+    raise NotImplementedError(conn.dialect.name)  # only the two backends are supported
 
 
 def _upsert_rows(conn: Connection, tenant_id: int, kind: str, items: list[dict], now: datetime) -> list[UpsertResult]:
