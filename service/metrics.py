@@ -16,6 +16,8 @@ import time
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Gauge, Histogram, generate_latest
 
+from service.api.spec import operation
+
 REQUEST_SECONDS = Histogram(
     "talent_request_seconds",
     "Time to answer a request, by route, method and status",
@@ -52,6 +54,13 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
+@operation(
+    "Prometheus metrics: request latency by route, method and status; index sizes by kind",
+    tag="meta",
+    content_type="text/plain",
+    response={"type": "string", "description": "Prometheus text exposition format 0.0.4"},
+    errors=(),
+)
 def metrics() -> Response:
     runtime = current_app.extensions["talent"]
     sizes = runtime.records().indexes.sizes() if runtime.ready else {}

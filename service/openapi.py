@@ -51,11 +51,19 @@ def build_document(app: Flask) -> dict:
                 op["security"] = [{"apiKey": []}]
             if meta["body"] is not None:
                 op["requestBody"] = {"required": True, "content": {meta["body_content_type"]: {"schema": meta["body"]}}}
-            for status in sorted({*meta["errors"], 405}):
+            keyed = {429} if 401 in meta["errors"] else set()  # rate limits apply to keyed requests
+            for status in sorted({*meta["errors"], *keyed, 405}):
                 op["responses"][str(status)] = {
                     "description": _STATUS_TEXT.get(status, "Error"),
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 }
+                if status in (429, 503):
+                    op["responses"][str(status)]["headers"] = {
+                        "Retry-After": {
+                            "description": "seconds to wait before trying again",
+                            "schema": {"type": "integer"},
+                        }
+                    }
             op["responses"]["500"] = {
                 "description": "Internal error (no details are disclosed)",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
