@@ -590,17 +590,28 @@ class Matcher:
 
     def _occupation_closeness(self, arrays: dict, soc: str | None) -> np.ndarray:
         """Per candidate, how close their occupation (or stated goal) is to `soc`; NaN when
-        either is unknown. One look-up per distinct occupation of the tenant."""
-        out = np.full(len(arrays["ids"]), np.nan)
+        either is unknown. One look-up per distinct occupation of the tenant, spread to the
+        candidates through codes computed once per version of the tenant's features."""
         if not soc:
-            return out
-        known: dict[str, float] = {}
-        for r, (own, goal) in enumerate(zip(arrays["soc"], arrays["target"])):
-            if own:
-                if own not in known:
-                    known[own] = 1.0 if own == soc else self.planner.closeness(own, soc)
-                out[r] = max(known[own], CLOSE_TARGET if goal == soc else 0.0)
-        return out
+            return np.full(len(arrays["ids"]), np.nan)
+        codes = self._occupation_codes(arrays)
+        per_code = np.asarray(
+            [np.nan if not own else 1.0 if own == soc else self.planner.closeness(own, soc) for own in codes["socs"]]
+        )
+        out = per_code[codes["own"]] if len(codes["socs"]) else np.full(len(arrays["ids"]), np.nan)
+        goal = codes["goal"] == (np.searchsorted(codes["goals"], soc) if soc in codes["goal_set"] else -1)
+        return np.where(goal & ~np.isnan(out), np.maximum(out, CLOSE_TARGET), out)
+
+    def _occupation_codes(self, arrays: dict) -> dict:
+        """Distinct occupations and stated goals of a view's candidates, with each candidate's
+        position in them; added to the arrays once, in one assignment."""
+        codes = arrays.get("occupation_codes")
+        if codes is None:
+            socs, own = np.unique(arrays["soc"].astype(str), return_inverse=True)
+            goals, goal = np.unique(arrays["target"].astype(str), return_inverse=True)
+            codes = {"socs": socs, "own": own, "goals": goals, "goal": goal, "goal_set": set(goals.tolist()) - {""}}
+            arrays["occupation_codes"] = codes
+        return codes
 
     def _places(self, arrays: dict) -> dict:
         """Coordinates and region kind per record, added to a view's arrays once (one

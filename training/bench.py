@@ -4,6 +4,7 @@
     python -m training.bench recommend --sizes 100000        # + latency of matches, candidates, talent map, gap
     python -m training.bench recommend --demo                # the same on the demo tenant (make serve's data)
     python -m training.bench ivf-recall --size 6000          # recall@10 of the approximate index, without the database
+    python -m training.bench traffic --clients 10 --seconds 120 [--reads-only]   # a real gunicorn under load
 
 `ingest` generates realistic synthetic candidates (training/synthetic.py), posts them through
 the HTTP layer (Flask's in-process client: validation, understanding, encoding, database,
@@ -302,6 +303,11 @@ def main(argv: list[str] | None = None) -> None:
     recommend.add_argument("--demo", action="store_true", help="measure on the demo tenant of the configured database")
     ivf = sub.add_parser("ivf-recall", help="recall@10 of the IVF index on held-out profiles and text queries")
     ivf.add_argument("--size", type=int, default=6_000)
+    traffic = sub.add_parser("traffic", help="concurrent clients, mixed reads and writes, against a real gunicorn")
+    traffic.add_argument("--clients", type=int, default=10)
+    traffic.add_argument("--seconds", type=float, default=120)
+    traffic.add_argument("--workers", type=int, default=2)
+    traffic.add_argument("--reads-only", action="store_true")
     worker = sub.add_parser("worker-memory", help="(used by ingest) memory of a fresh worker loading one tenant")
     worker.add_argument("--data-dir", required=True)
     worker.add_argument("--database-url", default="")
@@ -309,6 +315,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.what == "worker-memory":
         print(json.dumps(measure_worker(args.data_dir, args.database_url, args.tenant_id)))
+        return
+    if args.what == "traffic":
+        from training.traffic import run
+
+        print(json.dumps(run(args.clients, args.seconds, args.reads_only, args.workers)))
         return
     settings = load_settings()
     ref = ReferenceData.load(settings.pack_path)
