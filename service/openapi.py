@@ -40,8 +40,8 @@ def build_document(app: Flask) -> dict:
                 "tags": [meta["tag"]],
                 "parameters": meta["params"],
                 "responses": {
-                    "200": {
-                        "description": "OK",
+                    str(meta["success"]): {
+                        "description": "Created" if meta["success"] == 201 else "OK",
                         "content": {meta["content_type"]: {"schema": meta["response"]}},
                     },
                     **meta["extra_responses"],

@@ -108,7 +108,7 @@ def resolve_region():
         ),
     ],
     response={"type": "object", "properties": {"region": REGION, "statistics": {"type": "object"}}},
-    errors=(404, 503),
+    errors=(400, 404, 503),
 )
 def get_region(region_id: str):
     regions = reference().regions

@@ -151,6 +151,7 @@ def make_blueprint(kind: str) -> Blueprint:
     @bp.post(base)
     @operation(
         f"Create a {kind} (409 if its external_id exists)",
+        success=201,
         tag=plural,
         body=schema,
         response=record_schema,

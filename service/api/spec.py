@@ -50,6 +50,7 @@ def operation(
     content_type: str = "application/json",
     body_content_type: str = "application/json",
     extra_responses: dict[str, Any] | None = None,
+    success: int = 200,
 ) -> Callable:
     """Describe an endpoint; the decorated function is unchanged."""
 
@@ -64,6 +65,7 @@ def operation(
             "response": response or {"type": "object"},
             "errors": errors,
             "extra_responses": extra_responses or {},
+            "success": success,
         }
         return fn
 
