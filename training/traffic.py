@@ -55,7 +55,7 @@ def _call(port: int, method: str, path: str, headers: dict, body: dict | None = 
         conn.close()
 
 
-def _request(kind: str, rng: random.Random, ids: dict, serial: list[int]) -> tuple[str, str, dict | None]:
+def _request(kind: str, rng: random.Random, ids: dict, serial: list[int], client: int) -> tuple[str, str, dict | None]:
     cand, need = rng.choice(ids["candidate"]), rng.choice(ids["need"])
     if kind == "matches":
         return "GET", f"/v1/candidates/{cand}/matches", None
@@ -71,7 +71,7 @@ def _request(kind: str, rng: random.Random, ids: dict, serial: list[int]) -> tup
     if kind == "create":
         serial[0] += 1
         doc = {
-            "external_id": f"traffic-{os.getpid()}-{serial[0]}",
+            "external_id": f"traffic-{os.getpid()}-{client}-{serial[0]}",
             "headline": "Maintenance technician",
             "summary": "Maintained hydraulic presses and conveyors; read electrical schematics; PLC troubleshooting.",
             "skills": ["hydraulics", "PLC programming"],
@@ -145,7 +145,7 @@ def _drive(
             write = not reads_only and rng.random() < WRITE_SHARE
             table = WRITES if write else READS
             kind = rng.choices(list(table), weights=list(table.values()))[0]
-            method, path, body = _request(kind, rng, ids, serial)
+            method, path, body = _request(kind, rng, ids, serial, seed)
             t0 = time.perf_counter()
             try:
                 status = _call(port, method, path, headers, body)
