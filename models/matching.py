@@ -599,7 +599,7 @@ class Matcher:
             [np.nan if not own else 1.0 if own == soc else self.planner.closeness(own, soc) for own in codes["socs"]]
         )
         out = per_code[codes["own"]] if len(codes["socs"]) else np.full(len(arrays["ids"]), np.nan)
-        goal = codes["goal"] == (np.searchsorted(codes["goals"], soc) if soc in codes["goal_set"] else -1)
+        goal = codes["goal"] == codes["goal_position"].get(soc, -1)
         return np.where(goal & ~np.isnan(out), np.maximum(out, CLOSE_TARGET), out)
 
     def _occupation_codes(self, arrays: dict) -> dict:
@@ -609,7 +609,8 @@ class Matcher:
         if codes is None:
             socs, own = np.unique(arrays["soc"].astype(str), return_inverse=True)
             goals, goal = np.unique(arrays["target"].astype(str), return_inverse=True)
-            codes = {"socs": socs, "own": own, "goals": goals, "goal": goal, "goal_set": set(goals.tolist()) - {""}}
+            goal_position = {g: i for i, g in enumerate(goals.tolist()) if g}
+            codes = {"socs": socs, "own": own, "goal": goal, "goal_position": goal_position}
             arrays["occupation_codes"] = codes
         return codes
 

@@ -60,13 +60,17 @@ def _exceeded(exc: RateLimitExceeded) -> Response:
     return response
 
 
+def _failure_limit():
+    """The parsed TALENT_AUTH_FAILURE_LIMIT, or None when it is off."""
+    return current_app.extensions[EXTENSION + ".auth_failures"]
+
+
 def check_auth_allowed() -> None:
     """Before a key is checked: 429 when this address has failed too often lately."""
-    setting = current_app.config["SETTINGS"].auth_failure_limit
-    if setting == "off":
+    limit = _failure_limit()
+    if limit is None:
         return
     limiter: Limiter = current_app.extensions[EXTENSION]
-    limit = parse(setting)
     if not limiter.limiter.test(limit, "auth-failure", _address()):
         reset_at, _ = limiter.limiter.get_window_stats(limit, "auth-failure", _address())
         error = TooManyRequests(
@@ -77,16 +81,18 @@ def check_auth_allowed() -> None:
 
 
 def auth_failed() -> None:
-    setting = current_app.config["SETTINGS"].auth_failure_limit
-    if setting != "off":
-        current_app.extensions[EXTENSION].limiter.hit(parse(setting), "auth-failure", _address())
+    limit = _failure_limit()
+    if limit is not None:
+        current_app.extensions[EXTENSION].limiter.hit(limit, "auth-failure", _address())
 
 
 def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
-    for name in ("rate_limit", "auth_failure_limit"):  # a typo stops the start, not a request
-        if settings.values[name] != "off":
-            parse(settings.values[name])
+    if settings.rate_limit != "off":
+        parse(settings.rate_limit)  # a typo stops the start, not a request
+    app.extensions[EXTENSION + ".auth_failures"] = (
+        None if settings.auth_failure_limit == "off" else parse(settings.auth_failure_limit)
+    )
     limiter = Limiter(
         key_func=_credential,
         app=app,

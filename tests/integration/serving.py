@@ -88,3 +88,17 @@ def start_gunicorn(data: Path, db_url: str, port: int, workers: int = 2) -> subp
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def wind_technicians(n: int) -> list[dict]:
+    """n candidate documents for bulk imports, numbered by external_id (bulk-0, bulk-1, ...)."""
+    return [
+        {
+            "external_id": f"bulk-{i}",
+            "headline": "Wind turbine technician",
+            "summary": f"Candidate {i}. Maintained wind turbines and hydraulic systems. Read schematics. Climbed towers.",
+            "skills": ["wind turbine maintenance", "hydraulics"],
+            "location": "Fort Wayne, IN",
+        }
+        for i in range(n)
+    ]

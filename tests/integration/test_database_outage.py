@@ -24,7 +24,7 @@ import pytest
 from models.store import records as store
 from models.store import tenants
 from models.store.db import Database, upgrade
-from tests.integration.serving import exchange, free_port, request, start_gunicorn, wait_ready
+from tests.integration.serving import exchange, free_port, request, start_gunicorn, wait_ready, wind_technicians
 
 pytestmark = pytest.mark.postgres
 CHUNK = 256  # lines a bulk request writes per transaction (TenantRecords.bulk_upsert)
@@ -125,16 +125,7 @@ def bulk(port: int, headers: dict, lines: list[dict], on_first_line=lambda: None
 
 def test_the_database_going_away_mid_bulk_loses_nothing_and_heals(outage):
     port, headers, pg, db, tenant = outage["port"], outage["headers"], outage["pg"], outage["db"], outage["tenant"]
-    lines = [
-        {
-            "external_id": f"bulk-{i}",
-            "headline": "Wind turbine technician",
-            "summary": f"Candidate {i}. Maintained wind turbines and hydraulic systems.",
-            "skills": ["wind turbine maintenance", "hydraulics"],
-            "location": "Fort Wayne, IN",
-        }
-        for i in range(3 * CHUNK)
-    ]
+    lines = wind_technicians(3 * CHUNK)
     first = threading.Event()
     reported: list[dict] = []
 

@@ -24,7 +24,15 @@ from models.store import tenants
 from models.store.db import Database, upgrade
 from models.tenant_index import TenantIndexes
 from tests.conftest import PG_URL
-from tests.integration.serving import free_port, memory, request, start_gunicorn, wait_ready, worker_pids
+from tests.integration.serving import (
+    free_port,
+    memory,
+    request,
+    start_gunicorn,
+    wait_ready,
+    wind_technicians,
+    worker_pids,
+)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -85,16 +93,7 @@ def test_a_write_is_visible_through_every_worker(server):
 
 def test_killed_worker_loses_nothing_it_reported(server, reference):
     port, db, tenant = server["port"], server["db"], server["tenant"]
-    lines = [
-        {
-            "external_id": f"bulk-{i}",
-            "headline": "Wind turbine technician",
-            "summary": f"Candidate {i}. Maintained wind turbines and hydraulic systems. Read schematics. Climbed towers.",
-            "skills": ["wind turbine maintenance", "hydraulics"],
-            "location": "Fort Wayne, IN",
-        }
-        for i in range(3000)
-    ]
+    lines = wind_technicians(3000)
     body = ("\n".join(json.dumps(x) for x in lines) + "\n").encode()
     reported: list[dict] = []
     got_first_chunk = threading.Event()
