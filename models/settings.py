@@ -80,6 +80,11 @@ SETTINGS: tuple[Setting, ...] = (
         "memory://",
         "Where rate-limit counters live: memory:// counts per worker process, redis://host:port shares them.",
     ),
+    Setting(
+        "secret_key",
+        "",
+        "Key signing the console's session cookies; empty means one generated once and kept in the data directory (secret_key).",
+    ),
     Setting("log_level", "INFO", "Python logging level."),
     Setting(
         "log_format",

@@ -14,7 +14,7 @@ from models.settings import load_settings
 def create_app(config: dict[str, Any] | None = None, reference=None) -> Flask:
     """Build the app. `config` overrides settings; `reference` is pre-loaded reference data
     (tests); without it the pack is loaded in a background thread of this process."""
-    from service import auth, errors, headers, limits, logs, metrics, runtime
+    from service import auth, console, errors, headers, limits, logs, metrics, runtime
     from service.api import audit, health, language, recommendations, regions, resources
 
     settings = load_settings(config)
@@ -34,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None, reference=None) -> Flask:
         app.register_blueprint(blueprint)
     for kind in resources.PLURAL:
         app.register_blueprint(resources.make_blueprint(kind))
+    console.init_app(app)  # after the API: its session, CSRF and page errors stay under /console/
     return app
 
 

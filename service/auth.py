@@ -28,15 +28,22 @@ class Forbidden(DomainError):
 
 
 def current_grant() -> tenants.Grant:
-    """This request's key; 401 when it is missing, unknown, revoked or expired."""
+    """This request's key (the Authorization header, or the console's before_request); 401
+    when it is missing, unknown, revoked or expired."""
     if "grant" in g:
         return g.grant
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("send the tenant's API key as 'Authorization: Bearer <key>'")
+    return authenticate(key.strip())
+
+
+def authenticate(key: str) -> tenants.Grant:
+    """Check a key for this request (the API's bearer key, the console's signed-in key): 401
+    when unknown, revoked or expired, 429 after too many failures from this address."""
     limits.check_auth_allowed()
-    grant = tenants.check_key(runtime().database, key.strip())
+    grant = tenants.check_key(runtime().database, key)
     if grant is None or grant.expired:
         limits.auth_failed()
     if grant is None:

@@ -28,9 +28,10 @@ REGION_FILTERS = [
 ]
 
 
-def _kinds() -> tuple[str, ...]:
-    allowed = query_list(request.args, "region_kind", KINDS) or KINDS
-    excluded = query_list(request.args, "exclude_kind", KINDS)
+def region_kinds(args) -> tuple[str, ...]:
+    """region_kind= and exclude_kind= as the kinds allowed (empty: all)."""
+    allowed = query_list(args, "region_kind", KINDS) or KINDS
+    excluded = query_list(args, "exclude_kind", KINDS)
     kinds = tuple(k for k in allowed if k not in excluded)
     return () if kinds == KINDS else kinds
 
@@ -63,7 +64,7 @@ def _kinds() -> tuple[str, ...]:
 def candidate_matches(candidate_id: int):
     tenant = current_tenant()
     filters = MatchFilters(
-        kinds=_kinds(),
+        kinds=region_kinds(request.args),
         country=query_str(request.args, "country", max_length=2),
         state=query_str(request.args, "state", max_length=3),
         max_km=query_float(request.args, "max_km", 0, 25_000),
@@ -73,6 +74,18 @@ def candidate_matches(candidate_id: int):
         limit=query_int(request.args, "limit", 20, 1, 200),
     )
     return jsonify(runtime().matcher().candidate_matches(tenant, candidate_id, filters))
+
+
+def candidate_filters(args) -> CandidateFilters:
+    """The filters of candidates for a role, from query parameters (the API's and the console's)."""
+    return CandidateFilters(
+        exclude_large_metro=query_bool(args, "exclude_large_metro"),
+        within_km=query_float(args, "within_km", 0, 25_000),
+        remote_ready=query_bool(args, "remote_ready"),
+        languages=query_list(args, "languages"),
+        min_required=query_float(args, "min_required", 0, 1) or 0.0,
+        limit=query_int(args, "limit", 20, 1, 200),
+    )
 
 
 @bp.get("/v1/needs/<int:need_id>/candidates")
@@ -96,15 +109,26 @@ def candidate_matches(candidate_id: int):
 )
 def need_candidates(need_id: int):
     tenant = current_tenant()
-    filters = CandidateFilters(
-        exclude_large_metro=query_bool(request.args, "exclude_large_metro"),
-        within_km=query_float(request.args, "within_km", 0, 25_000),
-        remote_ready=query_bool(request.args, "remote_ready"),
-        languages=query_list(request.args, "languages"),
-        min_required=query_float(request.args, "min_required", 0, 1) or 0.0,
-        limit=query_int(request.args, "limit", 20, 1, 200),
+    return jsonify(runtime().matcher().need_candidates(tenant, need_id, candidate_filters(request.args)))
+
+
+def talent_map_result(tenant: int, args, default_limit: int = 50) -> dict:
+    """Regions ranked by talent for the role the query names (need=, or skills= and soc=),
+    within its region filters (the API's and the console's map)."""
+    matcher = runtime().matcher()
+    need_id = query_int(args, "need", 0, 0, 2**62) or None
+    if need_id:
+        need, vec = matcher.record(tenant, "need", need_id)
+        role = (need.required, need.nice, vec, need.soc, need.title)
+    else:
+        role = matcher.role_from_query(list(query_list(args, "skills")), query_str(args, "soc", max_length=7))
+    filters = MatchFilters(
+        kinds=region_kinds(args),
+        country=query_str(args, "country", max_length=2),
+        state=query_str(args, "state", max_length=3),
+        limit=query_int(args, "limit", default_limit, 1, 500),
     )
-    return jsonify(runtime().matcher().need_candidates(tenant, need_id, filters))
+    return matcher.talent_map(tenant, *role, filters)
 
 
 def _geojson(result: dict) -> dict:
@@ -147,23 +171,7 @@ def _geojson(result: dict) -> dict:
     errors=ERRORS,
 )
 def talent_map():
-    tenant = current_tenant()
-    matcher = runtime().matcher()
-    need_id = query_int(request.args, "need", 0, 0, 2**62) or None
-    if need_id:
-        need, vec = matcher.record(tenant, "need", need_id)
-        role = (need.required, need.nice, vec, need.soc, need.title)
-    else:
-        role = matcher.role_from_query(
-            list(query_list(request.args, "skills")), query_str(request.args, "soc", max_length=7)
-        )
-    filters = MatchFilters(
-        kinds=_kinds(),
-        country=query_str(request.args, "country", max_length=2),
-        state=query_str(request.args, "state", max_length=3),
-        limit=query_int(request.args, "limit", 50, 1, 500),
-    )
-    result = matcher.talent_map(tenant, *role, filters)
+    result = talent_map_result(current_tenant(), request.args)
     if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
         response = jsonify(_geojson(result))
         response.mimetype = GEOJSON

@@ -10,7 +10,7 @@ import json
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from models.errors import DatabaseUnavailable, InvalidInput, TooLarge
+from models.errors import DatabaseUnavailable, DomainError, InvalidInput, TooLarge
 from models.tenant_records import BulkLine
 from service.api.spec import operation, param
 from service.auth import current_tenant, streamed
@@ -77,28 +77,36 @@ def _record_schema(kind: str) -> dict:
     }
 
 
-def _parse_ndjson(text: str, schema: dict, max_lines: int) -> list[BulkLine]:
+def parse_ndjson(text: str, schema: dict, max_lines: int) -> list[BulkLine]:
+    """NDJSON lines as documents checked against the schema (check_lines); blank lines skipped."""
     raw_lines = [(n, line) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
     if not raw_lines:
         raise InvalidInput("the body has no NDJSON lines", code="invalid_ndjson")
-    if len(raw_lines) > max_lines:
+    decoded: list[tuple[int, object]] = []
+    for number, line in raw_lines:
+        try:
+            decoded.append((number, loads(line)))
+        except json.JSONDecodeError as exc:
+            error = InvalidInput(f"not valid JSON: {exc.msg}", {"column": exc.colno}, code="invalid_json")
+            decoded.append((number, error))
+    return check_lines(decoded, schema, max_lines)
+
+
+def check_lines(decoded: list[tuple[int, object]], schema: dict, max_lines: int) -> list[BulkLine]:
+    """Numbered documents (or the error that already rejected a line) as bulk lines: each
+    checked against the schema; too many lines, or two with one external_id, reject them all."""
+    if len(decoded) > max_lines:
         raise TooLarge(
-            f"{len(raw_lines)} lines; at most {max_lines} are accepted in one request",
-            {"lines": len(raw_lines), "limit": max_lines},
+            f"{len(decoded)} lines; at most {max_lines} are accepted in one request",
+            {"lines": len(decoded), "limit": max_lines},
             code="too_many_lines",
         )
     parsed: list[BulkLine] = []
     first_seen: dict[str, int] = {}
     duplicates: list[dict] = []
-    for number, line in raw_lines:
-        try:
-            doc = loads(line)
-        except json.JSONDecodeError as exc:
-            parsed.append(
-                BulkLine(
-                    number, error=InvalidInput(f"not valid JSON: {exc.msg}", {"column": exc.colno}, code="invalid_json")
-                )
-            )
+    for number, doc in decoded:
+        if isinstance(doc, DomainError):
+            parsed.append(BulkLine(number, error=doc))
             continue
         try:
             doc = check_document(doc, schema)
@@ -244,7 +252,7 @@ def make_blueprint(kind: str) -> Blueprint:
         tenant = current_tenant(write=True)
         settings = current_app.config["SETTINGS"]
         text = decode_body(request, settings.max_bulk_bytes)
-        lines = _parse_ndjson(text, schema, settings.max_bulk_lines)
+        lines = parse_ndjson(text, schema, settings.max_bulk_lines)
         records = runtime().records()
 
         def generate():

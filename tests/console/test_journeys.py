@@ -1,0 +1,154 @@
+"""Journeys through the console in a real browser against a real gunicorn, each asserting what
+a person sees; every one also checks that no console error happened and no request left
+this machine (tests/console/browser.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from models.store import tenants
+from tests.console.browser import api, shot, sign_in
+from tests.console.seed import OHIO_HUB, XSS
+from tests.integration.serving import exchange
+
+pytestmark = pytest.mark.pack
+
+
+def test_recruiter_sources_a_micro_hub_need_outside_large_metros(page, server, tmp_path):
+    sign_in(page, server["alpha"])
+    expect(page.get_by_role("heading", name="Candidates")).to_be_visible()
+    shot(page, tmp_path, "candidates")
+
+    page.get_by_role("link", name="Needs", exact=True).click()
+    page.get_by_role("link", name="New need").click()
+    page.get_by_label("Job title").fill("CNC machinist")
+    page.get_by_label("Employer").fill("Van Wert Precision")
+    page.get_by_label("Required skills").fill("CNC machining\nread engineering drawings\nuse measurement instruments")
+    page.get_by_label("Place").fill("Van Wert, OH")
+    page.get_by_label("Openings").fill("3")
+    page.get_by_role("button", name="Create need").click()
+
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+    expect(page.locator("#need-region")).to_contain_text("micro-hub")
+    need_id = int(re.search(r"/console/needs/(\d+)", page.url).group(1))
+
+    page.get_by_label("outside large metros").check()
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_label("outside large metros")).to_be_checked()
+
+    shown = page.locator("#need-candidates tbody tr").evaluate_all("rows => rows.map(r => Number(r.dataset.candidate))")
+    expected = api(server, f"/v1/needs/{need_id}/candidates?exclude_large_metro=true")["items"]
+    assert shown == [item["candidate"]["id"] for item in expected]
+    assert shown, "some candidate outside the large metros fits"
+    scores = page.locator("#need-candidates tbody td.score").all_inner_texts()
+    assert scores == [f"{item['score']:.3f}" for item in expected]
+    expect(page.locator("#need-candidates")).not_to_contain_text("Chicago")
+
+    bubbles = page.locator("path.bubble")
+    expect(bubbles.first).to_be_visible()
+    expect(page.locator(".leaflet-overlay-pane path").nth(40)).to_be_attached()  # the states are drawn
+    page.locator("#regions-table button.region-button").first.click()
+    expect(page.locator("#region-facts")).to_contain_text("Fitting candidates")
+    shot(page, tmp_path, "need")
+
+
+def test_training_centre_reads_and_downloads_the_ohio_micro_hub_report(page, server, tmp_path):
+    sign_in(page, server["alpha"])
+    page.get_by_role("link", name="Region report").click()
+    page.get_by_label("Region with open needs").select_option(OHIO_HUB)
+    page.get_by_role("button", name="Show report").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("West Northwestern Ohio")
+    expect(page.locator("#open-needs")).to_contain_text("openings")
+    expect(page.get_by_role("img", name=re.compile("largest skill gaps"))).to_be_visible()
+    expect(page.locator("#gap-chart rect.bar").first).to_be_visible()
+    expect(page.locator("#certifications > li").first).to_be_visible()
+    local = page.locator("#certifications li li").filter(has_text="Precision manufacturing technician")
+    expect(local.first).to_contain_text("local")
+    shot(page, tmp_path, "report")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    assert rows[0] == ["skill", "esco_id", "demand", "supply", "supply_share", "gap"]
+    table = page.locator("#gap-table tbody tr td:first-child").all_inner_texts()
+    assert [r[0] for r in rows[1:]] == table
+    assert all(0 <= float(r[5]) <= 1 for r in rows[1:])
+
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="Show report")).to_be_hidden()
+    pdf = page.pdf(format="A4")
+    (tmp_path / "console-report.pdf").write_bytes(pdf)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 1 <= pages <= 2, f"the printed report has {pages} pages"
+
+
+def test_hr_admin_imports_a_file_with_one_bad_line(page, server, tmp_path):
+    lines = [
+        {"external_id": "imp-1", "headline": "Tool and die maker", "location": "Lima, OH"},
+        {"external_id": "imp-2", "headline": "Welder", "location": "Findlay, OH", "age": 41},
+        {"external_id": "imp-3", "headline": "CNC machinist", "location": "Van Wert, OH", "remote_ok": True},
+    ]
+    sign_in(page, server["alpha"])
+    page.get_by_role("link", name="Import").click()
+    page.get_by_label("candidates").check()
+    page.get_by_label("File (.ndjson, .jsonl or .csv)").set_input_files(
+        {
+            "name": "candidates.ndjson",
+            "mimeType": "application/x-ndjson",
+            "buffer": "\n".join(json.dumps(d) for d in lines).encode(),
+        }
+    )
+    page.get_by_role("button", name="Import").click()
+
+    expect(page.locator("#import-summary")).to_have_text("3 lines: 2 created, 0 updated, 1 with errors.")
+    error_row = page.locator("#import-errors tbody tr")
+    expect(error_row).to_have_count(1)
+    expect(error_row).to_contain_text("2")
+    expect(error_row).to_contain_text("protected attributes are never accepted")
+    shot(page, tmp_path, "import")
+
+    for ext, stored in (("imp-1", True), ("imp-2", False), ("imp-3", True)):
+        assert bool(api(server, f"/v1/candidates?external_id={ext}")["items"]) is stored, ext
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the error lines (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    assert [(r["line"], r["code"]) for r in rows] == [("2", "protected_attribute")]
+
+
+def test_sign_out_revoked_key_another_tenants_id_and_a_script_headline(page, server, tmp_path):
+    sign_in(page, server["alpha"])
+    page.get_by_label("Search").fill("xss-1")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=XSS).click()
+    expect(page.locator("#headline")).to_have_text(XSS)  # shown as text, and no dialog opened (Guard)
+    shot(page, tmp_path, "candidate")
+
+    page.guard.expected_statuses.update({"401", "404"})
+    page.goto(f"/console/candidates/{server['beta_candidate']}")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("Beta")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    page.goto("/console/candidates")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    key = tenants.add_key(server["db"], "alpha")
+    sign_in(page, key)
+    expect(page.get_by_role("heading", name="Candidates")).to_be_visible()
+    tenants.revoke_key(server["db"], key)
+    page.reload()
+    expect(page.get_by_role("status")).to_contain_text("the API key was revoked")
+    sign_in(page, key)
+    expect(page.get_by_role("alert")).to_have_text(
+        "This API key is unknown or has been revoked. Check it, or ask for a new one."
+    )
+    status, _, _ = exchange(server["port"], "GET", "/v1/candidates", headers={"Authorization": f"Bearer {key}"})
+    assert status == 401  # the API agrees
