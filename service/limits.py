@@ -15,7 +15,7 @@ import hashlib
 import math
 import time
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, request, session
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse
@@ -34,6 +34,8 @@ class TooManyRequests(DomainError):
 
 def _credential() -> str:
     header = request.headers.get("Authorization", "")
+    if not header and request.path.startswith("/console/") and session.get("key"):
+        header = "Bearer " + session["key"]  # a console page counts against its key's budget, as an API call
     if header:
         return "key:" + hashlib.sha256(header.encode("utf-8", "replace")).hexdigest()[:32]
     return "addr:" + (request.remote_addr or "unknown")
@@ -101,6 +103,7 @@ def init_app(app: Flask) -> None:
         headers_enabled=False,  # Retry-After goes on a 429 only (see _exceeded)
         key_prefix="talent",
     )
-    limiter.request_filter(lambda: request.path in UNLIMITED_PATHS)
+    # the console's scripts and styles are files, not work: a page's dozen must not eat its key's budget
+    limiter.request_filter(lambda: request.path in UNLIMITED_PATHS or request.path.startswith("/console/static/"))
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, _exceeded)

@@ -5,6 +5,7 @@
     python -m training.bench recommend --demo                # the same on the demo tenant (make serve's data)
     python -m training.bench ivf-recall --size 6000          # recall@10 of the approximate index, without the database
     python -m training.bench traffic --clients 10 --seconds 120 [--reads-only]   # a real gunicorn under load
+    python -m training.bench console                         # server time of each console page, demo tenant
 
 `ingest` generates realistic synthetic candidates (training/synthetic.py), posts them through
 the HTTP layer (Flask's in-process client: validation, understanding, encoding, database,
@@ -308,6 +309,8 @@ def main(argv: list[str] | None = None) -> None:
     traffic.add_argument("--seconds", type=float, default=120)
     traffic.add_argument("--workers", type=int, default=2)
     traffic.add_argument("--reads-only", action="store_true")
+    console = sub.add_parser("console", help="server time of each console page on the demo tenant")
+    console.add_argument("--rounds", type=int, default=20)
     worker = sub.add_parser("worker-memory", help="(used by ingest) memory of a fresh worker loading one tenant")
     worker.add_argument("--data-dir", required=True)
     worker.add_argument("--database-url", default="")
@@ -326,8 +329,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.what == "ivf-recall":
         print(json.dumps(bench_ivf_recall(ref, args.size)))
         return
-    if args.what == "recommend" and args.demo:
+    if args.what == "console" or (args.what == "recommend" and args.demo):
         from service import create_app
+        from training.console_bench import bench_console
         from training.demo import load_demo
 
         load_demo(settings, ref)
@@ -335,10 +339,13 @@ def main(argv: list[str] | None = None) -> None:
         db = app.extensions["talent"].database
         key = tenants.add_key(db, tenants.DEMO_TENANT)  # its own key: the demo key printed by make serve stays valid
         try:
-            figures = bench_recommendations(app.test_client(), {"Authorization": f"Bearer {key}"})
+            if args.what == "console":
+                print(json.dumps({"tenant": "demo", "console": bench_console(app.test_client(), key, args.rounds)}))
+            else:
+                figures = bench_recommendations(app.test_client(), {"Authorization": f"Bearer {key}"})
+                print(json.dumps({"tenant": "demo", "recommendations": figures}))
         finally:
             tenants.revoke_key(db, key)
-        print(json.dumps({"tenant": "demo", "recommendations": figures}))
         return
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for size in args.sizes:

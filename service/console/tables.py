@@ -149,7 +149,9 @@ def _scalar(raw: str, prop: dict, name: str):
             return float(raw)
     except ValueError:
         raise InvalidInput(
-            f"column {name}: {raw!r} is not a number", {"errors": [{"path": f"$.{name}", "message": "a number"}]}
+            f"column {name}: {raw!r} is not a number",
+            {"errors": [{"path": f"$.{name}", "message": "a number"}]},
+            code="validation_failed",
         ) from None
     if kind == "boolean":
         value = raw.lower()
@@ -160,5 +162,6 @@ def _scalar(raw: str, prop: dict, name: str):
         raise InvalidInput(
             f"column {name}: {raw!r} is not true or false",
             {"errors": [{"path": f"$.{name}", "message": "true or false"}]},
+            code="validation_failed",
         )
     return raw

@@ -21,6 +21,9 @@ pytestmark = pytest.mark.pack
 
 
 def test_recruiter_sources_a_micro_hub_need_outside_large_metros(page, server, tmp_path):
+    page.goto("/console/sign-in")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     sign_in(page, server["alpha"])
     expect(page.get_by_role("heading", name="Candidates")).to_be_visible()
     shot(page, tmp_path, "candidates")
@@ -56,6 +59,11 @@ def test_recruiter_sources_a_micro_hub_need_outside_large_metros(page, server, t
     page.locator("#regions-table button.region-button").first.click()
     expect(page.locator("#region-facts")).to_contain_text("Fitting candidates")
     shot(page, tmp_path, "need")
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: one column, nothing wider than the screen
+    expect(page.locator("#talent-map")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, tmp_path, "need-phone")
 
 
 def test_training_centre_reads_and_downloads_the_ohio_micro_hub_report(page, server, tmp_path):

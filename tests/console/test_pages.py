@@ -151,3 +151,54 @@ def test_a_revoked_key_ends_the_session(console):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "the API key was revoked" in page
     assert sign_in(client, key).status_code == 401
+
+
+def test_csv_import_reports_a_bad_row_and_writes_the_others(console, alpha):
+    page = alpha.get("/console/import").get_data(as_text=True)
+    body = (
+        "external_id,title,provider,hours,skills_taught\n"
+        "csv-1,Forklift safety,County JVS,8,forklift operation\n"
+        "csv-2,Blueprint reading,County JVS,many,read engineering drawings\n"
+        "csv-3,=HYPERLINK(1),County JVS,12,welding;read engineering drawings\n"
+    )
+    response = alpha.post(
+        "/console/import",
+        data={"csrf_token": csrf_of(page), "kind": "program", "file": (io.BytesIO(body.encode()), "programs.csv")},
+        content_type="multipart/form-data",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "3 lines: 2 created, 0 updated, 1 with errors." in html
+    assert "column hours: &#39;many&#39; is not a number" in html
+    report = re.search(r'href="(/console/import/[^"]+\.csv)"', html).group(1)
+    rows = list(csv.DictReader(io.StringIO(alpha.get(report).get_data(as_text=True))))
+    assert [(r["line"], r["code"]) for r in rows] == [("3", "validation_failed")]
+    headers = {"Authorization": f"Bearer {console['alpha']}"}
+    stored = alpha.get("/v1/programs?external_id=csv-3", headers=headers).get_json()["items"]
+    assert stored[0]["data"]["skills_taught"] == ["welding", "read engineering drawings"]
+    beta = console["app"].test_client()
+    sign_in(beta, console["beta"])
+    assert beta.get(report).status_code == 404  # the error report is the importing tenant's own
+
+
+def test_an_unknown_csv_column_writes_nothing(console, alpha):
+    page = alpha.get("/console/import").get_data(as_text=True)
+    body = "external_id,headline,age\ncsv-c1,Welder,41\n"
+    response = alpha.post(
+        "/console/import",
+        data={"csrf_token": csrf_of(page), "kind": "candidate", "file": (io.BytesIO(body.encode()), "people.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "unknown columns: age" in response.get_data(as_text=True)
+    headers = {"Authorization": f"Bearer {console['alpha']}"}
+    assert alpha.get("/v1/candidates?external_id=csv-c1", headers=headers).get_json()["items"] == []
+
+
+def test_spreadsheet_cells_never_start_a_formula():
+    from service.console.tables import import_errors_csv
+
+    text = import_errors_csv(
+        [{"line": 1, "status": "error", "error": {"code": "x", "message": "=cmd()", "details": None}}]
+    )
+    assert "'=cmd()" in text
