@@ -8,6 +8,8 @@ progress, all from static files, under a Content-Security-Policy without inline 
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, render_template
 from werkzeug.exceptions import HTTPException
 
@@ -15,6 +17,9 @@ from models.errors import DomainError
 from service.console import candidates, imports, needs, reports, session, signin, talent  # noqa: F401 (routes)
 from service.console.blueprint import bp
 from service.console.session import csrf_token
+from service.headers import request_id
+
+log = logging.getLogger(__name__)
 
 # Only what the console's own files need: scripts, styles, the atlas fetched by the map, images
 # (Leaflet's, and data: URIs in its stylesheet); no inline script or style, no other host.
@@ -30,33 +35,46 @@ def _policy(response: Response) -> Response:
     return response
 
 
-def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
-    return render_template("error.html", status=status, title=title, message=message), status
+TITLES = {
+    400: "That did not work",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Already there",
+    429: "Too many requests",
+}
+
+
+def _error_page(status: int, message: str, errors=None, title: str | None = None) -> Response:
+    title = title or TITLES.get(status, "Something went wrong")
+    page = render_template("error.html", status=status, title=title, message=message, errors=errors)
+    return Response(page, status=status, mimetype="text/html")
 
 
 @bp.errorhandler(DomainError)
-def _domain_error(exc: DomainError):
-    titles = {400: "That did not work", 403: "Not allowed", 404: "Not found", 409: "Already there"}
-    page, status = _error_page(exc.status, titles.get(exc.status, "Something went wrong"), exc.message)
-    details = (exc.details or {}).get("errors") if isinstance(exc.details, dict) else None
-    if details:
-        page = render_template(
-            "error.html", status=status, title=titles.get(status, "Error"), message=exc.message, errors=details
-        )
-    response = Response(page, status=status, mimetype="text/html")
+def _domain_error(exc: DomainError) -> Response:
+    errors = exc.details.get("errors") if isinstance(exc.details, dict) else None
+    response = _error_page(exc.status, exc.message, errors)
     if exc.retry_after is not None:
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
-    return _error_page(exc.code or 500, exc.name, exc.description or exc.name)
+def _http_error(exc: HTTPException) -> Response:
+    return _error_page(exc.code or 500, exc.description or exc.name, title=exc.name)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    log.exception("unhandled error in the console")
+    return _error_page(500, f"Something broke on our side; it has been logged (request {request_id()}).")
 
 
 @bp.route("/<path:_rest>")
-def _unknown(_rest: str):
-    return _error_page(404, "Not found", "There is no console page at this address.")
+def _unknown(_rest: str) -> Response:
+    return _error_page(404, "There is no console page at this address.")
 
 
 bp.before_request(session.before_request)

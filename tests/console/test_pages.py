@@ -202,3 +202,14 @@ def test_spreadsheet_cells_never_start_a_formula():
         [{"line": 1, "status": "error", "error": {"code": "x", "message": "=cmd()", "details": None}}]
     )
     assert "'=cmd()" in text
+
+
+def test_a_read_only_key_reads_but_cannot_write(console):
+    key = tenants.add_key(console["db"], "alpha", scope="read_only")
+    client = console["app"].test_client()
+    assert sign_in(client, key).status_code == 302
+    assert client.get("/console/needs").status_code == 200
+    page = client.get("/console/needs/new").get_data(as_text=True)
+    response = client.post("/console/needs/new", data={"csrf_token": csrf_of(page), "title": "Welder"})
+    assert response.status_code == 403
+    assert "read-only" in response.get_data(as_text=True)
