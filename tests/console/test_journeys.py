@@ -24,17 +24,21 @@ def test_recruiter_sources_a_micro_hub_need_outside_large_metros(page, server, t
     page.goto("/console/sign-in")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    shot(page, tmp_path, "sign-in")
     sign_in(page, server["alpha"])
     expect(page.get_by_role("heading", name="Candidates")).to_be_visible()
     shot(page, tmp_path, "candidates")
 
     page.get_by_role("link", name="Needs", exact=True).click()
+    expect(page.locator("#needs")).to_contain_text("Industrial maintenance technician")
+    shot(page, tmp_path, "needs")
     page.get_by_role("link", name="New need").click()
     page.get_by_label("Job title").fill("CNC machinist")
     page.get_by_label("Employer").fill("Van Wert Precision")
     page.get_by_label("Required skills").fill("CNC machining\nread engineering drawings\nuse measurement instruments")
     page.get_by_label("Place").fill("Van Wert, OH")
     page.get_by_label("Openings").fill("3")
+    shot(page, tmp_path, "need-form")
     page.get_by_role("button", name="Create need").click()
 
     expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
@@ -60,6 +64,16 @@ def test_recruiter_sources_a_micro_hub_need_outside_large_metros(page, server, t
     expect(page.locator("#region-facts")).to_contain_text("Fitting candidates")
     shot(page, tmp_path, "need")
 
+    page.get_by_role("link", name="Talent map").click()
+    page.get_by_label("or an occupation (SOC)").fill("51-4041")
+    page.get_by_label("micro-hub").check()
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name=re.compile("Machinists"))).to_be_visible()
+    expect(page.locator("path.bubble").first).to_be_visible()
+    expect(page.locator("#regions-table tbody tr").first).to_contain_text("micro-hub")
+    shot(page, tmp_path, "talent-map")
+
+    page.goto(f"/console/needs/{need_id}?exclude_large_metro=true")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: one column, nothing wider than the screen
     expect(page.locator("#talent-map")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
