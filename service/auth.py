@@ -39,11 +39,13 @@ def current_grant() -> tenants.Grant:
     return authenticate(key.strip())
 
 
-def authenticate(key: str) -> tenants.Grant:
-    """Check a key for this request (the API's bearer key, the console's signed-in key): 401
-    when unknown, revoked or expired, 429 after too many failures from this address."""
+def authenticate(key: str | None = None, digest: tuple[str, str] | None = None) -> tenants.Grant:
+    """Check a key for this request (the API's bearer key, a key typed into the console's
+    sign-in, or the digest its session keeps): 401 when unknown, revoked or expired, 429 after
+    too many failures from this address."""
     limits.check_auth_allowed()
-    grant = tenants.check_key(runtime().database, key)
+    db = runtime().database
+    grant = tenants.check_key(db, key) if digest is None else tenants.check_digest(db, *digest)
     if grant is None or grant.expired:
         limits.auth_failed()
     if grant is None:

@@ -35,7 +35,7 @@ class TooManyRequests(DomainError):
 def _credential() -> str:
     header = request.headers.get("Authorization", "")
     if not header and request.path.startswith("/console/") and session.get("key"):
-        header = "Bearer " + session["key"]  # a console page counts against its key's budget, as an API call
+        header = "Console " + str(session["key"])  # the signed-in key's digest: one budget per key
     if header:
         return "key:" + hashlib.sha256(header.encode("utf-8", "replace")).hexdigest()[:32]
     return "addr:" + (request.remote_addr or "unknown")

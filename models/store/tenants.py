@@ -193,15 +193,27 @@ def check_key(db: Database, key: str | None) -> Grant | None:
     """What this key may do, expired or not; None when it is unknown or revoked."""
     if not isinstance(key, str) or not key.startswith(KEY_SCHEME) or not 20 <= len(key) <= 200:
         return None
-    digest = _hash(key)
+    return check_digest(db, key[:KEY_PREFIX_LEN], _hash(key))
+
+
+def key_digest(key: str) -> tuple[str, str]:
+    """A key as the store knows it (its prefix and SHA-256): what a session may keep instead of
+    the key itself, which check_digest accepts and the API's bearer check does not."""
+    return key[:KEY_PREFIX_LEN], _hash(key)
+
+
+def check_digest(db: Database, prefix: str, digest: str) -> Grant | None:
+    """check_key for a key_digest."""
+    if not (isinstance(prefix, str) and isinstance(digest, str) and len(digest) == 64):
+        return None
     with db.connect() as conn:
         rows = conn.execute(
             select(api_keys.c.tenant_id, api_keys.c.key_hash, api_keys.c.scope, api_keys.c.expires_at).where(
-                api_keys.c.key_prefix == key[:KEY_PREFIX_LEN], api_keys.c.revoked_at.is_(None)
+                api_keys.c.key_prefix == prefix, api_keys.c.revoked_at.is_(None)
             )
         ).all()
     found = None
     for row in rows:  # no early exit: the time taken does not depend on which row matched
-        if hmac.compare_digest(row.key_hash.encode("ascii"), digest.encode("ascii")):
-            found = Grant(row.tenant_id, key[:KEY_PREFIX_LEN], row.scope, row.expires_at)
+        if hmac.compare_digest(row.key_hash.encode("ascii"), digest.encode("ascii", "replace")):
+            found = Grant(row.tenant_id, prefix, row.scope, row.expires_at)
     return found

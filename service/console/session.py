@@ -1,8 +1,9 @@
 """Signing in to the console: a tenant API key held in a signed session cookie, and CSRF tokens.
 
-The cookie carries the key itself (signed, so it cannot be forged or changed; not encrypted)
-and every request checks it again with the API's own key check (service.auth.authenticate),
-so a key revoked or expired while someone is signed in ends their session at the next page.
+The cookie carries the key's digest (its prefix and SHA-256, as the key table stores them),
+signed so it cannot be forged or changed; never the key, so a copied cookie is no API key.
+Every request checks it again with the API's own key check (service.auth.authenticate), so a
+key revoked or expired while someone is signed in ends their session at the next page.
 The cookie is HttpOnly, SameSite=Strict, scoped to /console and Secure whenever the request
 came over TLS; it lives as long as the browser session.
 
@@ -23,6 +24,7 @@ from flask import Flask, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from models.errors import DomainError
+from models.store import tenants
 from service import auth
 
 SECRET_FILE = "secret_key"
@@ -85,7 +87,7 @@ def sign_in(key: str) -> None:
     """Check the key (401/429 as the API answers them) and start a fresh session with it."""
     auth.authenticate(key)
     session.clear()  # nothing of a session before sign-in carries over (fixation)
-    session["key"] = key
+    session["key"] = list(tenants.key_digest(key))
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
 
 
@@ -109,10 +111,10 @@ def before_request():
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     key = session.get("key")
-    if not key:
+    if not (isinstance(key, list) and len(key) == 2):
         return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?")))
     try:
-        auth.authenticate(key)
+        auth.authenticate(digest=(key[0], key[1]))
     except auth.Unauthorized as exc:
         session.clear()
         reason = "expired" if exc.code == "key_expired" else "revoked"

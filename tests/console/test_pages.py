@@ -39,6 +39,10 @@ def test_session_cookie_flags(console):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/console" in cookie
     assert "Secure" not in cookie  # plain HTTP here
+    app = console["app"]
+    value = cookie.split(";")[0].split("=", 1)[1]
+    held = app.session_interface.get_signing_serializer(app).loads(value)
+    assert console["alpha"] not in str(held)  # the key's digest, never the key: a copied cookie is no API key
     secure = console["app"].test_client()
     page = secure.get("/console/sign-in", base_url="https://localhost")
     response = secure.post(
