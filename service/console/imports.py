@@ -1,17 +1,19 @@
 """Import (HR admins): an NDJSON or CSV file of candidates, needs or programmes, through the
 bulk import of the API (same checks, same chunked writes: each line is written whole or not
-at all); per-line errors shown and kept for download for a day."""
+at all); progress shown as chunks commit, per-line errors shown and kept for download for a day."""
 
 from __future__ import annotations
 
 import re
 import secrets
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, current_app, render_template, request, stream_template, url_for
 
-from models.errors import DomainError, InvalidInput, NotFound
+from models.errors import DatabaseUnavailable, DomainError, InvalidInput, NotFound
+from service import auth
 from service.api.resources import PLURAL, check_lines, parse_ndjson
 from service.auth import current_tenant
 from service.console import tables
@@ -24,6 +26,7 @@ REPORTS_DIR = "console-imports"
 KEEP_SECONDS = 24 * 3600
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 SHOWN_ERRORS = 200
+CHUNK = 64  # lines per transaction: the page reports progress after each
 
 
 def _reports_dir(tenant_id: int) -> Path:
@@ -68,21 +71,39 @@ def import_records():
         except UnicodeDecodeError:
             raise InvalidInput("the file is not UTF-8 text") from None
         lines = _lines(kind, upload.filename, text)
-        results = list(runtime().records().bulk_upsert(tenant_id, kind, lines))
     except DomainError as exc:
         if exc.status not in (400, 413):
             raise
         page = render_template("import.html", kinds=PLURAL, kind=kind or "candidate", error=exc.message)
         return page, exc.status
-    counts = {s: sum(1 for r in results if r["status"] == s) for s in ("created", "updated", "error")}
-    errors = [r for r in results if r["status"] == "error"]
-    token = _keep_report(tenant_id, tables.import_errors_csv(results)) if errors else None
-    return render_template(
+    outcome: dict = {}
+    body = stream_template(
         "import.html",
         kinds=PLURAL,
         kind=kind,
         filename=upload.filename,
-        counts=counts,
+        progress=_write(tenant_id, kind, lines, outcome),
+        outcome=outcome,
+    )
+    # the page is sent as it renders: a line of progress after each chunk is committed
+    return Response(auth.streamed(lambda: body), mimetype="text/html")
+
+
+def _write(tenant_id: int, kind: str, lines: list, outcome: dict) -> Iterator[dict]:
+    """Write the lines through the bulk upsert, yielding progress after each committed chunk;
+    `outcome` gets the counts, the errors and the downloadable report once done."""
+    results: list[dict] = []
+    try:
+        for result in runtime().records().bulk_upsert(tenant_id, kind, lines, chunk=CHUNK):
+            results.append(result)
+            if len(results) % CHUNK == 0 or len(results) == len(lines):
+                yield {"done": len(results), "total": len(lines)}
+    except DatabaseUnavailable as exc:
+        outcome["stopped"] = f"{exc.message}: the {len(lines) - len(results)} lines after these were not written"
+    errors = [r for r in results if r["status"] == "error"]
+    token = _keep_report(tenant_id, tables.import_errors_csv(results)) if errors else None
+    outcome.update(
+        counts={s: sum(1 for r in results if r["status"] == s) for s in ("created", "updated", "error")},
         lines=len(results),
         errors=errors[:SHOWN_ERRORS],
         more_errors=max(0, len(errors) - SHOWN_ERRORS),

@@ -129,6 +129,7 @@ def test_hr_admin_imports_a_file_with_one_bad_line(page, server, tmp_path):
     )
     page.get_by_role("button", name="Import").click()
 
+    expect(page.locator(".progress-log li").last).to_have_text("3 of 3 lines read, understood and stored")
     expect(page.locator("#import-summary")).to_have_text("3 lines: 2 created, 0 updated, 1 with errors.")
     error_row = page.locator("#import-errors tbody tr")
     expect(error_row).to_have_count(1)
