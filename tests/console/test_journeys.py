@@ -72,6 +72,10 @@ def test_recruiter_sources_a_micro_hub_need_outside_large_metros(page, server, t
     expect(page.locator("path.bubble").first).to_be_visible()
     expect(page.locator("#regions-table tbody tr").first).to_contain_text("micro-hub")
     shot(page, tmp_path, "talent-map")
+    with page.expect_response(re.compile(r"/vendor/us-atlas/counties-10m\.json$")) as counties:
+        for _ in range(3):  # zoomed in, the county borders are drawn too
+            page.get_by_role("button", name="Zoom in").click()
+    assert counties.value.status in (200, 304)  # 304: the need's map, zoomed in, fetched them already
 
     page.goto(f"/console/needs/{need_id}?exclude_large_metro=true")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: one column, nothing wider than the screen

@@ -1,4 +1,4 @@
-// The talent map: US states from the vendored us-atlas TopoJSON, one bubble per ranked region
+// The talent map: US states (and county borders when zoomed in) from the vendored us-atlas TopoJSON, one bubble per ranked region
 // (area by fitting candidates, colour by region kind, micro-hubs ringed). Data comes from the
 // page's data-points attribute; every text is set with textContent, never as HTML.
 (function () {
@@ -13,19 +13,39 @@
     micro_hub: style.getPropertyValue("--micro_hub").trim()
   };
   var kindNames = { large_metro: "large metro", metro: "metro", micro_hub: "micro-hub" };
-  var map = L.map(el, { zoomSnap: 0.25, attributionControl: true, worldCopyJump: false });
+  // vector shapes only, no tiles: zooming at once (no animation) costs nothing and settles at once
+  var map = L.map(el, { zoomSnap: 0.25, zoomAnimation: false, attributionControl: true, worldCopyJump: false });
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution("States: U.S. Census Bureau (us-atlas)");
   map.fitBounds([[24.5, -125], [49.5, -66.5]]);
 
+  var states = null;
   fetch(el.getAttribute("data-atlas"), { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
     .then(function (us) {
-      L.geoJSON(topojson.feature(us, us.objects.states), {
+      states = L.geoJSON(topojson.feature(us, us.objects.states), {
         style: { color: "#8a96a3", weight: 1, fillColor: "#f7f7f2", fillOpacity: 1 },
         interactive: false
       }).addTo(map).bringToBack();
     });
+
+  // county borders only once zoomed in far enough to tell them apart (the file is 0.8 MB)
+  var counties = null;
+  function showCounties() {
+    if (counties !== null || map.getZoom() < 6) { return; }
+    counties = false;
+    fetch(el.getAttribute("data-counties"), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (us) {
+        var inner = topojson.mesh(us, us.objects.counties, function (a, b) {
+          return a !== b && Math.floor(a.id / 1000) === Math.floor(b.id / 1000);
+        });
+        counties = L.geoJSON(inner, { style: { color: "#b8c0ca", weight: 0.6 }, interactive: false });
+        counties.addTo(map).bringToBack();
+        if (states) { states.bringToBack(); }
+      });
+  }
+  map.on("zoomend", showCounties);
 
   var panel = document.getElementById("region-facts");
   var rows = {};
@@ -89,6 +109,7 @@
   });
   if (bounds.length > 1) { map.fitBounds(bounds, { padding: [30, 30], maxZoom: 7 }); }
   else if (bounds.length === 1) { map.setView(bounds[0], 6); }
+  showCounties();
 
   document.querySelectorAll("button.region-button").forEach(function (b) {
     b.addEventListener("click", function () { select(b.getAttribute("data-region"), false); });
