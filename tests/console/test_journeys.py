@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -179,3 +180,45 @@ def test_sign_out_revoked_key_another_tenants_id_and_a_script_headline(page, ser
     )
     status, _, _ = exchange(server["port"], "GET", "/v1/candidates", headers={"Authorization": f"Bearer {key}"})
     assert status == 401  # the API agrees
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"  # axe-core 4.14.1 from npm, MPL-2.0
+
+
+def test_every_page_passes_an_accessibility_scan(browser, server):
+    """axe-core's WCAG 2 A/AA rules on each page; serious and critical findings fail. Its
+    script is injected, so this context alone lets the page run a script it did not ship."""
+    context = browser.new_context(base_url=server["base"], bypass_csp=True)
+    page = context.new_page()
+    candidate = api(server, "/v1/candidates?external_id=oh-1")["items"][0]["id"]
+    need = api(server, "/v1/needs?external_id=need-cnc")["items"][0]["id"]
+    paths = [
+        "/console/candidates?q=machinist&kind=micro_hub",
+        f"/console/candidates/{candidate}?role=need:{need}",
+        "/console/needs",
+        "/console/needs/new",
+        f"/console/needs/{need}?exclude_large_metro=true",
+        "/console/talent-map?soc=51-4041",
+        f"/console/report?region={OHIO_HUB}",
+        "/console/import",
+    ]
+    found = {}
+    try:
+        for path in ["/console/sign-in", *paths]:
+            if path == paths[0]:
+                sign_in(page, server["alpha"])
+            page.goto(path)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate(
+                "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice'], resultTypes: ['violations']})"
+            )
+            serious = [
+                f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+            if serious:
+                found[path] = serious
+    finally:
+        context.close()
+    assert found == {}
