@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from models.language import language_key
+
 TEXT_SKILL_WEIGHT = 0.7  # a skill found in free text is weaker evidence than a listed one
 
 
@@ -90,7 +92,12 @@ def features_of(kind: str, record_id: int, external_id: str, data: dict, underst
             title=data.get("headline", ""),
             remote_ok=bool(data.get("remote_ok")),
             relocate=bool(data.get("willing_to_relocate")),
-            languages=tuple(x.strip().lower() for x in data.get("languages", [])),
+            # the language a CV is written in is one its author reads and writes
+            languages=tuple(
+                dict.fromkeys(
+                    language_key(x) for x in [*data.get("languages", []), understood.get("language") or ""] if x.strip()
+                )
+            ),
             occupations=tuple((sys.intern(c["soc"]), float(c["score"])) for c in occupation.get("candidates", [])),
             uncertain=occupation.get("status") == "uncertain",
             target_soc=(occupation.get("career_target") or {}).get("soc"),

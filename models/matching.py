@@ -39,6 +39,7 @@ import numpy as np
 
 from models.errors import InvalidInput, NotFound
 from models.features import Features
+from models.language import language_key
 from models.reference import ReferenceData
 from models.regions import EARTH_RADIUS_KM, Region, haversine_km
 from models.role_plan import CLOSE_ALTERNATIVE, CLOSE_TARGET, PlannedRole, RolePlanner
@@ -535,7 +536,7 @@ class Matcher:
         if f.remote_ready:
             keep &= arrays["remote_ok"]
         if f.languages:
-            wanted = {x.lower() for x in f.languages}
+            wanted = {language_key(x) for x in f.languages}
             keep &= np.fromiter(
                 (wanted <= set(table.rows[int(i)].languages) for i in arrays["ids"]), dtype=bool, count=n
             )
@@ -648,7 +649,7 @@ class Matcher:
 
         required: list[str] = []
         if skills:
-            links = RecordUnderstander(self.ref)._link_listed(skills)
+            links = RecordUnderstander(self.ref).link_skills(skills)
             unknown = [s for s, link in zip(skills, links) if link is None]
             if unknown:
                 raise InvalidInput("some skills link to no ESCO skill", {"unlinked": unknown})

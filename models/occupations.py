@@ -20,6 +20,7 @@ ranked by the blend alone.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from scipy import sparse
 from models import artifacts
 from models.encoder import Encoder
 from models.index import FaissIndex
+from models.multilingual import Multilingual
 from models.title_classifier import WEIGHTS_FILE as CLASSIFIER_WEIGHTS
 from models.title_classifier import TitleClassifier
 from models.title_text import clean_title, title_words
@@ -147,6 +149,21 @@ class Lexicon:
         return (weights @ self.has).toarray().astype(np.float32) / np.maximum(totals, 1e-6)[:, None]
 
 
+# a title in another language is read as this many known English titles (models/multilingual.py)
+TRANSLATIONS = 3
+# occupations of each reading kept for the mean over readings
+MIX_DEPTH = 20
+
+
+_QUALIFIER = re.compile(r"\s+[-–—|]\s+|\s*[(,]")
+
+
+def _head(title: str) -> str:
+    """A title before its qualifiers ("Soldador/Fabricador - Certificado AWS" -> "Soldador/Fabricador"):
+    the English cleaner knows English qualifiers; a foreign title is translated without them."""
+    return _QUALIFIER.split(title, maxsplit=1)[0].strip() or title
+
+
 class TitleNormalizer:
     """Ranks SOC 2018 detailed occupations (and ESCO occupations) for free-text job titles."""
 
@@ -204,6 +221,8 @@ class TitleNormalizer:
         self.work = work or []
         self.classifier = classifier
         self.facts = facts or {}
+        # set by ReferenceData when the pack has the multilingual artifact
+        self.multilingual: Multilingual | None = None
         self._offset = np.where(arrays["soc_described"] > 0, 0.0, -self.config.title_only_discount).astype(np.float32)
         self._lexicons: list[tuple[float, Lexicon]] = []
         if lexicon:
@@ -270,20 +289,71 @@ class TitleNormalizer:
         return blended
 
     def clean(self, titles: list[str]) -> list[str]:
-        """Each title cleaned (models/title_text.py); rejects empty ones."""
-        cleaned = []
+        """Each title cleaned (models/title_text.py); rejects empty ones. A title in another
+        language becomes the known English title nearest it (models/multilingual.py)."""
+        return [options[0] for options in self._readings(titles)]
+
+    def _readings(self, titles: list[str]) -> list[list[str]]:
+        """The cleaned English title(s) each title is read as: itself, or for a title in
+        another language the TRANSLATIONS known English titles nearest it."""
+        spaced = []
         for title in titles:
             if not isinstance(title, str) or not title.strip():
                 raise ValueError("a job title must be a non-empty string")
-            title = " ".join(title.split())
-            cleaned.append(self.classifier.cleaner.clean(title) if self.classifier else clean_title(title))
-        return cleaned
+            spaced.append(" ".join(title.split()))
+        options = [[t] for t in spaced]
+        ml = self.multilingual
+        foreign = [] if ml is None else [i for i, t in enumerate(spaced) if not ml.detector.is_english(t)]
+        if foreign:
+            assert ml is not None
+            heads = [_head(spaced[i]) for i in foreign]
+            readable = [ml.detector.is_english(h) for h in heads]  # "LPN - Cuidado a largo plazo"
+            to_read = [h for h, r in zip(heads, readable) if not r]
+            translated = iter(ml.translate_titles(to_read, TRANSLATIONS) if to_read else [])
+            for i, head, english in zip(foreign, heads, readable):
+                options[i] = [head] if english else next(translated)
+        clean = self.classifier.cleaner.clean if self.classifier else clean_title
+        return [[clean(t) for t in opts] for opts in options]
 
     def encode_titles(self, titles: list[str]) -> tuple[list[str], np.ndarray]:
         """(cleaned titles, their vectors): what `normalize_vectors` wants from callers that
-        keep the vectors for other uses."""
-        cleaned = self.clean(titles)
-        return cleaned, self.encoder.encode(cleaned)
+        keep the vectors for other uses. A title read as several English titles has the mean
+        of their vectors."""
+        cleaned, vectors, _ = self.read_titles(titles, k=None)
+        return cleaned, vectors
+
+    def read_titles(self, titles: list[str], k: int | None = 5) -> tuple[list[str], np.ndarray, list[list[dict]]]:
+        """(cleaned English title, vector, k likeliest occupations) of each title. A title in
+        another language is read as each of its nearest English titles and its occupations'
+        probabilities are the mean over those readings: readings that disagree make an
+        uncertain answer, as they should. Without k, no occupations are ranked."""
+        if k is not None and k < 1:
+            raise ValueError("k must be at least 1")
+        readings = self._readings(titles)
+        flat = [t for opts in readings for t in opts]
+        vectors = self.encoder.encode(flat)
+        ranked = self.normalize_vectors(vectors, k=max(k, MIX_DEPTH), titles=flat) if k is not None else []
+        cleaned, out_vectors, out_ranked = [], np.zeros((len(titles), vectors.shape[1]), np.float32), []
+        cursor = 0
+        for i, opts in enumerate(readings):
+            rows = range(cursor, cursor + len(opts))
+            cursor += len(opts)
+            cleaned.append(opts[0])
+            mean = vectors[list(rows)].mean(axis=0)
+            out_vectors[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+            if k is None:
+                continue
+            if len(opts) == 1:
+                out_ranked.append(ranked[rows[0]][:k])
+                continue
+            mixed: dict[str, dict] = {}
+            for r in rows:
+                for occ in ranked[r]:
+                    entry = mixed.setdefault(occ["soc"], {**occ, "score": 0.0})
+                    entry["score"] += occ["score"] / len(opts)
+            best = sorted(mixed.values(), key=lambda o: -o["score"])[:k]
+            out_ranked.append([{**o, "score": _unit(o["score"])} for o in best])
+        return cleaned, out_vectors, out_ranked
 
     @staticmethod
     def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -354,8 +424,7 @@ class TitleNormalizer:
     def normalize_batch(self, titles: list[str], k: int = 5) -> list[list[dict]]:
         if not titles:
             return []
-        cleaned, vectors = self.encode_titles(titles)
-        return self.normalize_vectors(vectors, k, cleaned)
+        return self.read_titles(titles, k)[2]
 
     def nearest_esco(self, title: str, k: int = 5) -> list[dict]:
         """The k ESCO occupations with the best-matching label: [{"id", "label", "score"}, ...]."""

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from models import artifacts
+from models import artifacts, multilingual
 from models.encoder import Encoder
+from models.language import ENGLISH, Detected
 from models.occupation_skills import OccupationSkills
 from models.occupations import TitleNormalizer
 from models.profile_occupation import ProfileOccupations
@@ -47,12 +48,27 @@ class ReferenceData:
             titles=TitleNormalizer.load(pack_dir / "titles", encoder),
             regions=RegionCatalog.load(pack_dir / "regions"),
         )
+        if (pack_dir / multilingual.KIND / artifacts.MANIFEST).exists():
+            data.skills.multilingual = data.titles.multilingual = multilingual.Multilingual.load(
+                pack_dir / multilingual.KIND
+            )
+        else:
+            log.warning("%s has no multilingual artifact: every text is read as English", pack_dir)
         if (pack_dir / ROLE_SKILLS_KIND / artifacts.MANIFEST).exists():
             data.role_skills = RoleSkills.load(pack_dir / ROLE_SKILLS_KIND)
         else:
             log.warning("%s has no role_skills: market roles will be ranked at request time", pack_dir)
         log.info("reference pack loaded from %s in %.1fs", pack_dir, time.time() - started)
         return data
+
+    def detect_language(self, text: str) -> Detected:
+        """The language a text is written in (English without the multilingual artifact)."""
+        ml = self.skills.multilingual
+        return ml.detector.detect(text) if ml is not None else Detected(ENGLISH, True, 1.0)
+
+    def language_of(self, text: str) -> str:
+        """ISO 639-1 code of the language a text is written in."""
+        return self.detect_language(text).language
 
     @cached_property
     def skill_space(self) -> SkillSpace:

@@ -24,6 +24,7 @@ import numpy as np
 
 from models.errors import InvalidInput
 from models.features import TEXT_SKILL_WEIGHT
+from models.language import Detected
 from models.occupations import CONFIDENT
 from models.reference import ReferenceData
 from models.skill_ann import AnnConfig
@@ -35,6 +36,7 @@ TEXT_SKILL_MIN_SCORE = 0.6  # skills found in free text need a little more evide
 TEXT_SKILLS_MAX = 25
 REGION_MIN_SCORE = 0.5
 SOC_MIN_SCORE = 0.2  # a need's title names an occupation when the classifier gives it this probability
+FOREIGN_KEY = "\x00"  # marks a listed string read in another language in the link memo
 TITLE_CANDIDATES = 10  # occupations kept per distinct title
 # Listed skills and titles repeat across records ("Python", "customer service", "Registered
 # Nurse"); their links are remembered per process so each distinct string is encoded once.
@@ -110,13 +112,21 @@ class RecordUnderstander:
         self._titles = _Memo(cache_size)  # title -> (vector, ranked SOC occupations)
 
     # ---- skills ----------------------------------------------------------------------------
-    def _link_listed(self, given: list[str]) -> list[tuple[int, float, str] | None]:
-        """Link each listed skill string: ESCO URI, exact label, or nearest by meaning."""
+    def _link_listed(self, given: list[str], foreign: list[bool]) -> list[tuple[int, float, str] | None]:
+        """Link each listed skill string: ESCO URI, exact label, or nearest by meaning.
+
+        A string is read in another language only when its record is written in one (the
+        whole record names its language reliably; two words do not) and its own words are
+        not English: the multilingual encoder finds a nearest skill for anything, gibberish
+        too, so an English record's unknown strings stay on the English path."""
         out: list[tuple[int, float, str] | None] = [None] * len(given)
         names = self.skills.exact_names
-        pending: dict[str, list[int]] = {}  # folded text -> positions still to link by meaning
+        ml = self.skills.multilingual
+        pending: dict[str, list[int]] = {}  # key -> positions still to link by meaning
         for i, text in enumerate(given):
             key = fold(text)
+            if foreign[i] and ml is not None and not ml.detector.is_english(text):
+                key = FOREIGN_KEY + key
             if text.startswith(ESCO_SKILL_PREFIX):
                 idx = self.skills.by_id.get(text)
                 out[i] = (idx, 1.0, "uri") if idx is not None else None
@@ -127,14 +137,26 @@ class RecordUnderstander:
         known = self._links.get_many(list(pending))
         todo = [key for key in pending if key not in known]
         if todo:
-            vectors = self.ref.encoder.encode([given[pending[key][0]] for key in todo])
-            scores = self.skills.score_vectors(vectors, candidates=AnnConfig.rows)
+            texts = [given[pending[key][0]] for key in todo]
+            in_other = {i for i, key in enumerate(todo) if key.startswith(FOREIGN_KEY)}
+            english = [i for i in range(len(todo)) if i not in in_other]
+            best: dict[int, tuple[int, float]] = {}
+            if english:
+                vectors = self.ref.encoder.encode([texts[i] for i in english])
+                scores = self.skills.score_vectors(vectors, candidates=AnnConfig.rows)
+                for row, i in enumerate(english):
+                    top = int(np.argmax(scores[row]))
+                    best[i] = (top, float(scores[row, top]))
+            if in_other:
+                # the multilingual path's scores are on the English path's scale (FOREIGN_OFFSET)
+                order = sorted(in_other)
+                for i, (hits, _) in zip(order, zip(*self.skills._rank_foreign([texts[i] for i in order], 1))):
+                    if hits:
+                        best[i] = (self.skills.by_id[hits[0].id], hits[0].score)
             fresh = {}
-            for row, key in enumerate(todo):
-                best = int(np.argmax(scores[row]))
-                fresh[key] = (
-                    (best, float(scores[row, best]), "semantic") if scores[row, best] >= LINK_MIN_SCORE else None
-                )
+            for i, key in enumerate(todo):
+                top, score = best.get(i, (-1, 0.0))
+                fresh[key] = (top, score, "semantic") if score >= LINK_MIN_SCORE else None
             self._links.put_many(fresh)
             known.update(fresh)
         for key, positions in pending.items():
@@ -150,8 +172,7 @@ class RecordUnderstander:
         if todo:
             # the cleaned title (abbreviations spelled out, grades dropped) is what is encoded
             # and matched, as in /v1/titles/normalize
-            cleaned, vectors = self.ref.titles.encode_titles(todo)
-            ranked = self.ref.titles.normalize_vectors(vectors, k=TITLE_CANDIDATES, titles=cleaned)
+            _, vectors, ranked = self.ref.titles.read_titles(todo, k=TITLE_CANDIDATES)
             fresh = {key: (vector, top) for key, vector, top in zip(todo, vectors, ranked)}
             self._titles.put_many(fresh)
             known.update(fresh)
@@ -167,8 +188,10 @@ class RecordUnderstander:
         titles = [_title_of(d, kind) for d in docs]
         texts = [d.get(TEXT_FIELD[kind]) or "" for d in docs]
         listed = [_skill_entries(d, kind) for d in docs]
+        detected = [self._language(t, x, [g for _, g, _ in e]) for t, x, e in zip(titles, texts, listed)]
         flat_given = [given for entries in listed for _, given, _ in entries]
-        links = self._link_listed(flat_given)
+        flat_foreign = [not d.english for d, entries in zip(detected, listed) for _ in entries]
+        links = self._link_listed(flat_given, flat_foreign)
 
         title_iter = iter(self._understand_titles([t for t in titles if t]))
         occupations = self._candidate_occupations(docs, texts) if kind == "candidate" else None
@@ -240,6 +263,7 @@ class RecordUnderstander:
                 parts.append(sentence_vecs)
             vector = _profile_vector(parts, self.ref.encoder.dim)
             understood = {
+                "language": detected[n].language,
                 "skills": linked_skills,
                 "text_skills": from_text,
                 "unlinked_skills": unlinked,
@@ -257,6 +281,16 @@ class RecordUnderstander:
                 )
             )
         return results
+
+    def _language(self, title: str | None, text: str, listed: list[str]) -> Detected:
+        """The language a record is written in: its title, text and listed skills read
+        together, which is long enough for the identifier to be reliable."""
+        return self.ref.detect_language(". ".join(part for part in (title or "", text, ", ".join(listed)) if part))
+
+    def link_skills(self, skills: list[str]) -> list[tuple[int, float, str] | None]:
+        """`_link_listed` for a list of skill strings on its own (a query), read as one text."""
+        foreign = not self.ref.detect_language(", ".join(skills)).english
+        return self._link_listed(skills, [foreign] * len(skills))
 
     def _candidate_occupations(self, docs: list[dict], texts: list[str]) -> list:
         """Headline, summary and desired-role evidence of each candidate (titles memoised)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from models.encoder import Encoder
 from models.settings import Settings, load_settings
+from training.build_multilingual import build_multilingual
 from training.build_regions import build_regions
 from training.build_role_skills import build_role_skills
 from training.build_skill_ann import build_skill_ann
@@ -82,6 +83,7 @@ def build_pack(
             lambda: build_titles(pack, encoder, esco.occupations, esco.fingerprints, force, onet_dir, esco.broader),
         ),
         ("role_skills", lambda: build_role_skills(pack, encoder, force, onet_dir)),
+        ("multilingual", lambda: build_multilingual(pack, force)),
         ("regions", lambda: build_regions(pack, settings, oews_dir, force)),
     ]
     for number, (name, step) in enumerate(steps, start=1):

@@ -5,6 +5,7 @@
     python -m training.evaluate title-soc     --data h2b-employer-validation.jsonl
     python -m training.evaluate matching      --data profiles-validation.jsonl   # through the API
     python -m training.evaluate all           # every validation file under --benchmarks
+    python -m training.evaluate all --half odd  # their odd rows (counting from 0)
 
 Prints every metric as name=value (fractions in [0, 1]), the primary metric last.
 """
@@ -29,10 +30,19 @@ TASKS = {
     "matching": matching,
 }
 VALIDATION_FILES = {
-    "skill-linking": ["skill-linking/tech-validation.jsonl", "skill-linking/house-validation.jsonl"],
+    "skill-linking": [
+        "skill-linking/tech-validation.jsonl",
+        "skill-linking/house-validation.jsonl",
+        "skill-linking/tech-validation-es.jsonl",
+        "skill-linking/house-validation-es.jsonl",
+    ],
     "title-skills": ["title-skills/esco-validation.jsonl"],
     "title-soc": ["title-soc/h2b-employer-validation.jsonl"],
-    "matching": ["matching/profiles-validation.jsonl", "title-soc/h2b-employer-validation.jsonl"],
+    "matching": [
+        "matching/profiles-validation.jsonl",
+        "matching/profiles-validation-es.jsonl",
+        "title-soc/h2b-employer-validation.jsonl",
+    ],
 }
 
 
@@ -98,9 +108,12 @@ def recommend_through_api(ref: ReferenceData, documents: list[dict]) -> list[lis
             db.dispose()
 
 
-def evaluate_file(task: str, path: Path, ref: ReferenceData) -> dict[str, float]:
+def evaluate_file(task: str, path: Path, ref: ReferenceData, half: str | None = None) -> dict[str, float]:
+    """Every row of the file, or its even or odd rows (counting from 0): tune on one, report the other."""
     module = TASKS[task]
     rows = read_jsonl(path)
+    if half:
+        rows = rows[{"even": 0, "odd": 1}[half] :: 2]
     return module.evaluate(rows, predictor(task, ref))
 
 
@@ -119,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, help="a JSON Lines file in the task's format")
     parser.add_argument("--benchmarks", type=Path, default=Path("../shared/benchmarks"), help="for `all`")
     parser.add_argument("--data-dir", help="overrides TALENT_DATA_DIR (where the pack is)")
+    parser.add_argument("--half", choices=["even", "odd"], help="only the even or odd rows (from 0)")
     args = parser.parse_args(argv)
     if args.task != "all" and args.data is None:
         parser.error("--data is required for a single task")
@@ -134,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"# {task}: {path} not found", file=sys.stderr)
             continue
         started = time.time()
-        metrics = evaluate_file(task, path, ref)
+        metrics = evaluate_file(task, path, ref, args.half)
         print_metrics(task, path, metrics, time.time() - started)
 
 

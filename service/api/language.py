@@ -47,6 +47,13 @@ SKILL_HIT = {
     },
 }
 SKILL_LIST = {"type": "object", "properties": {"skills": {"type": "array", "items": SKILL_HIT}}}
+EXTRACTED = {
+    "type": "object",
+    "properties": {
+        "language": {"type": "string", "description": "ISO 639-1 code of the text's language"},
+        "skills": {"type": "array", "items": SKILL_HIT},
+    },
+}
 TEXT_LIMIT_DOC = "at most TALENT_MAX_TEXT_CHARS characters (default 50,000); longer gives 413"
 
 
@@ -65,16 +72,18 @@ def _body(field: str, description: str) -> dict:
 
 @bp.post("/skills/extract")
 @operation(
-    "ESCO skills a CV or job ad mentions or implies, ranked, with the sentence or span each came from",
+    "ESCO skills a CV or job ad mentions or implies, ranked, with the sentence or span each came from, "
+    "and the language of the text (ISO 639-1; English labels whatever the language)",
     tag="language",
     body=_text_schema("text", None, f"CV or job ad text; {TEXT_LIMIT_DOC}"),
-    response=SKILL_LIST,
+    response=EXTRACTED,
     errors=(400, 413, 503),
 )
 def extract_skills():
     body = _body("text", "")
-    hits = reference().skills.extract(body["text"], k=body.get("limit", 30))
-    return jsonify({"skills": [h.to_dict() for h in hits]})
+    ref = reference()
+    hits = ref.skills.extract(body["text"], k=body.get("limit", 30))
+    return jsonify({"language": ref.language_of(body["text"]), "skills": [h.to_dict() for h in hits]})
 
 
 @bp.get("/skills/search")
@@ -115,7 +124,8 @@ OCCUPATION_HIT = {
             "cleaned": {
                 "type": "string",
                 "description": "the title as matched: abbreviations spelled out, "
-                "seniority and grades dropped, misspellings corrected",
+                "seniority and grades dropped, misspellings corrected; a title in another language "
+                "is read as the nearest known English title, shown here",
             },
             "status": {"type": "string", "enum": ["confident", "uncertain"]},
             "confidence": {"type": "number"},

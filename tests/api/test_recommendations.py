@@ -3,39 +3,12 @@ candidates generated from an occupation find that occupation's role first."""
 
 from __future__ import annotations
 
-import json
 import math
-
-import pytest
 
 from models.store import tenants
 
 FORT_WAYNE, ELKHART, CHICAGO = "oews-0023060", "oews-0021140", "oews-0016980"
 NORTH_INDIANA_NONMETRO = None  # resolved in the fixture from the catalogue
-
-
-@pytest.fixture
-def api(backend, reference, tmp_path):
-    from service import create_app
-
-    app = create_app({"data_dir": str(tmp_path), "database_url": backend.standalone_url}, reference=reference)
-    db = app.extensions["talent"].database
-    _, key = tenants.create_tenant(db, "acme")
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {key}"}
-
-    def post(path, doc):
-        response = client.post(path, json=doc, headers=headers)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
-
-    def get(path, **kwargs):
-        response = client.get(path, headers={**headers, **kwargs.pop("headers", {})}, **kwargs)
-        assert response.status_code == 200, response.get_data(as_text=True)[:2000]
-        return response.get_json() if response.is_json else json.loads(response.get_data(as_text=True))
-
-    yield post, get
-    db.dispose()
 
 
 WELDER = ["welding", "read engineering drawings", "operate welding equipment", "metal fabrication"]
