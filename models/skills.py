@@ -518,27 +518,7 @@ class SkillCatalog:
                 exact = self.exact_mentions(sentence)
                 for skill, mention in exact.items():
                     combined[skill] += w.exact_bonus * self.specificity(mention)
-                kk = min(k, len(combined))
-                top = np.argpartition(-combined, kk - 1)[:kk]
-                top = top[np.argsort(-combined[top], kind="stable")]
-                hits = []
-                for j in top:
-                    i = int(j)
-                    if i in exact:
-                        evidence = exact[i]
-                    elif which[i] >= 0:
-                        evidence = span_lists[b][int(which[i])]
-                    else:
-                        evidence = sentence
-                    hits.append(
-                        SkillHit(
-                            self.skills[i]["id"],
-                            self.skills[i]["label"],
-                            float(combined[i]),
-                            evidence,
-                            exact=i in exact,
-                        )
-                    )
+                hits = self._top_hits(combined, None, k, sentence, span_lists[b], which, exact)
                 out.append(hits)
                 understood = self.label_vectors([self.by_id[h.id] for h in hits[:FOREIGN_VECTOR_SKILLS]])
                 mean = understood.mean(axis=0) if len(understood) else np.zeros(self.encoder.dim, np.float32)
@@ -597,28 +577,39 @@ class SkillCatalog:
             combined += w.lexical * self.lexical_scores(sentence, skills)
             for skill, mention in exact.items():
                 combined[np.searchsorted(skills, skill)] += w.exact_bonus * self.specificity(mention)
-            kk = min(k, len(combined))
-            if kk == 0:
-                out.append([])
-                continue
-            top = np.argpartition(-combined, kk - 1)[:kk]
-            top = top[np.argsort(-combined[top], kind="stable")]
-            hits = []
-            for j in top:
-                i = int(skills[j])
-                if i in exact:
-                    evidence = exact[i]
-                elif which[j] >= 0:
-                    evidence = span_lists[b][int(which[j])][0]
-                else:
-                    evidence = sentence
-                hits.append(
-                    SkillHit(
-                        self.skills[i]["id"], self.skills[i]["label"], float(combined[j]), evidence, exact=i in exact
-                    )
-                )
-            out.append(hits)
+            out.append(self._top_hits(combined, skills, k, sentence, [sp for sp, _ in span_lists[b]], which, exact))
         return out, vectors[: len(batch)]
+
+    def _top_hits(
+        self,
+        combined: np.ndarray,
+        skills: np.ndarray | None,
+        k: int,
+        sentence: str,
+        span_texts: list[str],
+        which: np.ndarray,
+        exact: dict[int, str],
+    ) -> list[SkillHit]:
+        """The k best-scored skills of a sentence, best first, each with its evidence: the
+        verbatim mention, else the span that scored it, else the sentence. Column j of
+        `combined` is catalogue skill `skills[j]` (every skill in order when None)."""
+        kk = min(k, len(combined))
+        if kk == 0:
+            return []
+        top = np.argpartition(-combined, kk - 1)[:kk]
+        top = top[np.argsort(-combined[top], kind="stable")]
+        hits = []
+        for j in top:
+            i = int(j if skills is None else skills[j])
+            if i in exact:
+                evidence = exact[i]
+            elif which[j] >= 0:
+                evidence = span_texts[int(which[j])]
+            else:
+                evidence = sentence
+            skill = self.skills[i]
+            hits.append(SkillHit(skill["id"], skill["label"], float(combined[j]), evidence, exact=i in exact))
+        return hits
 
     # ---- public services -------------------------------------------------------------------
     def search(self, query: str, k: int = 10) -> list[SkillHit]:
