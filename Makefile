@@ -44,9 +44,10 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# the tests that need no reference pack (no pack build): storage, validation, formulas, indices
+# the tests that need no reference pack (no pack build): storage, validation, formulas, indices;
+# on both cores (pytest-xdist): each test has its own database schema, so none share state
 test-fast: install
-	$(PY) -m pytest -m "not pack and not slow"
+	$(PY) -m pytest -n 2 -m "not pack and not slow"
 
 # long runs: full evaluations on the benchmark files, benchmarks
 test-slow: pack
