@@ -129,7 +129,6 @@ class Multilingual:
         self.title_vectors = title_vectors
         self.title_texts = title_texts
         self.detector = detector
-        self.n_skills = int(self.skill_owner.max()) + 1 if len(self.skill_owner) else 0
         # rows are written grouped by skill (the builder), so a skill's best row is a reduceat
         self._starts = np.r_[0, np.flatnonzero(np.diff(self.skill_owner)) + 1]
 
@@ -159,12 +158,10 @@ class Multilingual:
 
     def skill_scores(self, queries: np.ndarray, block: int = 16384) -> np.ndarray:
         """(queries x skills): each query's best cosine over a skill's English names."""
-        best = np.empty((len(queries), self.n_skills), dtype=np.float32)
         sims = np.empty((len(queries), len(self.skill_owner)), dtype=np.float32)
         for start in range(0, len(self.skill_owner), block):
             sims[:, start : start + block] = queries @ np.asarray(self.skill_vectors[start : start + block]).T
-        best[:] = np.maximum.reduceat(sims, self._starts, axis=1)
-        return best
+        return np.maximum.reduceat(sims, self._starts, axis=1)
 
     def translate_titles(self, texts: list[str], n: int = 1) -> list[list[str]]:
         """The n distinct known English titles nearest each (foreign) title, nearest first."""
@@ -176,5 +173,6 @@ class Multilingual:
         queries = self.encoder.encode(texts)
         sims = queries @ np.asarray(self.title_vectors).T
         k = min(k, sims.shape[1])
-        rows = np.argsort(-sims, axis=1)[:, :k]
+        rows = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        rows = np.take_along_axis(rows, np.argsort(-np.take_along_axis(sims, rows, axis=1), axis=1), axis=1)
         return rows, np.take_along_axis(sims, rows, axis=1)

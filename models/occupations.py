@@ -406,8 +406,7 @@ class TitleNormalizer:
     def decide(self, title: str, k: int = 5) -> dict:
         """The title's occupations with a verdict: "confident" when the first one's probability
         reaches CONFIDENT, else "uncertain" (the title does not decide between them)."""
-        cleaned = self.clean([title])[0]
-        ranked = self.normalize(title, k=k)
+        (cleaned,), _, (ranked,) = self.read_titles([title], k)  # one reading: a translation is not redone
         top = ranked[0]["score"] if ranked else 0.0
         return {
             "title": title,

@@ -506,14 +506,8 @@ class SkillCatalog:
             scores = self.multilingual.skill_scores(self.multilingual.encoder.encode(texts))
             cursor = len(part)
             for b, sentence in enumerate(part):
-                sent = scores[b]
-                combined = sent.copy()
-                which = np.full(len(sent), -1)
-                for i in range(len(span_lists[b])):
-                    candidate = sent + w.span * (scores[cursor + i] - sent)
-                    better = candidate > combined
-                    which[better] = i
-                    combined = np.where(better, candidate, combined)
+                n_spans = len(span_lists[b])
+                combined, which = self._with_spans(scores[b], scores[cursor : cursor + n_spans], [1.0] * n_spans)
                 combined += FOREIGN_OFFSET + w.lexical * self.lexical_scores(sentence)
                 exact = self.exact_mentions(sentence)
                 for skill, mention in exact.items():
@@ -566,19 +560,26 @@ class SkillCatalog:
                 scores = self.exact_scores(vectors[queries], skills)
             else:
                 skills, scores = every, dense[queries]
-            sent = scores[0]
-            combined = sent.copy()
-            which = np.full(len(sent), -1)
-            for i, (_, spec) in enumerate(span_lists[b]):
-                candidate = sent + w.span * spec * (scores[1 + i] - sent)
-                better = candidate > combined
-                which[better] = i
-                combined = np.where(better, candidate, combined)
+            combined, which = self._with_spans(scores[0], scores[1:], [spec for _, spec in span_lists[b]])
             combined += w.lexical * self.lexical_scores(sentence, skills)
             for skill, mention in exact.items():
                 combined[np.searchsorted(skills, skill)] += w.exact_bonus * self.specificity(mention)
             out.append(self._top_hits(combined, skills, k, sentence, [sp for sp, _ in span_lists[b]], which, exact))
         return out, vectors[: len(batch)]
+
+    def _with_spans(
+        self, sentence: np.ndarray, span_scores: np.ndarray, specificity: list[float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A sentence's scores, each raised by its best span: a span replaces `span` times its
+        specificity of the sentence's score where it scores higher. Also which span did (-1: none)."""
+        combined = sentence.copy()
+        which = np.full(len(sentence), -1)
+        for i, spec in enumerate(specificity):
+            candidate = sentence + self.weights.span * spec * (span_scores[i] - sentence)
+            better = candidate > combined
+            which[better] = i
+            combined = np.where(better, candidate, combined)
+        return combined, which
 
     def _top_hits(
         self,

@@ -125,14 +125,14 @@ class RecordUnderstander:
         pending: dict[str, list[int]] = {}  # key -> positions still to link by meaning
         for i, text in enumerate(given):
             key = fold(text)
-            if foreign[i] and ml is not None and not ml.detector.is_english(text):
-                key = FOREIGN_KEY + key
             if text.startswith(ESCO_SKILL_PREFIX):
                 idx = self.skills.by_id.get(text)
                 out[i] = (idx, 1.0, "uri") if idx is not None else None
             elif key in names:
                 out[i] = (names[key][0], 1.0, "exact")
             else:
+                if foreign[i] and ml is not None and not ml.detector.is_english(text):
+                    key = FOREIGN_KEY + key
                 pending.setdefault(key, []).append(i)
         known = self._links.get_many(list(pending))
         todo = [key for key in pending if key not in known]
