@@ -615,3 +615,134 @@ def last_seq(db: Database, tenant_id: int, kind: str) -> int:
                 changes.c.tenant_id == tenant_id, changes.c.kind == kind
             )
         ).scalar_one()
+
+
+# --- understanding again (models/reunderstand.py) ---------------------------------------------
+
+DERIVED = ("understood", "region_id", "soc", "status", "vector")  # what understanding a record sets
+# Stored and recomputed vectors this close are the same vector: nothing is written (a vector
+# computed on another CPU, or with other threads, may differ in its last bits).
+VECTOR_TOLERANCE = 1e-6
+
+
+class DerivedWrite(NamedTuple):
+    """What `write_derived` did with each record id."""
+
+    written: list[int]  # derived fields changed: updated, version + 1, logged for the indices
+    unchanged: list[int]  # already so (vectors within VECTOR_TOLERANCE), at any version: nothing written
+    moved_on: list[int]  # different, and at another version than the one understood: left as they are
+    missing: list[int]  # deleted meanwhile
+
+
+def record_ids(db: Database, tenant_id: int, kind: str) -> list[int]:
+    """Every record id of the tenant and kind, ascending."""
+    _check_kind(kind)
+    with db.connect() as conn:
+        return list(conn.execute(select(records.c.id).where(*_scope(tenant_id, kind)).order_by(records.c.id)).scalars())
+
+
+def records_between(db: Database, tenant_id: int, kind: str, first: int, last: int) -> list[Record]:
+    """Records with first <= id <= last, in id order, without vectors."""
+    _check_kind(kind)
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(*_NO_VECTOR)
+            .where(*_scope(tenant_id, kind), records.c.id >= first, records.c.id <= last)
+            .order_by(records.c.id)
+        ).all()
+    return [_record(row) for row in rows]
+
+
+def get_many_by_external_id(db: Database, tenant_id: int, kind: str, external_ids: Iterable[str]) -> dict[str, Record]:
+    """Records of the tenant and kind with these external ids (missing ones are absent), without vectors."""
+    _check_kind(kind)
+    wanted = sorted({e for e in external_ids if isinstance(e, str)})
+    out: dict[str, Record] = {}
+    with db.connect() as conn:
+        for chunk in _chunks(wanted):
+            for row in conn.execute(
+                select(*_NO_VECTOR).where(*_scope(tenant_id, kind), records.c.external_id.in_(chunk))
+            ):
+                out[row.external_id] = _record(row)
+    return out
+
+
+def _same_derived(row: Any, content: dict) -> bool:
+    import numpy as np
+
+    if any(row._mapping[name] != content[name] for name in ("understood", "region_id", "soc", "status")):
+        return False
+    old, new = row.vector, content["vector"]
+    if old is None or new is None:
+        return old is None and new is None
+    if len(old) != len(new):
+        return False
+    a, b = np.frombuffer(bytes(old), dtype="<f4"), np.frombuffer(new, dtype="<f4")
+    return bool(np.all(np.abs(a - b) <= VECTOR_TOLERANCE))
+
+
+def write_derived(db: Database, tenant_id: int, kind: str, items: Iterable[dict]) -> DerivedWrite:
+    """Store what understanding derived for records (their documents untouched), in one transaction.
+
+    `items`: id, the version the understanding read, and every DERIVED field. A record still
+    at that version whose derived fields differ is updated (version + 1, updated_at) and its
+    change logged, as any write, so every index replays it; one whose fields are already so is
+    not written at all, so writing the same items again, however often, changes nothing.
+    Records that differ and are at another version (written since they were read) and deleted
+    ones are left alone and reported."""
+    from sqlalchemy import bindparam
+
+    _check_kind(kind)
+    wanted: dict[int, tuple[int, dict]] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise InvalidInput(f"item {index}: an item is a JSON object", {"index": index})
+        rid, version = _record_id(item.get("id")), item.get("version")
+        if rid is None or isinstance(version, bool) or not isinstance(version, int):
+            raise InvalidInput(f"item {index}: id and version are required", {"index": index})
+        if set(item) != {"id", "version", *DERIVED}:
+            raise InvalidInput(f"item {index}: id, version and exactly {', '.join(DERIVED)}", {"index": index})
+        try:
+            content = _content({name: item[name] for name in DERIVED}, partial=True)
+        except InvalidInput as exc:
+            raise InvalidInput(f"item {index}: {exc.message}", {"index": index}) from None
+        # as the database hands it back (tuples become lists), so that equal compares equal
+        content["understood"] = json.loads(json_dumps(content["understood"]))
+        wanted[rid] = (version, content)
+    out = DerivedWrite([], [], [], [])
+    if not wanted:
+        return out
+    with _writing(db, tenant_id) as conn:
+        current = {}
+        for chunk in _chunks(sorted(wanted)):
+            for row in conn.execute(
+                select(records.c.id, records.c.version, *(records.c[name] for name in DERIVED)).where(
+                    *_scope(tenant_id, kind), records.c.id.in_(chunk)
+                )
+            ):
+                current[row.id] = row
+        for rid in sorted(wanted):
+            version, content = wanted[rid]
+            if rid not in current:
+                out.missing.append(rid)
+                continue
+            row = current[rid]
+            if _same_derived(row, content):
+                out.unchanged.append(rid)
+            elif row.version != version:
+                out.moved_on.append(rid)
+            else:
+                out.written.append(rid)
+        if out.written:
+            now = utcnow()
+            conn.execute(
+                update(records)
+                .where(records.c.id == bindparam("b_id"))
+                .values(
+                    {name: bindparam(f"b_{name}", type_=records.c[name].type) for name in DERIVED}
+                    | {"updated_at": now, "version": records.c.version + 1}
+                ),
+                [{"b_id": rid} | {f"b_{name}": wanted[rid][1][name] for name in DERIVED} for rid in out.written],
+            )
+            _log(conn, tenant_id, kind, [(rid, "upsert") for rid in out.written], now)
+    return out

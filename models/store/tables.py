@@ -173,3 +173,36 @@ audit_events = Table(
     Index(None, "tenant_id", "id"),
     sqlite_autoincrement=True,
 )
+
+# Long batch jobs over a tenant's records (understanding them again after a new encoder or pack,
+# importing an NDJSON file; models/store/jobs.py): the batches planned when the job began and
+# the ones done, so that running the same command again resumes where a job stopped.
+JOB_ACTIONS = ("reunderstand", "import")
+JOB_STATES = ("running", "done", "abandoned")
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tenant_id", Id, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("source", String(MAX_EXTERNAL_ID), nullable=False),  # "records", or "sha256:..." of an import file
+    Column("plan", JSON(), nullable=False),  # the batches: [[first, last, count], ...] (record ids or line numbers)
+    Column("state", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    CheckConstraint("action IN ('reunderstand', 'import')", name="action"),
+    CheckConstraint("state IN ('running', 'done', 'abandoned')", name="state"),
+    Index(None, "tenant_id", "kind", "action", "source"),
+    sqlite_autoincrement=True,
+)
+
+job_batches = Table(
+    "job_batches",
+    metadata,
+    Column("job_id", Id, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("batch", Integer(), primary_key=True),  # position in the job's plan
+    Column("counts", JSON(), nullable=False),  # what the batch did: records, written, unchanged, ...
+    Column("done_at", UTCDateTime(), nullable=False),
+)

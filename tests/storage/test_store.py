@@ -652,7 +652,7 @@ def test_vectors(db, acme, globex):
 
 # --- migrations ------------------------------------------------------------------------------
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def test_upgrade_is_idempotent(backend):
@@ -677,7 +677,7 @@ def test_sqlite_ids_use_autoincrement(sqlite_db):
     with db.connect() as conn:
         sql = dict(conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
         pragmas = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("journal_mode", "foreign_keys")]
-    for table in ("tenants", "api_keys", "records", "changes", "audit_events"):
+    for table in ("tenants", "api_keys", "records", "changes", "audit_events", "jobs"):
         assert "AUTOINCREMENT" in sql[table]
     assert pragmas == ["wal", 1]
 
@@ -702,7 +702,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "t0003"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
