@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from models.features import Features
 from models.matching import Matcher
 from models.tenant_records import TenantRecords
@@ -103,8 +105,6 @@ def _row(f: Features, score: float | None, matcher: Matcher) -> CandidateRow:
 
 def region_counts(matcher: Matcher, tenant_id: int) -> dict[str, int]:
     """Candidates of the tenant per region id (all of them, fitting a role or not)."""
-    counts: dict[str, int] = {}
-    for f in matcher.indexes.view(tenant_id, "candidate").rows.values():
-        if f.region_id:
-            counts[f.region_id] = counts.get(f.region_id, 0) + 1
-    return counts
+    regions = matcher.indexes.view(tenant_id, "candidate").arrays(matcher.space.index)["region"]
+    names, counts = np.unique(regions.astype(str), return_counts=True)
+    return {name: int(n) for name, n in zip(names.tolist(), counts.tolist()) if name}

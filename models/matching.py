@@ -32,6 +32,7 @@ first, diversity).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,7 @@ W_OCCUPATION, W_SKILL, W_REGION, W_REMOTE, POSTED_BONUS = 0.40, 0.25, 0.25, 0.10
 W_REQUIRED, W_NICE, W_SEMANTIC = 0.55, 0.15, 0.30
 W_SPECIALISATION, W_DEMAND, W_WAGE, W_REACH = 0.30, 0.20, 0.15, 0.35
 COMMUTE_KM = 80.0
+SEMANTIC_BLOCK = 4096  # candidates whose semantic term is computed at a time when ranking for a need
 FIT_MIN = 0.5  # a candidate "fits" a role (talent map counts) at this skill fit
 MARKET_SOCS = 4  # occupations nearest the profile vector, for a candidate whose record names none
 MARKET_REGIONS = 80  # regions considered per market role (by specialisation)
@@ -88,6 +90,73 @@ def semantic(cosine: np.ndarray | float) -> np.ndarray | float:
 
 def skill_fit(required: float | np.ndarray, nice: float | np.ndarray, sem: float | np.ndarray):
     return W_REQUIRED * required + W_NICE * nice + W_SEMANTIC * sem
+
+
+def fit_key(base: np.ndarray, sem: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """How need_candidates orders candidates before scoring them in full: occupation and skill
+    fit (base = the coverage part of skill_fit, close = occupation closeness or NaN)."""
+    sfit = base + W_SEMANTIC * sem
+    return W_OCCUPATION * np.where(np.isnan(close), sfit, close) + W_SKILL * sfit
+
+
+def best_rows(
+    rows: np.ndarray, base: np.ndarray, close: np.ndarray, sem_at: Callable[[np.ndarray], np.ndarray], m: int
+) -> tuple[np.ndarray, dict[int, float]]:
+    """The `m` rows (ascending row numbers) with the highest fit_key, ties to the lower row, and
+    the semantic term of every row it computed. The semantic term (a dot product with the
+    profile vector, the costly part on a large tenant) is computed only for rows whose key
+    could still reach the best m with a perfect semantic score, best bound first."""
+    if not len(rows) or m <= 0:
+        return rows[:0], {}
+    bound = fit_key(base[rows], np.ones(len(rows), dtype=base.dtype), close[rows])
+    seen, keys, sems = [], [], []
+    for chunk, next_bound in _by_bound(rows, bound, max(m, SEMANTIC_BLOCK) * 4):
+        sem = sem_at(chunk)
+        seen.append(chunk)
+        sems.append(sem)
+        keys.append(fit_key(base[chunk], sem, close[chunk]))
+        done = sum(len(c) for c in seen)
+        if done >= m and next_bound is not None:
+            all_keys = np.concatenate(keys)
+            if np.partition(all_keys, len(all_keys) - m)[len(all_keys) - m] > next_bound:
+                break  # no row left can overtake the m-th best
+    picked, key, sem_all = np.concatenate(seen), np.concatenate(keys), np.concatenate(sems)
+    top = np.lexsort((picked, -key))[:m]
+    return picked[top], dict(zip(picked.tolist(), sem_all.tolist()))
+
+
+def _by_bound(rows: np.ndarray, bound: np.ndarray, head: int) -> Iterator[tuple[np.ndarray, float | None]]:
+    """Blocks of `rows`, highest bound first, each with the highest bound left after it (None
+    at the end). Only the `head` best are sorted at first (a partition, not a sort of a large
+    tenant); the rest only if the search reaches them."""
+    if len(rows) > head:
+        threshold = np.partition(bound, len(bound) - head)[len(bound) - head]
+        parts = [np.flatnonzero(bound >= threshold), np.flatnonzero(bound < threshold)]
+    else:
+        parts = [np.arange(len(rows))]
+    for p, part in enumerate(parts):
+        part = part[np.argsort(-bound[part], kind="stable")]
+        rest = float(bound[parts[p + 1]].max()) if p + 1 < len(parts) and len(parts[p + 1]) else None
+        for start in range(0, len(part), SEMANTIC_BLOCK):
+            following = start + SEMANTIC_BLOCK
+            yield rows[part[start:following]], float(bound[part[following]]) if following < len(part) else rest
+
+
+def _fitting(
+    keep: np.ndarray, base: np.ndarray, known: dict[int, float], sem_at: Callable[[np.ndarray], np.ndarray]
+) -> int:
+    """How many kept rows have skill_fit >= FIT_MIN; the semantic term is needed only where
+    coverage alone leaves it open (`known`: terms computed already)."""
+    sure = int((keep & (base >= FIT_MIN)).sum())
+    open_rows = np.flatnonzero(keep & (base < FIT_MIN) & (base + W_SEMANTIC >= FIT_MIN))
+    if not len(open_rows):
+        return sure
+    missing = np.asarray([r for r in open_rows.tolist() if r not in known], dtype=np.int64)
+    sem = dict(known)
+    if len(missing):
+        sem.update(zip(missing.tolist(), sem_at(missing).tolist()))
+    values = np.asarray([sem[r] for r in open_rows.tolist()], dtype=np.float32)
+    return sure + int((base[open_rows] + W_SEMANTIC * values >= FIT_MIN).sum())
 
 
 def reach(distance: float | None, remote_role: bool, remote_ok: bool, relocate: bool) -> float:
@@ -524,8 +593,7 @@ class Matcher:
             return {"need_id": need.id, "total_fitting": 0, "items": []}
         req = self.space.coverage_matrix(need.required, arrays["skills"])
         nice = self.space.coverage_matrix(need.nice, arrays["skills"])
-        sem = semantic(arrays["vectors"] @ nvec)
-        sfit = skill_fit(req, nice, sem)
+        base = skill_fit(req, nice, 0.0)  # without its semantic term, computed below where it matters
         keep = req >= f.min_required
         places = self._places(arrays)
         dist = self._distances(places, need.region_id)
@@ -537,17 +605,18 @@ class Matcher:
             keep &= arrays["remote_ok"]
         if f.languages:
             wanted = {language_key(x) for x in f.languages}
-            keep &= np.fromiter(
-                (wanted <= set(table.rows[int(i)].languages) for i in arrays["ids"]), dtype=bool, count=n
+            kept = np.flatnonzero(keep)  # per-record languages: only where the rest passed
+            keep[kept] = np.fromiter(
+                (wanted <= set(table.rows[int(i)].languages) for i in arrays["ids"][kept]), dtype=bool, count=len(kept)
             )
         close = self._occupation_closeness(arrays, need.soc)
-        ofit = np.where(np.isnan(close), sfit, close)
+
+        def sem_at(rows: np.ndarray) -> np.ndarray:
+            return np.asarray(semantic(arrays["vectors"][rows] @ nvec))
+
         # region and remote terms need per-candidate preferences; occupation and skill fit make
         # up most of the total, so only the best few hundred by them are scored in full
-        order = np.flatnonzero(keep)
-        order = order[np.argsort(-(W_OCCUPATION * ofit[order] + W_SKILL * sfit[order]), kind="stable")][
-            : max(200, f.limit * 10)
-        ]
+        order, sems = best_rows(np.flatnonzero(keep), base, close, sem_at, max(200, f.limit * 10))
         region = self.regions.get(need.region_id) if need.region_id else None
         items = []
         for r in order:
@@ -587,7 +656,7 @@ class Matcher:
                 }
             )
         items.sort(key=lambda x: -x["score"])
-        return {"need_id": need.id, "total_fitting": int((keep & (sfit >= FIT_MIN)).sum()), "items": items[: f.limit]}
+        return {"need_id": need.id, "total_fitting": _fitting(keep, base, sems, sem_at), "items": items[: f.limit]}
 
     def _occupation_closeness(self, arrays: dict, soc: str | None) -> np.ndarray:
         """Per candidate, how close their occupation (or stated goal) is to `soc`; NaN when
@@ -617,21 +686,17 @@ class Matcher:
 
     def _places(self, arrays: dict) -> dict:
         """Coordinates and region kind per record, added to a view's arrays once (one
-        assignment, so a request running alongside sees all of it or none)."""
+        assignment, so a request running alongside sees all of it or none); looked up once
+        per distinct region."""
         places = arrays.get("places")
         if places is None:
-            coords = [self.coords(r) or (math.nan, math.nan) for r in arrays["region"]]
-            kinds: dict[str, str] = {}
+            names, position = np.unique(arrays["region"].astype(str), return_inverse=True)
+            coords = [self.coords(r) or (math.nan, math.nan) for r in names.tolist()]
+            kinds = [(found.kind if r and (found := self.regions.get(r)) else "") for r in names.tolist()]
             places = {
-                "lat": np.asarray([c[0] for c in coords], dtype=np.float64),
-                "lon": np.asarray([c[1] for c in coords], dtype=np.float64),
-                "kind": np.asarray(
-                    [
-                        kinds.setdefault(r, (found.kind if r and (found := self.regions.get(r)) else ""))
-                        for r in arrays["region"]
-                    ],
-                    dtype=object,
-                ),
+                "lat": np.asarray([c[0] for c in coords], dtype=np.float64)[position],
+                "lon": np.asarray([c[1] for c in coords], dtype=np.float64)[position],
+                "kind": np.asarray(kinds, dtype=object)[position],
             }
             arrays["places"] = places
         return places
@@ -677,15 +742,19 @@ class Matcher:
         arrays = table.arrays(self.space.index)
         fits_by_region: dict[str, list[float]] = {}
         if len(arrays["ids"]):
-            sfit = skill_fit(
+            base = skill_fit(
                 self.space.coverage_matrix(required, arrays["skills"]),
                 self.space.coverage_matrix(nice, arrays["skills"]),
-                semantic(arrays["vectors"] @ vec),
+                0.0,
             )
-            for r in np.flatnonzero(sfit >= FIT_MIN):
+            # the semantic term only where it can lift the fit over FIT_MIN (profile vectors
+            # are the costly part of a large tenant)
+            able = np.flatnonzero(base + W_SEMANTIC >= FIT_MIN)
+            sfit = base[able] + W_SEMANTIC * semantic(arrays["vectors"][able] @ vec)
+            for r, fit in zip(able[sfit >= FIT_MIN], sfit[sfit >= FIT_MIN]):
                 rid = arrays["region"][r]
                 if rid:
-                    fits_by_region.setdefault(rid, []).append(float(sfit[r]))
+                    fits_by_region.setdefault(rid, []).append(float(fit))
         market = {}
         if soc and self.regions.has_soc(soc):
             for place in self.regions.occupation_regions(soc, by="employment", limit=None):

@@ -135,23 +135,41 @@ class SkillSpace:
             matched.append({"id": want, "label": self.label(want), "matched_by": got, "credit": round(credit, 3)})
         return total / len(wanted), matched, missing
 
+    def _credit_column(self, want: str, skills: sparse.csc_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, credit) of the records holding `want` or a near-synonym, each row once with
+        its best credit; read from the matrix's columns, so it costs what those columns hold,
+        not the number of records."""
+        rows, credit = [], []
+        for j, sim in self.equivalents(want):
+            lo, hi = skills.indptr[j], skills.indptr[j + 1]
+            if hi > lo:
+                rows.append(skills.indices[lo:hi])
+                credit.append(skills.data[lo:hi] * np.float32(sim))
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        held, at = np.unique(np.concatenate(rows), return_inverse=True)
+        best = np.zeros(len(held), dtype=np.float32)
+        np.maximum.at(best, at, np.concatenate(credit))
+        return held, best
+
     def coverage_parts(self, wanted: tuple[str, ...] | list[str], skills: sparse.csc_matrix) -> np.ndarray:
         """Credit of each row of a records x skills matrix for each wanted skill (n x len(wanted))."""
         parts = np.zeros((skills.shape[0], len(wanted)), dtype=np.float32)
         for k, want in enumerate(wanted):
-            eq = self.equivalents(want)
-            if not eq:
-                continue
-            cols = np.asarray([j for j, _ in eq], dtype=np.int64)
-            credit = sparse.diags(np.asarray([s for _, s in eq], dtype=np.float32))
-            parts[:, k] = np.asarray((skills[:, cols] @ credit).max(axis=1).todense()).ravel()
+            rows, credit = self._credit_column(want, skills)
+            parts[rows, k] = credit
         return parts
 
     def coverage_matrix(self, wanted: tuple[str, ...] | list[str], skills: sparse.csc_matrix) -> np.ndarray:
-        """Share of `wanted` each row of a records x skills matrix covers (vectorised)."""
+        """Share of `wanted` each row of a records x skills matrix covers (vectorised; the cost
+        grows with the records holding the wanted skills, not with all records)."""
         if not wanted:
             return np.ones(skills.shape[0], dtype=np.float32)
-        return self.coverage_parts(wanted, skills).mean(axis=1)
+        total = np.zeros(skills.shape[0], dtype=np.float32)
+        for want in wanted:
+            rows, credit = self._credit_column(want, skills)
+            total[rows] += credit
+        return total / np.float32(len(wanted))
 
     def in_set(self, wanted: tuple[str, ...] | list[str], bundle: list[str]) -> np.ndarray:
         """Which wanted skills a set of skills provides (same skill or near-synonym)."""

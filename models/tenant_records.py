@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,9 @@ from models.tenant_index import TenantIndexes
 from models.understanding import RecordUnderstander, Understanding, raise_on_errors
 
 KINDS = ("candidate", "need", "program")
+# lines understood and written together; small enough that the pipeline (the next chunk
+# encoded while this one is scored and written) starts early in a request
+BULK_CHUNK = 128
 log = logging.getLogger(__name__)
 
 
@@ -137,7 +141,9 @@ class TenantRecords:
             audit.record(self.db, tenant_id, "export", kind, sent)
 
     # ---- bulk --------------------------------------------------------------------------------
-    def bulk_upsert(self, tenant_id: int, kind: str, lines: Iterable[BulkLine], chunk: int = 256) -> Iterator[dict]:
+    def bulk_upsert(
+        self, tenant_id: int, kind: str, lines: Iterable[BulkLine], chunk: int = BULK_CHUNK
+    ) -> Iterator[dict]:
         """Upsert parsed NDJSON lines chunk by chunk; yield one result per line, in order.
 
         A chunk is understood in one batch and written in one transaction; its results are
@@ -145,14 +151,25 @@ class TenantRecords:
         (and, right after, in the index). Lines that failed validation are reported as errors
         and the rest of their chunk is still written.
         """
-        pending: builtins.list[BulkLine] = []
-        for line in lines:
-            pending.append(line)
-            if len(pending) >= chunk:
-                yield from self._write_chunk(tenant_id, kind, pending)
-                pending = []
-        if pending:
-            yield from self._write_chunk(tenant_id, kind, pending)
+        chunks = _chunked(lines, chunk, first=max(1, chunk // 4))
+        current = next(chunks, None)
+        # one chunk ahead: its text is encoded in a thread while this one links skills, reads
+        # occupations and writes (the encoder and the rest each keep a core busy)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="encode-ahead") as ahead:
+            encoding: Future | None = None
+            while current is not None:
+                if encoding is not None:
+                    encoding.result()  # this chunk's text is encoded: understanding it finds the vectors
+                following = next(chunks, None)
+                encoding = ahead.submit(self._encode_ahead, kind, following) if following else None
+                yield from self._write_chunk(tenant_id, kind, current)
+                current = following
+
+    def _encode_ahead(self, kind: str, lines: builtins.list[BulkLine]) -> None:
+        try:
+            self.understander.encode_ahead(kind, [ln.doc for ln in lines if ln.error is None])
+        except Exception:  # only a head start: the chunk is encoded when it is understood anyway
+            log.exception("encoding ahead failed")
 
     def _write_chunk(self, tenant_id: int, kind: str, lines: builtins.list[BulkLine]) -> builtins.list[dict]:
         valid = [ln for ln in lines if ln.error is None]
@@ -209,6 +226,20 @@ class TenantRecords:
         except SQLAlchemyError:
             log.exception("storing %s %r failed", kind, item.get("external_id"))
             return StorageError("the database refused this record; nothing of it was written")
+
+
+def _chunked(lines: Iterable[BulkLine], size: int, first: int) -> Iterator[builtins.list[BulkLine]]:
+    """Lists of `size` lines, the first of `first` only: nothing overlaps the first chunk's
+    encoding, so it is kept short."""
+    batch: builtins.list[BulkLine] = []
+    limit = first
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= limit:
+            yield batch
+            batch, limit = [], size
+    if batch:
+        yield batch
 
 
 def _error_result(line: int, error: DomainError) -> dict:

@@ -282,6 +282,11 @@ class RecordUnderstander:
             )
         return results
 
+    def encode_ahead(self, kind: str, docs: list[dict]) -> None:
+        """Encode the free text of documents `understand` will see next (from another thread,
+        while this one works on the documents before them)."""
+        self.skills.encode_ahead([d.get(TEXT_FIELD[kind]) or "" for d in docs])
+
     def _language(self, title: str | None, text: str, listed: list[str]) -> Detected:
         """The language a record is written in: its title, text and listed skills read
         together, which is long enough for the identifier to be reliable."""

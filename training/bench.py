@@ -6,6 +6,7 @@
     python -m training.bench ivf-recall --size 6000          # recall@10 of the approximate index, without the database
     python -m training.bench traffic --clients 10 --seconds 120 [--reads-only]   # a real gunicorn under load
     python -m training.bench console                         # server time of each console page, demo tenant
+    python -m training.bench scale --candidates 1000000      # one tenant of a million (training/tenant_scale_bench.py)
 
 `ingest` generates realistic synthetic candidates (training/synthetic.py), posts them through
 the HTTP layer (Flask's in-process client: validation, understanding, encoding, database,
@@ -311,6 +312,18 @@ def main(argv: list[str] | None = None) -> None:
     traffic.add_argument("--reads-only", action="store_true")
     console = sub.add_parser("console", help="server time of each console page on the demo tenant")
     console.add_argument("--rounds", type=int, default=20)
+    scale = sub.add_parser("scale", help="a tenant of a million candidates: build, memory, recall, latency")
+    scale.add_argument("--candidates", type=int, default=1_000_000)
+    scale.add_argument("--pool", type=int, default=3_000, help="candidates understood for real, then copied")
+    scale.add_argument("--database-url", help="default: SQLite in a temporary directory")
+    for name in ("scale-build", "scale-serve"):  # (used by scale) one process per measure
+        step = sub.add_parser(name)
+        step.add_argument("--data-dir", required=True)
+        step.add_argument("--database-url", required=True)
+        step.add_argument("--candidates", type=int, default=0)
+        step.add_argument("--pool", type=int, default=0)
+        step.add_argument("--tenant-id", type=int, default=0)
+        step.add_argument("--key", default="")
     worker = sub.add_parser("worker-memory", help="(used by ingest) memory of a fresh worker loading one tenant")
     worker.add_argument("--data-dir", required=True)
     worker.add_argument("--database-url", default="")
@@ -318,6 +331,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.what == "worker-memory":
         print(json.dumps(measure_worker(args.data_dir, args.database_url, args.tenant_id)))
+        return
+    if args.what in ("scale", "scale-build", "scale-serve"):
+        from training import tenant_scale_bench as scaled
+
+        if args.what == "scale":
+            result = scaled.run(args.candidates, args.pool, args.database_url)
+        elif args.what == "scale-build":
+            result = scaled.build(args.database_url, Path(args.data_dir), args.candidates, args.pool)
+        else:
+            result = scaled.serve(args.database_url, Path(args.data_dir), args.tenant_id, args.key)
+        print(json.dumps(result), flush=True)
         return
     if args.what == "traffic":
         from training.traffic import run

@@ -116,3 +116,61 @@ def test_the_exact_faiss_index_agrees_with_brute_force(n, k, seed):
     assert (found == (want_ids >= 0)).all()
     # the same scores in the same order (ids may differ only between exactly tied vectors)
     assert np.allclose(got_scores[found], want_scores[found], atol=1e-5)
+
+
+def _brute_force_ranking(keep, base, close, sem, m):
+    rows = np.flatnonzero(keep)
+    key = M.fit_key(base[rows], sem[rows], close[rows])
+    return rows[np.argsort(-key, kind="stable")][:m]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=3_000),
+    st.integers(min_value=1, max_value=400),
+    st.integers(min_value=1, max_value=5_000),
+    st.integers(0, 2**32 - 1),
+)
+def test_ranking_for_a_need_computes_the_semantic_term_only_where_it_can_matter(n, m, block, seed):
+    """best_rows and _fitting give what scoring every candidate gives (the order of
+    need_candidates, its count of fitting candidates), whatever the block size."""
+    rng = np.random.default_rng(seed)
+    # coverage in steps as real records have it, a third with no known occupation
+    base = (M.W_REQUIRED * rng.integers(0, 5, n) / 4 + M.W_NICE * rng.integers(0, 3, n) / 2).astype(np.float32)
+    close = np.where(rng.random(n) < 0.33, np.nan, rng.choice([0.3, 0.6, 0.9, 1.0], n))
+    sem = np.asarray(M.semantic(rng.uniform(-0.2, 1.0, n).astype(np.float32)))
+    keep = rng.random(n) < 0.8
+    computed: list[int] = []
+
+    def sem_at(rows):
+        computed.extend(rows.tolist())
+        return sem[rows]
+
+    old_block, M.SEMANTIC_BLOCK = M.SEMANTIC_BLOCK, block
+    try:
+        got, known = M.best_rows(np.flatnonzero(keep), base, close, sem_at, m)
+    finally:
+        M.SEMANTIC_BLOCK = old_block
+    assert got.tolist() == _brute_force_ranking(keep, base, close, sem, m).tolist()
+    assert len(computed) == len(set(computed)) and set(known) == set(computed)
+    fitting = int((keep & (base + M.W_SEMANTIC * sem >= M.FIT_MIN)).sum())
+    assert M._fitting(keep, base, known, sem_at) == fitting
+
+
+def test_ranking_for_a_need_skips_candidates_that_cannot_reach_the_top():
+    """Ten candidates of the need's own occupation, a hundred thousand others with nothing
+    of it: the others' semantic terms are never computed for the first ten."""
+    n = 100_010
+    base = np.zeros(n, dtype=np.float32)
+    base[:10] = M.W_REQUIRED
+    close = np.full(n, np.nan)
+    close[:10] = 1.0
+    computed: list[int] = []
+
+    def sem_at(rows):
+        computed.extend(rows.tolist())
+        return np.full(len(rows), 0.5, dtype=np.float32)
+
+    got, _ = M.best_rows(np.arange(n), base, close, sem_at, 10)
+    assert got.tolist() == list(range(10))
+    assert len(computed) <= M.SEMANTIC_BLOCK
