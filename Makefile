@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install pack serve test test-fast lint test-all test-slow evaluate bench clean
+.PHONY: install pack serve test test-fast test-ray lint test-all test-slow evaluate bench clean
 
 $(STAMP): requirements.txt requirements-data.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ lint: install
 # on both cores (pytest-xdist): each test has its own database schema, so none share state
 test-fast: install
 	$(PY) -m pytest -n 2 -m "not pack and not slow"
+
+# batch jobs on a local Ray cluster (tests/scale, marker `ray`): installs the scale extra first
+SCALE_STAMP := $(VENV)/.installed-scale
+$(SCALE_STAMP): requirements-scale.txt $(STAMP)
+	$(PIP) install --quiet -r requirements-scale.txt
+	touch $@
+
+test-ray: pack $(SCALE_STAMP)
+	$(PY) -m pytest -m ray tests/scale
 
 # long runs: full evaluations on the benchmark files, benchmarks
 test-slow: pack
