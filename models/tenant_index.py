@@ -87,10 +87,12 @@ class TenantIndexes:
         key = (tenant_id, kind)
         with self._lock:
             ti = self._indexes.get(key)
+            loaded = ti is None
             if ti is None:
                 ti = self._load_or_build(tenant_id, kind)
                 self._indexes[key] = ti
-                _out_of_gc_sight()
+        if loaded:
+            _out_of_gc_sight()  # outside the lock: a full collection takes a while
         self.sync(ti)
         return ti
 
