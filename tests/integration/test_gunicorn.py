@@ -24,6 +24,7 @@ from models.store import records as store
 from models.store import tenants
 from models.store.db import Database, upgrade
 from models.tenant_index import TenantIndexes
+from models.tenant_records import BULK_CHUNK, chunk_ends
 from tests.conftest import PG_URL
 from tests.integration.serving import (
     free_port,
@@ -146,8 +147,8 @@ def test_killed_worker_loses_nothing_it_reported(server, reference):
     # sent and the kill: the same first lines of the input, never a gap or half a chunk
     bulk_stored = sorted(int(e.split("-")[1]) for e in stored if e.startswith("bulk-"))
     assert bulk_stored == list(range(len(bulk_stored)))
-    assert len(bulk_stored) % 256 in (0, len(lines) % 256)
-    assert 0 <= len(bulk_stored) - len(written) <= 256
+    assert len(bulk_stored) in chunk_ends(len(lines))
+    assert 0 <= len(bulk_stored) - len(written) <= BULK_CHUNK
     print(f"\nkilled workers {victims}: {len(written)} lines reported written, {len(bulk_stored)} stored")
     # a restarted worker's index (snapshot + replayed change log, loaded as a worker loads it)
     # holds exactly what the database holds
