@@ -80,24 +80,10 @@ def understood_by_external_id(db: Database, tenant_id: int, kind: str) -> dict[s
     }
 
 
-FOREIGN = {"cand-000003"}  # the Spanish record of `documents`
-
-
-def tie_order_free(understood: dict) -> dict:
-    """`understood` with its text skills in (score, id) order. Skills whose stored scores tie
-    (4 decimals) come in the order of their unrounded scores, whose last bits in the
-    multilingual path depend on the batch a text was encoded in and on NumPy's BLAS threads."""
-    return {**understood, "text_skills": sorted(understood["text_skills"], key=lambda s: (-s["score"], s["id"]))}
-
-
-def assert_same_understanding(a: dict[str, tuple], b: dict[str, tuple], tie_order_of: set[str] = frozenset()) -> None:
-    """Same records, same understood/region/soc/status, vectors within 1e-6; for the records
-    of `tie_order_of`, text skills whose scores tie may come in another order."""
+def assert_same_understanding(a: dict[str, tuple], b: dict[str, tuple]) -> None:
+    """Same records, same understood/region/soc/status, vectors within 1e-6."""
     assert a.keys() == b.keys()
     for ext in a:
-        if ext in tie_order_of:
-            assert tie_order_free(a[ext][0]) == tie_order_free(b[ext][0]) and a[ext][1:4] == b[ext][1:4], ext
-            continue
         assert a[ext][:4] == b[ext][:4], ext
         assert a[ext][4] is not None and b[ext][4] is not None, ext
         assert float(np.abs(a[ext][4] - b[ext][4]).max()) <= 1e-6, ext

@@ -1,9 +1,10 @@
 """Batch jobs in one process (training/jobs.py with LocalExecutor), on PostgreSQL: the
 reference path the Ray jobs (tests/scale/) are compared with.
 
-- re-understanding records the API wrote with the same pack writes nothing (same answers as
-  understanding on write), and records stored without understanding get exactly what the API
-  would have stored;
+- records stored without understanding get what the API's ingest decides for them (language,
+  skills, region, occupation; vectors within 1e-6), each written once; the same job again
+  writes nothing; on records the API wrote, a job rewrites only those its vectors' last bits
+  changed (a rounded score, the order of tied skills), once;
 - a job whose batch fails every attempt stops unfinished; the same job run again runs only the
   batches not done;
 - importing a file: bad lines reported, the rest written as the API's bulk import writes them;
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from models.store import jobs as job_store
@@ -24,7 +26,6 @@ from models.store import tenants
 from models.tenant_index import TenantIndexes
 from models.tenant_records import BulkLine, TenantRecords
 from tests.integration.jobs_data import (
-    FOREIGN,
     assert_same_understanding,
     documents,
     postgres_database,
@@ -52,9 +53,8 @@ def local(reference, db, url, hook=None) -> jobs.LocalExecutor:
 
 
 def api_tenant(db, reference, tmp_path, name: str, docs: dict) -> tuple[int, TenantIndexes]:
-    """The records written through the API's code (TenantRecords.bulk_upsert: its own batches,
-    its memo, NumPy's BLAS on both cores; a job runs BLAS on one thread, training.jobs.Worker.run
-    says why). The Spanish record's text skills that tie may then come in another order."""
+    """The records written through the API's code (TenantRecords.bulk_upsert: its own chunks,
+    its memo, the next chunk encoded in a thread, NumPy's BLAS on both cores)."""
     tenant, _ = tenants.create_tenant(db, name)
     indexes = TenantIndexes(db, reference.encoder.dim, tmp_path / "indices", reference.encoder.fingerprint)
     service = TenantRecords(db, reference, indexes)
@@ -64,6 +64,16 @@ def api_tenant(db, reference, tmp_path, name: str, docs: dict) -> tuple[int, Ten
     return tenant.id, indexes
 
 
+def essence(rows: dict[str, tuple]) -> dict[str, tuple]:
+    """What understanding decided for each record: language, linked skills, region, occupation,
+    status (the scores and the order of text skills that tie can move with the last bits of a
+    vector)."""
+    return {
+        ext: (u["language"], [s["id"] for s in u["skills"]], u["region"], (u["occupation"] or {}).get("soc"), *v[:3])
+        for ext, (u, *v) in rows.items()
+    }
+
+
 def test_reunderstanding_gives_what_understanding_on_write_gives(pg, reference, docs, tmp_path):
     db, url = pg
     written_by_api, indexes = api_tenant(db, reference, tmp_path, "api", docs)
@@ -71,25 +81,33 @@ def test_reunderstanding_gives_what_understanding_on_write_gives(pg, reference, 
     executor = local(reference, db, url)
     for kind in docs:
         api_before = understood_by_external_id(db, written_by_api, kind)
-        seq = store.last_seq(db, written_by_api, kind)
-        again = jobs.reunderstand(db, url, executor, written_by_api, kind, batch_size=7)
-        # same pack, same answers: nothing written, no version bumped, no change logged; but
-        # the Spanish record, whose tied text skills may have come in another order
-        api_after = understood_by_external_id(db, written_by_api, kind)
-        assert_same_understanding(api_after, api_before, FOREIGN)
-        rewritten = {k for k in api_after if api_after[k][5] != api_before[k][5]}
-        assert rewritten <= FOREIGN and {api_after[k][5] for k in rewritten} <= {2}
-        assert again.counts["written"] == len(rewritten) == len(store.changes_since(db, written_by_api, kind, seq))
-        assert again.counts["unchanged"] == len(docs[kind]) - len(rewritten)
-
         assert len(indexes.get(unread, kind)) == 0  # an API worker's index, loaded before the job: no vectors yet
         report = jobs.reunderstand(db, url, executor, unread, kind, batch_size=7)
         assert report.counts["records"] == report.counts["written"] == len(docs[kind])
         assert report.batches == len(report.ran) == -(-len(docs[kind]) // 7) and report.problems == []
         mine = understood_by_external_id(db, unread, kind)
-        assert_same_understanding(mine, api_before, FOREIGN)
         assert {v[5] for v in mine.values()} == {2}  # written once each
         assert len(indexes.get(unread, kind)) == len(docs[kind])  # replayed from the change log
+        # what the API's ingest decided (it encodes the next chunk in a thread: vectors a few
+        # 1e-9 apart from a job's, so a score may round or two tied skills order otherwise)
+        assert essence(mine) == essence(api_before)
+        assert all(float(np.abs(mine[k][4] - api_before[k][4]).max()) <= 1e-6 for k in mine)
+        # the same job again writes nothing: no version bumped, no change logged
+        seq = store.last_seq(db, unread, kind)
+        again = jobs.reunderstand(db, url, executor, unread, kind, batch_size=7)
+        assert not again.resumed and again.counts["written"] == 0 and again.counts["unchanged"] == len(docs[kind])
+        assert store.last_seq(db, unread, kind) == seq
+        assert_same_understanding(understood_by_external_id(db, unread, kind), mine)
+        # on the API's records, only what differs in those last bits is written, once
+        api_seq = store.last_seq(db, written_by_api, kind)
+        on_api = jobs.reunderstand(db, url, executor, written_by_api, kind, batch_size=7)
+        api_after = understood_by_external_id(db, written_by_api, kind)
+        rewritten = {k for k in api_after if api_after[k][5] != api_before[k][5]}
+        assert {api_after[k][5] for k in rewritten} <= {2} and essence(api_after) == essence(api_before)
+        assert on_api.counts["written"] == len(rewritten) == len(store.changes_since(db, written_by_api, kind, api_seq))
+        assert_same_understanding(
+            {k: v for k, v in api_after.items() if k in rewritten}, {k: v for k, v in mine.items() if k in rewritten}
+        )
 
     people = understood_by_external_id(db, unread, "candidate")
     assert people["cand-000002"][0]["region"] == {"id": None, "unresolved": "Zqxvy Plorth"}
@@ -97,9 +115,6 @@ def test_reunderstanding_gives_what_understanding_on_write_gives(pg, reference, 
     # an API worker that never saw the tenant: its index replays the job's writes from the log
     fresh = TenantIndexes(db, reference.encoder.dim, tmp_path / "other", reference.encoder.fingerprint)
     assert len(fresh.get(unread, "candidate")) == len(docs["candidate"])
-    # a job run again when the previous one finished is a new job, and writes nothing
-    rerun = jobs.reunderstand(db, url, executor, unread, "need", batch_size=7)
-    assert not rerun.resumed and rerun.counts["written"] == 0
 
 
 def test_a_failed_job_resumes_with_the_batches_not_done(pg, reference, docs):
@@ -144,8 +159,8 @@ def test_import_writes_like_the_api_and_again_writes_nothing(pg, reference, docs
     report = jobs.import_file(db, url, executor, tenant.id, "candidate", path, batch_size=5)
     assert report.counts["created"] == 12 and report.counts["error"] == 2
     assert [(p["line"], p["error"]["code"]) for p in report.problems] == [(4, "invalid_json"), (8, "validation_failed")]
-    assert_same_understanding(
-        understood_by_external_id(db, tenant.id, "candidate"), understood_by_external_id(db, api, "candidate"), FOREIGN
+    assert essence(understood_by_external_id(db, tenant.id, "candidate")) == essence(
+        understood_by_external_id(db, api, "candidate")
     )
     seq = store.last_seq(db, tenant.id, "candidate")
     again = jobs.import_file(db, url, executor, tenant.id, "candidate", path, batch_size=5)
