@@ -4,7 +4,10 @@ import os
 import shutil
 import tempfile
 
+import gunicorn.util
+
 from models.settings import load_settings
+from service.errors import raw_error
 
 _settings = load_settings()
 
@@ -37,6 +40,18 @@ graceful_timeout = 30
 accesslog = "-"
 # the request id joins an access line to the service's own log lines and to error bodies
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+# The longest request line gunicorn reads while bounding it (its default is 4094): a list of
+# skills or a long query, percent-encoded, goes past 4 KB. Longer is 414, and what gunicorn
+# refuses itself (that, malformed HTTP) is answered in the service's one error shape, not HTML.
+limit_request_line = 8190
+
+
+def _write_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    gunicorn.util.write_nonblock(sock, raw_error(status_int, reason, mesg))
+
+
+gunicorn.util.write_error = _write_error
+
 # the master loads the reference pack once (service:served_app); workers fork from it ready to
 # serve and share its pages; each opens its own database connections and tenant indices
 preload_app = True

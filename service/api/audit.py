@@ -2,35 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from models.store import audit
-from service.api.spec import operation, param
+from service.api.spec import INTEGER, STRING, array, described, integer, nullable, obj, operation, param
 from service.auth import current_tenant
 from service.runtime import runtime
-from service.validation import query_int
 
 bp = Blueprint("audit", __name__)
 
-EVENT_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
+EVENT_SCHEMA = obj(
+    {
+        "id": INTEGER,
         "at": {"type": "string", "format": "date-time"},
-        "key_prefix": {
-            "type": ["string", "null"],
-            "description": "the first characters of the acting API key; null: an operator's command",
-        },
-        "action": {
-            "type": "string",
-            "description": "create, replace, patch, delete (erasure), bulk, export; upsert/delete without a key",
-        },
-        "kind": {"type": ["string", "null"]},
-        "record_id": {"type": ["integer", "null"], "description": "the record written, when one was"},
-        "count": {"type": "integer", "description": "records written, erased or exported"},
-        "request_id": {"type": ["string", "null"]},
-    },
-}
+        "key_prefix": nullable(STRING, "the first characters of the acting API key; null: an operator's command"),
+        "action": described(
+            STRING, "create, replace, patch, delete (erasure), bulk, export; upsert/delete without a key"
+        ),
+        "kind": nullable(STRING),
+        "record_id": nullable(INTEGER, "the record written, when one was"),
+        "count": described(INTEGER, "records written, erased or exported"),
+        "request_id": nullable(STRING),
+    }
+)
 
 
 @bp.get("/v1/audit")
@@ -38,21 +32,15 @@ EVENT_SCHEMA = {
     "The tenant's audit log, oldest first: every write, bulk import, export and erasure, with the acting key's "
     "prefix; never record contents",
     tag="audit",
+    auth="read",
     params=[
-        param(
-            "after", schema={"type": "integer", "minimum": 0, "default": 0}, description="events after this id (paging)"
-        ),
-        param("limit", schema={"type": "integer", "minimum": 1, "maximum": audit.MAX_PAGE, "default": 100}),
+        param("after", schema=integer(0, 2**62, 0), description="events after this id (paging)"),
+        param("limit", schema=integer(1, audit.MAX_PAGE, 100)),
     ],
-    response={
-        "type": "object",
-        "properties": {"events": {"type": "array", "items": EVENT_SCHEMA}, "next_after": {"type": ["integer", "null"]}},
-    },
-    errors=(400, 401, 503),
+    response=obj({"events": array(EVENT_SCHEMA), "next_after": nullable(INTEGER)}),
+    errors=(503,),
 )
-def audit_log():
-    tenant = current_tenant()
-    after = query_int(request.args, "after", 0, 0, 2**62)
-    limit = query_int(request.args, "limit", 100, 1, audit.MAX_PAGE)
-    events = audit.events(runtime().database, tenant, after, limit)
+def audit_log(query: dict):
+    limit = query["limit"]
+    events = audit.events(runtime().database, current_tenant(), query["after"], limit)
     return jsonify({"events": events, "next_after": events[-1]["id"] if len(events) == limit else None})

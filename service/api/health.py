@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from service.api.spec import operation
+from service.api.spec import COUNT, STRING, described, obj, operation
 from service.errors import error_response
 from service.runtime import runtime
 
@@ -12,13 +12,30 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-@operation("Liveness: the process answers", tag="meta", errors=())
+@operation(
+    "Liveness: the process answers",
+    tag="meta",
+    response=obj({"status": {"const": "ok"}}),
+)
 def healthz():
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
-@operation("Readiness: 200 once the reference pack and its indices are loaded, else 503", tag="meta", errors=(503,))
+@operation(
+    "Readiness: 200 once the reference pack and its indices are loaded, else 503",
+    tag="meta",
+    response=obj(
+        {
+            "status": {"const": "ready"},
+            "skills": COUNT,
+            "occupations": COUNT,
+            "regions": COUNT,
+            "encoder": described(STRING, "the sentence encoder's fingerprint"),
+        }
+    ),
+    errors=(503,),
+)
 def readyz():
     rt = runtime()
     if not rt.ready:
@@ -37,7 +54,18 @@ def readyz():
 
 
 @bp.get("/v1/openapi.json")
-@operation("This OpenAPI 3.1 document", tag="meta", errors=())
+@operation(
+    "This OpenAPI 3.1 document",
+    tag="meta",
+    response=obj(
+        {
+            "openapi": {"type": "string", "pattern": "^3\\.1\\."},
+            "info": {"type": "object"},
+            "paths": {"type": "object"},
+            "components": {"type": "object"},
+        }
+    ),
+)
 def openapi():
     from service.openapi import build_document
 

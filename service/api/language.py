@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify
 
-from models.errors import NotFound
-from service.api.spec import operation, param
+from models.errors import NotFound, TooLarge
+from service.api.spec import (
+    BOOLEAN,
+    INTEGER,
+    NUMBER,
+    STRING,
+    array,
+    described,
+    integer,
+    nullable,
+    obj,
+    operation,
+    param,
+    text,
+)
 from service.runtime import reference
-from service.validation import json_body, query_int, query_str
+from service.schemas import NOT_BLANK
 
 bp = Blueprint("language", __name__, url_prefix="/v1")
 
@@ -16,58 +29,65 @@ def _settings():
     return current_app.config["SETTINGS"]
 
 
-def _text_schema(field: str, max_length: int | None, description: str) -> dict:
-    """None for `max_length` when a setting bounds the text (checked by `_body`, 413)."""
-    text = {"type": "string", "minLength": 1, "description": description}
+def _text_schema(field: str, max_length: int | None, description: str, default_limit: int, example: str) -> dict:
+    """None for `max_length` when a setting bounds the text (checked by the view, 413)."""
+    value = {"type": "string", "minLength": 1, "pattern": NOT_BLANK, "description": description}
     if max_length is not None:
-        text["maxLength"] = max_length
+        value["maxLength"] = max_length
     return {
         "type": "object",
         "required": [field],
         "additionalProperties": False,
+        "examples": [{field: example, "limit": 5}],
         "properties": {
-            field: text,
-            "limit": {"type": "integer", "minimum": 1, "maximum": 200, "description": "most results returned"},
+            field: value,
+            "limit": {**integer(1, 200, default_limit), "description": "most results returned"},
         },
     }
 
 
-SKILL_HIT = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "description": "ESCO skill URI"},
-        "label": {"type": "string"},
-        "score": {"type": "number"},
-        "evidence": {"type": "string", "description": "the sentence or span the skill was found in"},
-        "offset": {
-            "type": "integer",
-            "description": "character offset of the evidence in the text (-1 if not located)",
-        },
-        "exact": {"type": "boolean", "description": "a label of the skill occurs verbatim"},
-    },
-}
-SKILL_LIST = {"type": "object", "properties": {"skills": {"type": "array", "items": SKILL_HIT}}}
-EXTRACTED = {
-    "type": "object",
-    "properties": {
-        "language": {"type": "string", "description": "ISO 639-1 code of the text's language"},
-        "skills": {"type": "array", "items": SKILL_HIT},
-    },
-}
+SKILL_HIT = obj(
+    {
+        "id": described(STRING, "ESCO skill URI"),
+        "label": STRING,
+        "score": NUMBER,
+        "evidence": described(STRING, "the sentence or span the skill was found in"),
+        "offset": described(INTEGER, "character offset of the evidence in the text (-1 if not located)"),
+        "exact": described(BOOLEAN, "a label of the skill occurs verbatim"),
+    }
+)
+SKILL_SEARCH = obj({"query": STRING, "skills": array(SKILL_HIT)})
+EXTRACTED = obj({"language": described(STRING, "ISO 639-1 code of the text's language"), "skills": array(SKILL_HIT)})
+_ESCO_OCCUPATION = obj(
+    {"id": described(STRING, "ESCO occupation URI"), "label": STRING, "score": NUMBER}, optional=("score",)
+)
+OCCUPATION_HIT = obj({"soc": STRING, "title": STRING, "score": NUMBER})
+TITLE_SKILLS = obj(
+    {
+        "title": STRING,
+        "occupations": array(OCCUPATION_HIT),
+        "esco_occupation": nullable(_ESCO_OCCUPATION),
+        "skills": array(obj({"id": STRING, "label": STRING, "score": NUMBER})),
+    }
+)
+_ROLE_SKILL = obj(
+    {"id": STRING, "label": STRING, "weight": NUMBER, "sources": array(STRING)}, optional=("weight", "sources")
+)
+OCCUPATION = obj(
+    {
+        "soc": STRING,
+        "title": STRING,
+        "onet_titles": array(STRING),
+        "job_zone": nullable(NUMBER, "O*NET preparation level, 1-5"),
+        "related": array(obj({"soc": STRING, "title": nullable(STRING), "tier": INTEGER})),
+        "tasks": array(STRING),
+        "activities": array(STRING),
+        "esco_occupations": array(_ESCO_OCCUPATION),
+        "skills": obj({"required": array(_ROLE_SKILL), "nice_to_have": array(_ROLE_SKILL)}),
+    }
+)
 TEXT_LIMIT_DOC = "at most TALENT_MAX_TEXT_CHARS characters (default 50,000); longer gives 413"
-
-
-def _body(field: str, description: str) -> dict:
-    settings = _settings()
-    body = json_body(request, _text_schema(field, None, description), settings.max_body_bytes)
-    if len(body[field]) > settings.max_text_chars:
-        from models.errors import TooLarge
-
-        raise TooLarge(
-            f"{field} is {len(body[field])} characters; the limit is {settings.max_text_chars}",
-            {"field": field, "limit": settings.max_text_chars},
-        )
-    return body
+TITLE = _text_schema("title", 300, "job title as typed by a person", 5, "wind tech")
 
 
 @bp.post("/skills/extract")
@@ -75,12 +95,23 @@ def _body(field: str, description: str) -> dict:
     "ESCO skills a CV or job ad mentions or implies, ranked, with the sentence or span each came from, "
     "and the language of the text (ISO 639-1; English labels whatever the language)",
     tag="language",
-    body=_text_schema("text", None, f"CV or job ad text; {TEXT_LIMIT_DOC}"),
+    body=_text_schema(
+        "text",
+        None,
+        f"CV or job ad text; {TEXT_LIMIT_DOC}",
+        30,
+        "Maintained wind turbines and wrote Python scripts to analyse SCADA data.",
+    ),
     response=EXTRACTED,
-    errors=(400, 413, 503),
+    errors=(503,),
+    explain={413: f"the body, or the text ({TEXT_LIMIT_DOC})"},
 )
-def extract_skills():
-    body = _body("text", "")
+def extract_skills(body: dict):
+    limit = _settings().max_text_chars
+    if len(body["text"]) > limit:
+        raise TooLarge(
+            f"text is {len(body['text'])} characters; the limit is {limit}", {"field": "text", "limit": limit}
+        )
     ref = reference()
     hits = ref.skills.extract(body["text"], k=body.get("limit", 30))
     return jsonify({"language": ref.language_of(body["text"]), "skills": [h.to_dict() for h in hits]})
@@ -91,23 +122,15 @@ def extract_skills():
     "Ranked ESCO skills for a short query",
     tag="language",
     params=[
-        param("q", required=True, description="the query, e.g. 'wind turbine maintenance'"),
-        param("limit", schema={"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
+        param("q", required=True, schema=text(500), description="the query", example="wind turbine maintenance"),
+        param("limit", schema=integer(1, 100, 10)),
     ],
-    response=SKILL_LIST,
-    errors=(400, 503),
+    response=SKILL_SEARCH,
+    errors=(503,),
 )
-def search_skills():
-    q = query_str(request.args, "q", required=True, max_length=500)
-    limit = query_int(request.args, "limit", 10, 1, 100)
-    hits = reference().skills.search(q, k=limit)
-    return jsonify({"query": q, "skills": [h.to_dict() for h in hits]})
-
-
-OCCUPATION_HIT = {
-    "type": "object",
-    "properties": {"soc": {"type": "string"}, "title": {"type": "string"}, "score": {"type": "number"}},
-}
+def search_skills(query: dict):
+    hits = reference().skills.search(query["q"], k=query["limit"])
+    return jsonify({"query": query["q"], "skills": [h.to_dict() for h in hits]})
 
 
 @bp.post("/titles/normalize")
@@ -116,27 +139,24 @@ OCCUPATION_HIT = {
     'score is the title classifier\'s probability; `status` is "confident" when the first reaches 0.5, '
     'else "uncertain": the title does not decide between the occupations listed',
     tag="language",
-    body=_text_schema("title", 300, "job title as typed by a person"),
-    response={
-        "type": "object",
-        "properties": {
-            "title": {"type": "string"},
-            "cleaned": {
-                "type": "string",
-                "description": "the title as matched: abbreviations spelled out, "
-                "seniority and grades dropped, misspellings corrected; a title in another language "
-                "is read as the nearest known English title, shown here",
-            },
+    body=TITLE,
+    response=obj(
+        {
+            "title": STRING,
+            "cleaned": described(
+                STRING,
+                "the title as matched: abbreviations spelled out, seniority and grades dropped, misspellings "
+                "corrected; a title in another language is read as the nearest known English title, shown here",
+            ),
             "status": {"type": "string", "enum": ["confident", "uncertain"]},
-            "confidence": {"type": "number"},
-            "occupations": {"type": "array", "items": OCCUPATION_HIT},
-            "esco_occupations": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-    errors=(400, 413, 503),
+            "confidence": NUMBER,
+            "occupations": array(OCCUPATION_HIT),
+            "esco_occupations": array(_ESCO_OCCUPATION),
+        }
+    ),
+    errors=(503,),
 )
-def normalize_title():
-    body = json_body(request, _text_schema("title", 300, ""), _settings().max_body_bytes)
+def normalize_title(body: dict):
     limit = body.get("limit", 5)
     titles = reference().titles
     answer = titles.decide(body["title"], k=limit)
@@ -147,12 +167,11 @@ def normalize_title():
 @operation(
     "The skills a job with this title needs, ranked",
     tag="language",
-    body=_text_schema("title", 300, "job title as typed by a person"),
-    response=SKILL_LIST,
-    errors=(400, 413, 503),
+    body=_text_schema("title", 300, "job title as typed by a person", 20, "data engineer"),
+    response=TITLE_SKILLS,
+    errors=(503,),
 )
-def title_skills():
-    body = json_body(request, _text_schema("title", 300, ""), _settings().max_body_bytes)
+def title_skills(body: dict):
     ref = reference()
     result = ref.title_skills(body["title"], k=body.get("limit", 20))
     return jsonify(result)
@@ -163,22 +182,8 @@ def title_skills():
     "One SOC 2018 occupation: titles, O*NET task statements and detailed work activities, bridged "
     "ESCO occupations, and the skills its market role requires and welcomes",
     tag="language",
-    params=[param("soc", "path", description="SOC 2018 detailed code, e.g. 49-9081")],
-    response={
-        "type": "object",
-        "properties": {
-            "soc": {"type": "string"},
-            "title": {"type": "string"},
-            "onet_titles": {"type": "array", "items": {"type": "string"}},
-            "tasks": {"type": "array", "items": {"type": "string"}},
-            "activities": {"type": "array", "items": {"type": "string"}},
-            "esco_occupations": {"type": "array", "items": {"type": "object"}},
-            "skills": {
-                "type": "object",
-                "properties": {"required": {"type": "array"}, "nice_to_have": {"type": "array"}},
-            },
-        },
-    },
+    params=[param("soc", "path", schema=text(20), description="SOC 2018 detailed code", example="49-9081")],
+    response=OCCUPATION,
     errors=(404, 503),
 )
 def get_occupation(soc: str):

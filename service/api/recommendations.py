@@ -1,7 +1,7 @@
 """Recommendations: matches for a candidate, candidates for a role, talent map, skill gaps.
 
 All tenant-scoped (API key), ranked and explained; the logic is in models/matching.py and
-models/gaps.py.
+models/gaps.py. The response schemas below describe the JSON those return.
 """
 
 from __future__ import annotations
@@ -10,29 +10,340 @@ from flask import Blueprint, jsonify, request
 
 from models.errors import InvalidInput, NotFound
 from models.matching import CandidateFilters, MatchFilters
-from service.api.regions import KINDS
-from service.api.spec import operation, param
+from service.api.regions import COUNTRY, EXAMPLE_REGION, KINDS, STATE
+from service.api.spec import (
+    BOOLEAN,
+    COUNT,
+    ID,
+    INTEGER,
+    NUMBER,
+    STRING,
+    array,
+    boolean,
+    described,
+    integer,
+    nullable,
+    obj,
+    operation,
+    param,
+    text,
+)
 from service.auth import current_tenant
 from service.runtime import runtime
-from service.validation import query_bool, query_float, query_int, query_list, query_str
+from service.schemas import LIST_ITEM
 
 bp = Blueprint("recommendations", __name__)
-ERRORS = (400, 401, 404, 503)
 GEOJSON = "application/geo+json"
+SOC = {"type": "string", "pattern": r"^\d{2}-\d{4}$", "description": "SOC 2018 detailed code, e.g. 49-9081"}
+_KIND_LIST = {"type": "array", "minItems": 1, "maxItems": 3, "items": {"type": "string", "enum": list(KINDS)}}
+_TEXT_LIST = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 50,
+    "items": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": LIST_ITEM},
+}
+NEED_422 = "a SOC code or skills the reference data does not know, or neither need= nor soc= (or skills=) given"
 
 REGION_FILTERS = [
-    param("region_kind", description="allowed region kinds, comma-separated (large_metro, metro, micro_hub)"),
-    param("exclude_kind", description="region kinds to leave out, e.g. large_metro"),
-    param("country", description="ISO alpha-2"),
-    param("state", description="US state code"),
+    param("region_kind", schema=_KIND_LIST, description="allowed region kinds, comma-separated"),
+    param("exclude_kind", schema=_KIND_LIST, description="region kinds to leave out, e.g. large_metro"),
+    param("country", schema=COUNTRY, description="ISO alpha-2"),
+    param("state", schema=STATE, description="US state code"),
 ]
 
+# ---- what the recommendations answer ------------------------------------------------------
 
-def region_kinds(args) -> tuple[str, ...]:
+_NUMBER_OR_NULL = nullable(NUMBER)
+_STRING_OR_NULL = nullable(STRING)
+_KIND = {"type": "string", "enum": list(KINDS)}
+_IMPORTANCE = {"type": "string", "enum": ["required", "nice_to_have"]}
+_SKILL = obj({"id": described(STRING, "ESCO skill URI"), "label": STRING})
+_MATCHED_SKILL = obj(
+    {
+        "id": described(STRING, "the skill the role asks for"),
+        "label": STRING,
+        "matched_by": described(STRING, "the profile's skill that covers it (itself or a near-synonym)"),
+        "credit": {"type": "number", "minimum": 0, "maximum": 1},
+    }
+)
+_SKILL_MATCHING = {
+    "matched_skills": array(_MATCHED_SKILL),
+    "missing_skills": array(obj({"id": STRING, "label": STRING, "importance": _IMPORTANCE})),
+}
+_MARKET_FIGURES = {
+    "employment": _NUMBER_OR_NULL,
+    "location_quotient": _NUMBER_OR_NULL,
+    "median_wage": _NUMBER_OR_NULL,
+    "national_median_wage": _NUMBER_OR_NULL,
+}
+_PLACE = {"id": STRING, "name": STRING, "kind": _KIND, "state": _STRING_OR_NULL, "country": STRING}
+_REGION_FACTS = nullable(
+    obj(
+        {
+            **_PLACE,
+            **_MARKET_FIGURES,
+            "wage_vs_national": _NUMBER_OR_NULL,
+            "distance_km": nullable(NUMBER, "from the candidate's region; null when either is unknown"),
+        }
+    ),
+    "where the role is, with the OEWS figures of its occupation there (null where none are published)",
+)
+_COMPONENTS = obj(
+    dict.fromkeys(
+        (
+            "occupation_fit",
+            "skill_fit",
+            "required_coverage",
+            "nice_coverage",
+            "semantic",
+            "region_fit",
+            "specialisation",
+            "demand",
+            "wage",
+            "reach",
+            "micro_hub_bonus",
+            "remote_fit",
+            "posted_bonus",
+        ),
+        NUMBER,
+    ),
+    description="the parts of the score",
+)
+_ROLE = obj(
+    {
+        "type": {"type": "string", "enum": ["need", "market"]},
+        "need_id": INTEGER,
+        "external_id": STRING,
+        "title": STRING,
+        "soc": _STRING_OR_NULL,
+        "employer": _STRING_OR_NULL,
+        "remote_policy": {"type": "string", "enum": ["onsite", "hybrid", "remote"]},
+        "openings": INTEGER,
+        "market": BOOLEAN,
+        "note": STRING,
+        "relation": {
+            "type": "string",
+            "enum": ["own", "target", "alternative", "related", "nearest", "other"],
+            "description": "how the role's occupation relates to the candidate's",
+        },
+    },
+    optional=("need_id", "external_id", "employer", "remote_policy", "openings", "market", "note"),
+    description="a posted need of the tenant (type need), or a market role: an occupation in demand where "
+    "no need is posted (type market)",
+)
+_OCCUPATION = {"soc": STRING, "title": STRING}
+MATCHES = obj(
+    {
+        "candidate_id": INTEGER,
+        "anchor": nullable(
+            obj(
+                {**_OCCUPATION, "uncertain": BOOLEAN, "job_zone": _NUMBER_OR_NULL, "career_target": obj(_OCCUPATION)},
+                optional=("career_target",),
+            ),
+            "the occupation the matches are built around, as the candidate's record was read",
+        ),
+        "items": array(
+            obj(
+                {
+                    "role": _ROLE,
+                    "region": _REGION_FACTS,
+                    "score": NUMBER,
+                    "step_up": described(BOOLEAN, "a career step above the candidate's occupation"),
+                    "beyond_commute": BOOLEAN,
+                    "components": _COMPONENTS,
+                    "explanation": STRING,
+                    **_SKILL_MATCHING,
+                }
+            )
+        ),
+    }
+)
+NEED_CANDIDATES = obj(
+    {
+        "need_id": INTEGER,
+        "total_fitting": described(COUNT, "candidates that fit, before the limit"),
+        "items": array(
+            obj(
+                {
+                    "candidate": obj(
+                        {
+                            "id": INTEGER,
+                            "external_id": STRING,
+                            "headline": STRING,
+                            "region": nullable(obj({"id": STRING, "name": STRING, "kind": _KIND})),
+                            "remote_ok": BOOLEAN,
+                            "willing_to_relocate": BOOLEAN,
+                            "languages": array(STRING),
+                        },
+                        optional=("languages",),
+                    ),
+                    "score": NUMBER,
+                    "components": _COMPONENTS,
+                    **_SKILL_MATCHING,
+                    "distance_km": nullable(NUMBER, "from the role's region"),
+                }
+            )
+        ),
+    }
+)
+_MAP_ROLE = obj(
+    {
+        "title": STRING,
+        "soc": _STRING_OR_NULL,
+        "required_skills": array(_SKILL),
+        "nice_to_have_skills": array(_SKILL),
+    }
+)
+_TALENT_AND_MARKET = {
+    "score": NUMBER,
+    "candidates": obj({"fitting": COUNT, "median_fit": _NUMBER_OR_NULL}),
+    "market": obj(
+        {
+            **_MARKET_FIGURES,
+            "cost_advantage": nullable(NUMBER, "1 - the region's median wage over the national one"),
+        }
+    ),
+}
+TALENT_MAP = obj(
+    {
+        "role": _MAP_ROLE,
+        "regions": array(
+            obj(
+                {
+                    "region": obj({**_PLACE, "lat": _NUMBER_OR_NULL, "lon": _NUMBER_OR_NULL, "micro_hub": BOOLEAN}),
+                    **_TALENT_AND_MARKET,
+                }
+            )
+        ),
+    }
+)
+TALENT_GEOJSON = obj(
+    {
+        "type": {"const": "FeatureCollection"},
+        "role": _MAP_ROLE,
+        "features": array(
+            obj(
+                {
+                    "type": {"const": "Feature"},
+                    "geometry": obj(
+                        {
+                            "type": {"const": "Point"},
+                            "coordinates": {**array(NUMBER, "[lon, lat]"), "minItems": 2, "maxItems": 2},
+                        }
+                    ),
+                    "properties": obj({**_PLACE, "micro_hub": BOOLEAN, **_TALENT_AND_MARKET}),
+                }
+            )
+        ),
+    },
+    description="the same regions as GeoJSON points (regions without coordinates left out)",
+)
+_PROGRAM_STEP = obj(
+    {
+        "program": obj(
+            {
+                "id": INTEGER,
+                "external_id": STRING,
+                "title": STRING,
+                "provider": _STRING_OR_NULL,
+                "region_id": _STRING_OR_NULL,
+                "delivery": {"type": "string", "enum": ["in_person", "online", "hybrid"]},
+                "hours": NUMBER,
+                "cost": NUMBER,
+                "certification": _STRING_OR_NULL,
+                "next_start_date": _STRING_OR_NULL,
+            }
+        ),
+        "place": {"type": "string", "enum": ["local", "online", "elsewhere"]},
+        "covers": array(_SKILL),
+        "value": NUMBER,
+    }
+)
+GAP = obj(
+    {
+        "candidate_id": INTEGER,
+        "role": obj(
+            {
+                "type": {"type": "string", "enum": ["need", "market"]},
+                "need_id": INTEGER,
+                **_OCCUPATION,
+                "soc": _STRING_OR_NULL,
+                "region_id": _STRING_OR_NULL,
+            },
+            optional=("need_id", "region_id"),
+        ),
+        "matched_skills": array(_MATCHED_SKILL),
+        "missing_skills": array(
+            obj({"id": STRING, "label": STRING, "importance": _IMPORTANCE, "open_needs_in_region": COUNT}),
+            "required before nice-to-have, then by the open needs in the candidate's region asking for it",
+        ),
+        "training_plan": obj(
+            {
+                "programs": array(_PROGRAM_STEP),
+                "total_hours": NUMBER,
+                "total_cost": NUMBER,
+                "uncovered_skills": array(_SKILL),
+                "same_skill_rule": STRING,
+            }
+        ),
+    }
+)
+REGION_REPORT = obj(
+    {
+        "region": obj({"id": STRING, "name": STRING, "kind": _KIND}),
+        "demand_sources": obj(
+            {
+                "open_needs": COUNT,
+                "openings": COUNT,
+                "specialised_occupations": array(
+                    obj({**_OCCUPATION, "location_quotient": NUMBER, "employment": NUMBER, "weight": NUMBER})
+                ),
+            }
+        ),
+        "supply_sources": obj({"local_candidates": COUNT, "willing_to_relocate_within_km": NUMBER, "movers": COUNT}),
+        "gaps": array(
+            obj(
+                {
+                    "id": STRING,
+                    "label": STRING,
+                    "demand": NUMBER,
+                    "supply": NUMBER,
+                    "supply_share": NUMBER,
+                    "gap": NUMBER,
+                }
+            )
+        ),
+        "certification_suggestions": array(
+            obj(
+                {
+                    "skills": array(_SKILL),
+                    "open_roles_made_eligible": COUNT,
+                    "candidates_made_eligible": COUNT,
+                    "existing_programs": array(
+                        obj(
+                            {
+                                "id": INTEGER,
+                                "title": STRING,
+                                "provider": _STRING_OR_NULL,
+                                "teaches": array(STRING),
+                                "share": NUMBER,
+                            }
+                        )
+                    ),
+                }
+            )
+        ),
+    }
+)
+
+# ---- the routes ----------------------------------------------------------------------------
+
+
+def region_kinds(query: dict) -> tuple[str, ...]:
     """region_kind= and exclude_kind= as the kinds allowed (empty: all)."""
-    allowed = query_list(args, "region_kind", KINDS) or KINDS
-    excluded = query_list(args, "exclude_kind", KINDS)
-    kinds = tuple(k for k in allowed if k not in excluded)
+    allowed = query.get("region_kind") or KINDS
+    excluded = query.get("exclude_kind") or ()
+    kinds = tuple(k for k in KINDS if k in allowed and k not in excluded)
     return () if kinds == KINDS else kinds
 
 
@@ -41,50 +352,70 @@ def region_kinds(args) -> tuple[str, ...]:
     "Ranked (role, region) matches for a candidate: the tenant's open needs and market roles (SOC demand "
     "where no need is posted, flagged), each with score, components, matched and missing skills, region facts",
     tag="recommendations",
+    auth="read",
     params=[
-        param("candidate_id", "path", schema={"type": "integer"}),
+        param("candidate_id", "path", schema=ID),
         *REGION_FILTERS,
         param(
             "max_km",
-            schema={"type": "number", "minimum": 0},
+            schema={"type": "number", "minimum": 0, "maximum": 25_000},
             description="maximum distance from the candidate's region",
         ),
-        param("remote_only", schema={"type": "boolean"}),
-        param("include_market", schema={"type": "boolean", "default": True}),
+        param("remote_only", schema=boolean()),
+        param("include_market", schema=boolean(True)),
         param(
             "include_step_ups",
-            schema={"type": "boolean", "default": False},
+            schema=boolean(),
             description="rank career steps (a job zone above the candidate's occupation) with the other roles "
             "instead of after them",
         ),
-        param("limit", schema={"type": "integer", "minimum": 1, "maximum": 200, "default": 20}),
+        param("limit", schema=integer(1, 200, 20)),
     ],
-    errors=ERRORS,
+    response=MATCHES,
+    errors=(404, 503),
 )
-def candidate_matches(candidate_id: int):
-    tenant = current_tenant()
+def candidate_matches(candidate_id: int, query: dict):
     filters = MatchFilters(
-        kinds=region_kinds(request.args),
-        country=query_str(request.args, "country", max_length=2),
-        state=query_str(request.args, "state", max_length=3),
-        max_km=query_float(request.args, "max_km", 0, 25_000),
-        remote_only=query_bool(request.args, "remote_only"),
-        include_market=query_bool(request.args, "include_market", True),
-        include_step_ups=query_bool(request.args, "include_step_ups"),
-        limit=query_int(request.args, "limit", 20, 1, 200),
+        kinds=region_kinds(query),
+        country=query["country"],
+        state=query["state"],
+        max_km=query["max_km"],
+        remote_only=query["remote_only"],
+        include_market=query["include_market"],
+        include_step_ups=query["include_step_ups"],
+        limit=query["limit"],
     )
-    return jsonify(runtime().matcher().candidate_matches(tenant, candidate_id, filters))
+    return jsonify(runtime().matcher().candidate_matches(current_tenant(), candidate_id, filters))
 
 
-def candidate_filters(args) -> CandidateFilters:
-    """The filters of candidates for a role, from query parameters (the API's and the console's)."""
+CANDIDATE_FILTERS = [
+    param("exclude_large_metro", schema=boolean()),
+    param("within_km", schema={"type": "number", "minimum": 0, "maximum": 25_000}, description="of the role's region"),
+    param("remote_ready", schema=boolean()),
+    param(
+        "languages",
+        schema={**_TEXT_LIST, "items": {**_TEXT_LIST["items"], "maxLength": 40}},
+        description="all of these (ISO 639-1 codes or English names), comma-separated",
+    ),
+    param(
+        "min_required",
+        schema={"type": "number", "minimum": 0, "maximum": 1, "default": 0},
+        description="minimum share of required skills covered",
+    ),
+    param("limit", schema=integer(1, 200, 20)),
+]
+
+
+def candidate_filters(query: dict) -> CandidateFilters:
+    """The filters of candidates for a role, from the query parameters CANDIDATE_FILTERS reads
+    (the API's and the console's)."""
     return CandidateFilters(
-        exclude_large_metro=query_bool(args, "exclude_large_metro"),
-        within_km=query_float(args, "within_km", 0, 25_000),
-        remote_ready=query_bool(args, "remote_ready"),
-        languages=query_list(args, "languages"),
-        min_required=query_float(args, "min_required", 0, 1) or 0.0,
-        limit=query_int(args, "limit", 20, 1, 200),
+        exclude_large_metro=query["exclude_large_metro"],
+        within_km=query["within_km"],
+        remote_ready=query["remote_ready"],
+        languages=tuple(dict.fromkeys(query["languages"] or ())),
+        min_required=query["min_required"],
+        limit=query["limit"],
     )
 
 
@@ -92,41 +423,37 @@ def candidate_filters(args) -> CandidateFilters:
 @operation(
     "Ranked candidates for a role, explained; for sourcing outside the big metros",
     tag="recommendations",
-    params=[
-        param("need_id", "path", schema={"type": "integer"}),
-        param("exclude_large_metro", schema={"type": "boolean"}),
-        param("within_km", schema={"type": "number", "minimum": 0}, description="of the role's region"),
-        param("remote_ready", schema={"type": "boolean"}),
-        param("languages", description="all of these, comma-separated"),
-        param(
-            "min_required",
-            schema={"type": "number", "minimum": 0, "maximum": 1},
-            description="minimum share of required skills covered",
-        ),
-        param("limit", schema={"type": "integer", "minimum": 1, "maximum": 200, "default": 20}),
-    ],
-    errors=ERRORS,
+    auth="read",
+    params=[param("need_id", "path", schema=ID), *CANDIDATE_FILTERS],
+    response=NEED_CANDIDATES,
+    errors=(404, 503),
 )
-def need_candidates(need_id: int):
-    tenant = current_tenant()
-    return jsonify(runtime().matcher().need_candidates(tenant, need_id, candidate_filters(request.args)))
+def need_candidates(need_id: int, query: dict):
+    filters = candidate_filters(query)
+    return jsonify(runtime().matcher().need_candidates(current_tenant(), need_id, filters))
 
 
-def talent_map_result(tenant: int, args, default_limit: int = 50) -> dict:
+TALENT_MAP_PARAMS = [
+    param("need", schema=ID, description="a need of the tenant (404 if there is none)"),
+    param("skills", schema=_TEXT_LIST, description="comma-separated skills (text or ESCO URIs)"),
+    param("soc", schema=SOC, example="49-9081"),
+    *REGION_FILTERS,
+    param("limit", schema=integer(1, 500, 50)),
+]
+
+
+def talent_map_result(tenant: int, query: dict) -> dict:
     """Regions ranked by talent for the role the query names (need=, or skills= and soc=),
-    within its region filters (the API's and the console's map)."""
+    within its region filters: the query parameters TALENT_MAP_PARAMS reads (the API's and the
+    console's map)."""
     matcher = runtime().matcher()
-    need_id = query_int(args, "need", 0, 0, 2**62) or None
-    if need_id:
-        need, vec = matcher.record(tenant, "need", need_id)
+    if query["need"] is not None:
+        need, vec = matcher.record(tenant, "need", query["need"])
         role = (need.required, need.nice, vec, need.soc, need.title)
     else:
-        role = matcher.role_from_query(list(query_list(args, "skills")), query_str(args, "soc", max_length=7))
+        role = matcher.role_from_query(list(dict.fromkeys(query["skills"] or ())), query["soc"])
     filters = MatchFilters(
-        kinds=region_kinds(args),
-        country=query_str(args, "country", max_length=2),
-        state=query_str(args, "state", max_length=3),
-        limit=query_int(args, "limit", default_limit, 1, 500),
+        kinds=region_kinds(query), country=query["country"], state=query["state"], limit=query["limit"]
     )
     return matcher.talent_map(tenant, *role, filters)
 
@@ -155,23 +482,15 @@ def _geojson(result: dict) -> dict:
     "(count, median fit) and the market (employment, location quotient, wage and cost advantage); "
     "GeoJSON with Accept: application/geo+json",
     tag="recommendations",
-    params=[
-        param("need", schema={"type": "integer"}),
-        param("skills", description="comma-separated skills (text or ESCO URIs)"),
-        param("soc", description="SOC 2018 code, e.g. 49-9081"),
-        *REGION_FILTERS,
-        param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
-    ],
-    extra_responses={
-        "200": {
-            "description": "OK",
-            "content": {"application/json": {"schema": {"type": "object"}}, GEOJSON: {"schema": {"type": "object"}}},
-        }
-    },
-    errors=ERRORS,
+    auth="read",
+    params=TALENT_MAP_PARAMS,
+    response=TALENT_MAP,
+    alternatives={GEOJSON: TALENT_GEOJSON},
+    errors=(404, 422, 503),
+    explain={422: NEED_422},
 )
-def talent_map():
-    result = talent_map_result(current_tenant(), request.args)
+def talent_map(query: dict):
+    result = talent_map_result(current_tenant(), query)
     if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
         response = jsonify(_geojson(result))
         response.mimetype = GEOJSON
@@ -184,22 +503,22 @@ def talent_map():
     "Skill gap of a candidate for a role (need=<id> or soc=…): missing skills by importance and local demand, "
     "and a training plan from the tenant's programmes (local first, then online, then elsewhere)",
     tag="recommendations",
+    auth="read",
     params=[
-        param("candidate_id", "path", schema={"type": "integer"}),
-        param("need", schema={"type": "integer"}),
-        param("soc"),
+        param("candidate_id", "path", schema=ID),
+        param("need", schema=ID, description="a need of the tenant (404 if there is none)"),
+        param("soc", schema=SOC, description="a market role, when need= is not given", example="49-9081"),
     ],
-    errors=ERRORS,
+    response=GAP,
+    errors=(404, 422, 503),
+    explain={422: NEED_422},
 )
-def candidate_gap(candidate_id: int):
-    tenant = current_tenant()
-    need_id = query_int(request.args, "need", 0, 0, 2**62) or None
-    soc = query_str(request.args, "soc", max_length=7)
-    if need_id is None and soc is None:
+def candidate_gap(candidate_id: int, query: dict):
+    if query["need"] is None and query["soc"] is None:
         raise InvalidInput(
             "give need=<id> or soc=<SOC code>", {"parameters": ["need", "soc"]}, code="missing_parameter"
         )
-    return jsonify(runtime().gaps().candidate_gap(tenant, candidate_id, need_id, soc))
+    return jsonify(runtime().gaps().candidate_gap(current_tenant(), candidate_id, query["need"], query["soc"]))
 
 
 @bp.get("/v1/regions/<region_id>/skill-gaps")
@@ -207,15 +526,17 @@ def candidate_gap(candidate_id: int):
     "Training-centre report: skills employers in the region need that local candidates lack, with demand and "
     "supply figures, and certification suggestions (skill bundles demanded together)",
     tag="recommendations",
+    auth="read",
     params=[
-        param("region_id", "path"),
-        param("limit", schema={"type": "integer", "minimum": 1, "maximum": 200, "default": 30}),
+        param("region_id", "path", schema=text(100), example=EXAMPLE_REGION),
+        param("limit", schema=integer(1, 200, 30)),
     ],
-    errors=ERRORS,
+    response=REGION_REPORT,
+    errors=(404, 503),
 )
-def region_skill_gaps(region_id: str):
+def region_skill_gaps(region_id: str, query: dict):
     tenant = current_tenant()
     runtime_ = runtime()
     if runtime_.require_reference().regions.get(region_id) is None:
         raise NotFound(f"no region {region_id!r}", {"id": region_id})
-    return jsonify(runtime_.gaps().region_report(tenant, region_id, query_int(request.args, "limit", 30, 1, 200)))
+    return jsonify(runtime_.gaps().region_report(tenant, region_id, query["limit"]))

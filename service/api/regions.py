@@ -4,31 +4,75 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from models.errors import InvalidInput, NotFound
-from service.api.spec import operation, param
+from models.errors import NotFound
+from service.api.spec import (
+    BOOLEAN,
+    COUNT,
+    INTEGER,
+    NUMBER,
+    STRING,
+    array,
+    described,
+    integer,
+    nullable,
+    obj,
+    operation,
+    param,
+    text,
+)
 from service.runtime import reference
-from service.validation import query_int, query_str
 
 bp = Blueprint("regions", __name__, url_prefix="/v1/regions")
 KINDS = ("large_metro", "metro", "micro_hub")
 
-REGION = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string", "description": "oews-<area code> or gn-<GeoNames id>"},
-        "name": {"type": "string"},
+_NUMBER_OR_NULL = nullable(NUMBER)
+COUNTRY = {"type": "string", "pattern": "^[A-Za-z]{2}$"}
+STATE = text(3)
+REGION_ID = text(100, "oews-<area code> or gn-<GeoNames id>")
+EXAMPLE_REGION = "oews-0023060"  # Fort Wayne, IN
+REGION = obj(
+    {
+        "id": described(STRING, "oews-<area code> or gn-<GeoNames id>"),
+        "name": STRING,
         "kind": {"type": "string", "enum": list(KINDS)},
-        "country": {"type": "string"},
-        "state": {"type": ["string", "null"]},
-        "lat": {"type": "number"},
-        "lon": {"type": "number"},
-        "population": {"type": ["integer", "null"]},
-        "total_employment": {"type": ["integer", "null"]},
-        "source": {"type": "string"},
+        "country": STRING,
+        "state": nullable(STRING),
+        "lat": NUMBER,
+        "lon": NUMBER,
+        "population": nullable(INTEGER),
+        "total_employment": nullable(INTEGER),
+        "source": {"type": "string", "enum": ["oews", "geonames"]},
+    }
+)
+_FIGURES = ("employment", "median_wage", "per_1000", "location_quotient", "national_employment")
+OCCUPATION_STATISTICS = obj(
+    {
+        "soc": STRING,
+        "title": STRING,
+        **dict.fromkeys(_FIGURES, _NUMBER_OR_NULL),
+        "median_wage_topcoded": BOOLEAN,
+        "national_median_wage": _NUMBER_OR_NULL,
+        "national_median_wage_topcoded": BOOLEAN,
+        "national_per_1000": _NUMBER_OR_NULL,
+        "wage_vs_national": _NUMBER_OR_NULL,
     },
+    description="OEWS figures of one occupation in the region (null where OEWS publishes none)",
+)
+STATISTICS = {
+    "type": "object",
+    "description": "SOC code -> its figures, largest employment first; empty for world cities",
+    "additionalProperties": OCCUPATION_STATISTICS,
 }
+RESOLVED = obj(
+    {
+        "query": STRING,
+        "matches": array(
+            obj({"region": REGION, "score": {"type": "number", "minimum": 0, "maximum": 1}, "reason": STRING})
+        ),
+    }
+)
 
 
 def region_json(region) -> dict:
@@ -40,34 +84,28 @@ def region_json(region) -> dict:
     "List regions, filtered",
     tag="regions",
     params=[
-        param("kind", schema={"type": "string", "enum": list(KINDS)}),
-        param("country", description="ISO 3166 alpha-2, e.g. US"),
-        param("state", description="US state code, e.g. IN"),
-        param("q", description="name contains"),
-        param("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}),
-        param("offset", schema={"type": "integer", "minimum": 0, "default": 0}),
+        param("kind", schema={"type": "string", "enum": list(KINDS)}, example="micro_hub"),
+        param("country", schema=COUNTRY, description="ISO 3166 alpha-2", example="US"),
+        param("state", schema=STATE, description="US state code", example="IN"),
+        param("q", schema=text(200), description="name contains"),
+        param("limit", schema=integer(1, 1000, 100)),
+        param("offset", schema=integer(0, 10**7, 0)),
     ],
-    response={
-        "type": "object",
-        "properties": {"total": {"type": "integer"}, "regions": {"type": "array", "items": REGION}},
-    },
-    errors=(400, 503),
+    response=obj({"total": COUNT, "limit": INTEGER, "offset": INTEGER, "regions": array(REGION)}),
+    errors=(503,),
 )
-def list_regions():
-    kind = query_str(request.args, "kind")
-    if kind is not None and kind not in KINDS:
-        raise InvalidInput(f"kind must be one of {list(KINDS)}", {"parameter": "kind", "value": kind})
-    limit = query_int(request.args, "limit", 100, 1, 1000)
-    offset = query_int(request.args, "offset", 0, 0, 10**7)
+def list_regions(query: dict):
     total, items = reference().regions.list(
-        kind=kind,
-        country=query_str(request.args, "country", max_length=2),
-        state=query_str(request.args, "state", max_length=3),
-        q=query_str(request.args, "q", max_length=200),
-        limit=limit,
-        offset=offset,
+        kind=query["kind"],
+        country=query["country"],
+        state=query["state"],
+        q=query["q"],
+        limit=query["limit"],
+        offset=query["offset"],
     )
-    return jsonify({"total": total, "limit": limit, "offset": offset, "regions": [region_json(r) for r in items]})
+    return jsonify(
+        {"total": total, "limit": query["limit"], "offset": query["offset"], "regions": [region_json(r) for r in items]}
+    )
 
 
 @bp.get("/resolve")
@@ -75,19 +113,17 @@ def list_regions():
     "Resolve a free-text location ('Fort Wayne, IN', 'Da Nang, Vietnam') to regions, best first",
     tag="regions",
     params=[
-        param("q", required=True, description="free-text location"),
-        param("limit", schema={"type": "integer", "minimum": 1, "maximum": 20, "default": 5}),
+        param("q", required=True, schema=text(200), description="free-text location", example="Fort Wayne, IN"),
+        param("limit", schema=integer(1, 20, 5)),
     ],
-    response={"type": "object", "properties": {"matches": {"type": "array", "items": {"type": "object"}}}},
-    errors=(400, 503),
+    response=RESOLVED,
+    errors=(503,),
 )
-def resolve_region():
-    q = query_str(request.args, "q", required=True, max_length=200)
-    limit = query_int(request.args, "limit", 5, 1, 20)
-    matches = reference().regions.resolve(q, limit=limit)
+def resolve_region(query: dict):
+    matches = reference().regions.resolve(query["q"], limit=query["limit"])
     return jsonify(
         {
-            "query": q,
+            "query": query["q"],
             "matches": [
                 {"region": region_json(r), "score": round(float(s), 4), "reason": why} for r, s, why in matches
             ],
@@ -100,20 +136,15 @@ def resolve_region():
     "One region with its labour statistics per SOC occupation (OEWS areas only)",
     tag="regions",
     params=[
-        param("region_id", "path"),
-        param(
-            "limit",
-            schema={"type": "integer", "minimum": 1, "maximum": 1000, "default": 50},
-            description="occupations listed, by employment",
-        ),
+        param("region_id", "path", schema=REGION_ID, example=EXAMPLE_REGION),
+        param("limit", schema=integer(1, 1000, 50), description="occupations listed, by employment"),
     ],
-    response={"type": "object", "properties": {"region": REGION, "statistics": {"type": "object"}}},
-    errors=(400, 404, 503),
+    response=obj({"region": REGION, "statistics": STATISTICS}),
+    errors=(404, 503),
 )
-def get_region(region_id: str):
+def get_region(region_id: str, query: dict):
     regions = reference().regions
     region = regions.get(region_id)
     if region is None:
         raise NotFound(f"no region {region_id!r}", {"id": region_id})
-    limit = query_int(request.args, "limit", 50, 1, 1000)
-    return jsonify({"region": region_json(region), "statistics": regions.stats(region_id, limit=limit)})
+    return jsonify({"region": region_json(region), "statistics": regions.stats(region_id, limit=query["limit"])})

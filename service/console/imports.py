@@ -72,7 +72,7 @@ def import_records():
             raise InvalidInput("the file is not UTF-8 text") from None
         lines = _lines(kind, upload.filename, text)
     except DomainError as exc:
-        if exc.status not in (400, 413):
+        if exc.status not in (400, 413, 422):
             raise
         page = render_template("import.html", kinds=PLURAL, kind=kind or "candidate", error=exc.message)
         return page, exc.status

@@ -9,15 +9,14 @@ from flask import redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from models.errors import DomainError, InvalidInput
-from service.api.recommendations import candidate_filters, talent_map_result
-from service.api.resources import check_document
+from service.api.recommendations import CANDIDATE_FILTERS, TALENT_MAP_PARAMS, candidate_filters, talent_map_result
 from service.auth import current_tenant
 from service.console.blueprint import bp
 from service.console.helpers import PAGE_SIZE, occupation_title, record_context, region_of, tenant
 from service.console.talent import map_points
 from service.runtime import runtime
 from service.schemas import NEED
-from service.validation import query_int
+from service.validation import check_document, given, parse_query, query_int
 
 FORM_FIELDS = (
     "external_id",
@@ -128,12 +127,14 @@ def need(need_id: int):
     rt = runtime()
     record = rt.records().get(tenant(), "need", need_id)
     args = request.args
-    result = rt.matcher().need_candidates(tenant(), need_id, candidate_filters(args))
+    result = rt.matcher().need_candidates(
+        tenant(), need_id, candidate_filters(parse_query(given(args), CANDIDATE_FILTERS))
+    )
     # the map follows the filter that is about places: outside large metros leaves them off
     map_args = MultiDict({"need": str(need_id), "limit": str(MAP_REGIONS)})
     if args.get("exclude_large_metro") == "true":
         map_args["exclude_kind"] = "large_metro"
-    points = map_points(talent_map_result(tenant(), map_args), tenant())
+    points = map_points(talent_map_result(tenant(), parse_query(map_args, TALENT_MAP_PARAMS)), tenant())
     return render_template(
         "need.html",
         **record_context(record),

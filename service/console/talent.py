@@ -7,12 +7,12 @@ from flask import render_template, request
 from werkzeug.datastructures import MultiDict
 
 from models.candidate_search import region_counts
-from service.api.recommendations import talent_map_result
+from service.api.recommendations import TALENT_MAP_PARAMS, talent_map_result
 from service.api.regions import KINDS
 from service.console.blueprint import bp
 from service.console.helpers import tenant
 from service.runtime import runtime
-from service.validation import query_int, query_list, query_str
+from service.validation import parse_query, query_int, query_list, query_str
 
 MAP_REGIONS = 30
 
@@ -64,7 +64,7 @@ def talent_map():
             query["soc"] = soc
         if kinds:
             query["region_kind"] = ",".join(kinds)
-        result = talent_map_result(tenant(), query)
+        result = talent_map_result(tenant(), parse_query(query, TALENT_MAP_PARAMS))
         points = map_points(result, tenant())
     return render_template(
         "talent_map.html",

@@ -129,3 +129,32 @@ def test_an_integer_written_with_a_fraction_is_an_integer(client, path, body):
 def test_a_fractional_limit_is_refused(client):
     response = client.post("/v1/titles/normalize", json={"title": "welder", "limit": 2.5})
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "validation_failed"
+
+
+def test_an_integer_query_parameter_written_with_a_fraction_is_an_integer(client):
+    """As in a JSON body, and as the schema says (a fuzzer once got 500s from limit=93.0)."""
+    response = client.get("/v1/skills/search?q=welding&limit=3.0")
+    assert response.status_code == 200 and len(response.get_json()["skills"]) == 3
+    err = assert_error(client.get("/v1/skills/search?q=welding&limit=2.5"), 400, "invalid_input")
+    assert err["details"]["errors"] == [{"path": "$.limit", "message": "expected integer, got number"}]
+
+
+def test_a_body_of_another_media_type_is_415(client):
+    response = client.post("/v1/titles/normalize", data='{"title": "welder"}', content_type="text/plain")
+    assert assert_error(response, 415, "unsupported_media_type")["details"]["expected"] == "application/json"
+    assert client.post("/v1/titles/normalize", data='{"title": "welder"}').status_code == 200  # none sent: JSON
+
+
+def test_a_lone_surrogate_is_invalid_json(client):
+    response = client.post("/v1/titles/normalize", data='{"title": "weld\\udc00er"}', content_type="application/json")
+    assert_error(response, 400, "invalid_json")
+
+
+def test_every_documented_status_has_the_error_schema_and_the_request_id_header(client):
+    doc = client.get("/v1/openapi.json").get_json()
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            for status, response in op["responses"].items():
+                assert "X-Request-Id" in response["headers"], (method, path, status)
+                if 400 <= int(status) and method != "get" and op.get("requestBody"):
+                    assert {"400", "413", "415"} <= set(op["responses"]), (method, path)

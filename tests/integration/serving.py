@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import http.client
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def postgres_schema(admin) -> Iterator[str]:
+    """A schema of its own on the test PostgreSQL server (`admin`: the pg_admin engine), dropped
+    afterwards: the URL that reaches it through its search_path."""
+    from tests.conftest import PG_URL
+
+    schema = "t_" + secrets.token_hex(6)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
 
 
 def free_port() -> int:
@@ -71,8 +90,11 @@ def memory(pid: int) -> dict:
     return {"rss": round(fields["Rss"]), "pss": round(fields["Pss"]), "private": round(private)}
 
 
-def start_gunicorn(data: Path, db_url: str, port: int, workers: int = 2) -> subprocess.Popen:
-    """The service as `make serve` runs it, on `data` (holding a `pack` link) and `db_url`."""
+def start_gunicorn(
+    data: Path, db_url: str, port: int, workers: int = 2, env: dict | None = None, log: Path | None = None
+) -> subprocess.Popen:
+    """The service as `make serve` runs it, on `data` (holding a `pack` link) and `db_url`;
+    `env` adds settings, `log` keeps the server's output (else it is dropped)."""
     env = {
         **os.environ,
         "TALENT_DATA_DIR": str(data),
@@ -80,14 +102,20 @@ def start_gunicorn(data: Path, db_url: str, port: int, workers: int = 2) -> subp
         "TALENT_BIND": f"127.0.0.1:{port}",
         "TALENT_WORKERS": str(workers),
         "HF_HUB_OFFLINE": "1",
+        **(env or {}),
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "service/gunicorn_conf.py", "service:served_app()"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    output = subprocess.DEVNULL if log is None else log.open("ab")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "service/gunicorn_conf.py", "service:served_app()"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+    finally:
+        if log is not None:
+            output.close()  # the child holds its own copy
 
 
 def wind_technicians(n: int) -> list[dict]:
