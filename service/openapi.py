@@ -25,7 +25,10 @@ _STATUS_TEXT = {
     503: "Not ready, or the database is not answering (Retry-After says when to try again)",
 }
 _RETRY_AFTER = {
-    "Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "string"}},
+    "Retry-After": {
+        "description": "seconds to wait before trying again",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
 }
 _REQUEST_ID = {
     "X-Request-Id": {
