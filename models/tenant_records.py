@@ -28,7 +28,6 @@ KINDS = ("candidate", "need", "program")
 # lines understood and written together; small enough that the pipeline (the next chunk
 # encoded while this one is scored and written) starts early in a request
 BULK_CHUNK = 128
-FIRST_CHUNK = BULK_CHUNK // 4  # nothing overlaps the first chunk's encoding, so it is short
 log = logging.getLogger(__name__)
 
 
@@ -152,7 +151,7 @@ class TenantRecords:
         (and, right after, in the index). Lines that failed validation are reported as errors
         and the rest of their chunk is still written.
         """
-        chunks = _chunked(lines, chunk, first=min(chunk, FIRST_CHUNK))
+        chunks = _chunked(lines, chunk, first=_first_chunk(chunk))
         current = next(chunks, None)
         # one chunk ahead: its text is encoded in a thread while this one links skills, reads
         # occupations and writes (the encoder and the rest each keep a core busy)
@@ -231,8 +230,13 @@ class TenantRecords:
 
 def chunk_ends(total: int, size: int = BULK_CHUNK) -> builtins.list[int]:
     """How many lines are written once each chunk of a bulk request of `total` lines commits."""
-    first = min(size, FIRST_CHUNK)
+    first = _first_chunk(size)
     return [n for n in [first, *range(first + size, total, size)] if n < total] + [total] if total else []
+
+
+def _first_chunk(size: int) -> int:
+    """Nothing overlaps the first chunk's encoding, so it is a quarter of the others."""
+    return max(1, size // 4)
 
 
 def _chunked(lines: Iterable[BulkLine], size: int, first: int) -> Iterator[builtins.list[BulkLine]]:
