@@ -31,7 +31,7 @@ from models.text import FUNCTION_WORDS, stem
 # matched on whole words with or without a final period; acronyms of two letters that are also
 # ordinary words ("it", "pt", "ot") are only expanded when written in capitals.
 ABBREVIATIONS = {
-    "acct": "Accounting", "adm": "Administrator", "admin": "Administrator", "anlst": "Analyst",
+    "acct": "Accounting", "adm": "Administrator", "bldg": "Building", "admin": "Administrator", "anlst": "Analyst",
     "asst": "Assistant", "assoc": "Associate", "atty": "Attorney",
     "capt": "Captain", "cdl": "Commercial Driver's License", "ceo": "Chief Executive Officer",
     "cfo": "Chief Financial Officer", "cio": "Chief Information Officer", "clk": "Clerk",
@@ -40,7 +40,7 @@ ABBREVIATIONS = {
     "cto": "Chief Technology Officer", "cust": "Customer", "dba": "Database Administrator", "dept": "Department",
     "dev": "Developer", "dir": "Director", "educ": "Education", "elec": "Electrical",
     "emt": "Emergency Medical Technician", "engr": "Engineer", "equip": "Equipment", "evp": "Executive Vice President",
-    "exec": "Executive", "gm": "General Manager", "govt": "Government", "hha": "Home Health Aide",
+    "exec": "Executive", "gm": "General Manager", "hlpr": "Helper", "hwy": "Highway", "govt": "Government", "hha": "Home Health Aide",
     "hr": "Human Resources", "info": "Information", "insp": "Inspector", "instr": "Instructor",
     "intl": "International", "it": "Information Technology", "lab": "Laboratory", "lpn": "Licensed Practical Nurse",
     "lvn": "Licensed Vocational Nurse", "maint": "Maintenance", "mech": "Mechanic", "med": "Medical",
@@ -52,7 +52,7 @@ ABBREVIATIONS = {
     "rn": "Registered Nurse", "rt": "Respiratory Therapist", "secy": "Secretary", "sgt": "Sergeant",
     "spec": "Specialist", "supr": "Supervisor", "supv": "Supervisor", "supvr": "Supervisor", "svc": "Service",
     "svcs": "Services", "svp": "Senior Vice President", "sys": "Systems", "tech": "Technician",
-    "techs": "Technicians", "trng": "Training", "vp": "Vice President", "whse": "Warehouse",
+    "techs": "Technicians", "trng": "Training", "vp": "Vice President", "whse": "Warehouse", "wkr": "Worker",
 }  # fmt: skip
 _CAPITALS_ONLY = {"it", "pt", "ot", "rt", "np", "gm", "qa", "qc", "hr"}
 # "Admin Assistant" is administrative, "System Admin" an administrator
@@ -172,6 +172,19 @@ _QUALIFIER = re.compile(
 _WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
 
 
+# a title's last word names a person; employers often write the work instead ("Farm Labor",
+# "Kitchen Help"), which would match "Labor Relations Specialists" or "Help Desk Technicians"
+_WORK_AS_WORKER = {"labor": "Laborer", "labour": "Labourer", "help": "Helper"}
+
+
+def work_as_worker(text: str) -> str:
+    """'Special Event Labor' -> 'Special Event Laborer'."""
+    words = text.split()
+    if words and words[-1].lower() in _WORK_AS_WORKER:
+        words[-1] = _WORK_AS_WORKER[words[-1].lower()]
+    return " ".join(words)
+
+
 def drop_qualifiers(text: str) -> str:
     words = [w for w in text.split() if not _QUALIFIER.match(w.strip(".,()-"))]
     return " ".join(words) if words else text
@@ -243,14 +256,20 @@ class TitleCleaner:
         if low in self.vocabulary or singular(low) in self.vocabulary:
             return word
         limit = 2 if len(low) >= self.LONG_WORD else 1
-        candidates: set[str] = set()
-        for d in _edits1(low) | {low}:
-            candidates.update(self._deletions.get(d, ()))
-        best = min(
-            (c for c in candidates if _distance(low, c, limit) <= limit),
-            key=lambda c: (_distance(low, c, limit), -self.vocabulary[c], c),
-            default=None,
-        )
+        # a plural is corrected through its singular ("busers" -> "buser" -> "busser" + "s")
+        one = singular(low)
+        forms = [(low, "")] + ([(one, low[len(one) :])] if one != low and low.startswith(one) else [])
+        scored = []
+        for form, ending in forms:
+            candidates: set[str] = set()
+            for d in _edits1(form) | {form}:
+                candidates.update(self._deletions.get(d, ()))
+            for c in candidates:
+                distance = _distance(form, c, limit)
+                if distance <= limit:
+                    # a misspelling seldom changes the first letter ("busers" is not "users")
+                    scored.append(((distance, c[0] != form[0], -self.vocabulary[c], c), c + ending))
+        best = min(scored)[1] if scored else None
         if best is None:
             return word
         if word.isupper():
@@ -285,4 +304,4 @@ class TitleCleaner:
         text = " ".join(title.replace("&", " and ").split())
         text = " ".join(self.correct(w) if w.isalpha() else w for w in text.split())
         text = clean_title(self._invert(text))
-        return self.singular_heads(drop_qualifiers(text)) or text
+        return self.singular_heads(work_as_worker(drop_qualifiers(text))) or text

@@ -33,8 +33,17 @@ KNOWN = [
     "Technician",
     "Worker",
     "Mechanic",
+    "Busser",
+    "Helper",
+    "Highway Maintenance Worker",
 ]
-TEXTS = ["Landscaping, lawn care and groundskeeping.", "Maintenance of grounds.", "Thatch roofing with straw."]
+# "users" is the likelier word of the two one edit from "busers"
+TEXTS = [
+    "Landscaping, lawn care and groundskeeping.",
+    "Maintenance of grounds.",
+    "Thatch roofing with straw.",
+    "Help users; train users; support users.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +67,11 @@ def cleaner():
         ("Thatch Roof Builder", "Thatch Roof Builder"),  # a real word of the field is left alone
         ("Sr. Maint. Tech", "Maintenance Technician"),  # the rules of clean_title still apply
         ("Welder (CDL-A)", "Welder"),
+        ("BUSERS", "BUSSER"),  # one edit from "users" too: a misspelling seldom changes the first letter
+        ("Hwy Maintenance Wkr", "Highway Maintenance Worker"),
+        ("Special Event Labor", "Special Event Laborer"),  # the work written for the worker
+        ("Kitchen Help", "Kitchen Helper"),
+        ("Labor Relations Specialist", "Labor Relations Specialist"),  # only as the last word
     ],
 )
 def test_employer_titles_are_cleaned(cleaner, title, cleaned):
