@@ -30,12 +30,12 @@ import sys
 import time
 from pathlib import Path
 
-from models.encoder import Encoder
-from models.settings import load_settings
-from models.store import tenants
-from models.store.db import Database, upgrade
-from models.tenant_index import TenantIndexes
-from models.tenant_records import KINDS
+from models.core.encoder import Encoder
+from models.core.settings import load_settings
+from models.tenants.record_pipeline import KINDS
+from models.tenants.store import tenants
+from models.tenants.store.db import Database, upgrade
+from models.tenants.tenant_index import TenantIndexes
 from training import jobs
 
 
@@ -51,7 +51,7 @@ def _executor(args, settings, db: Database):
         executor = distributed.RayExecutor(workers, args.cpus_per_worker, args.pack_dir)
         logging.getLogger("jobs").info("Ray workers ready: %s", executor.ready())
         return executor
-    from models.reference import ReferenceData
+    from models.reference.data import ReferenceData
 
     ref = ReferenceData.load(Path(args.pack_dir) if args.pack_dir else settings.pack_path, settings=settings)
     return jobs.LocalExecutor(jobs.Worker(ref, {settings.sqlalchemy_url: db}))

@@ -1,15 +1,15 @@
 """Recommendations: matches for a candidate, candidates for a role, talent map, skill gaps.
 
-All tenant-scoped (API key), ranked and explained; the logic is in models/matching.py and
-models/gaps.py. The response schemas below describe the JSON those return.
+All tenant-scoped (API key), ranked and explained; the logic is in models/recommend/matching.py and
+models/recommend/gaps.py. The response schemas below describe the JSON those return.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from models.errors import InvalidInput, NotFound
-from models.matching import CandidateFilters, MatchFilters
+from models.core.errors import InvalidInput, NotFound
+from models.recommend.matching import CandidateFilters, MatchFilters
 from service.api.regions import COUNTRY, EXAMPLE_REGION, KINDS, STATE
 from service.api.spec import (
     BOOLEAN,

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, jsonify
 
-from models.errors import NotFound
+from models.core.errors import NotFound
 from service.api.spec import (
     BOOLEAN,
     COUNT,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from models.candidate_search import CandidateQuery, find_candidates
-from models.errors import InvalidInput
-from models.matching import MatchFilters
+from models.core.errors import InvalidInput
+from models.recommend.candidate_search import CandidateQuery, find_candidates
+from models.recommend.matching import MatchFilters
 from service.api.regions import KINDS
 from service.console.blueprint import bp
 from service.console.helpers import PAGE_SIZE, record_context, tenant

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import render_template, request
 from werkzeug.datastructures import MultiDict
 
-from models.candidate_search import region_counts
+from models.recommend.candidate_search import region_counts
 from service.api.recommendations import TALENT_MAP_PARAMS, talent_map_result
 from service.api.regions import KINDS
 from service.console.blueprint import bp

@@ -64,7 +64,7 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from models.records import EscoOccupation, Skill
+from models.reference.taxonomy import EscoOccupation, Skill
 from training.sources.packaged import (
     ESCO_ICT_OCCUPATIONS,
     ESCO_ICT_SKILLS,
