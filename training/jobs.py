@@ -249,11 +249,11 @@ def read_ndjson(path: Path, kind: str) -> tuple[str, list[tuple[int, dict]], lis
     """An NDJSON file checked as the API checks a bulk body (service/api/resources.py):
     (sha256 of the file, valid (line, document) pairs, result lines of the refused lines).
     Two lines with one external_id refuse the whole file (InvalidInput), as in the API."""
-    from models.tenants.record_pipeline import KINDS
+    from models.tenants.store.tables import RECORD_KINDS
     from service.api.resources import parse_ndjson
     from service.schemas import RESOURCE_SCHEMAS
 
-    if kind not in KINDS:
+    if kind not in RECORD_KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     raw = Path(path).read_bytes()
     lines = parse_ndjson(raw.decode("utf-8"), RESOURCE_SCHEMAS[kind], max_lines=10**9)

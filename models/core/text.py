@@ -183,20 +183,36 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
+# the crude stemmer's suffixes (stem(..., crude=True))
+CRUDE_SUFFIXES = ("ing", "ed", "es", "s", "e")
+
+
 @lru_cache(maxsize=1 << 16)
-def stem(word: str) -> str:
+def stem(word: str, crude: bool = False) -> str:
     """A light stemmer: strip one common suffix, keep at most STEM_LENGTH characters, drop a
     final "e" ("manage", "manager", "management" -> "manag"). Tokens with digits or symbols
     (C#, ASP.NET, HTML5) are kept as they are. Crude on purpose: it only has to make the
-    inflections of a job ad meet those of ESCO labels, and it is the same on both sides."""
+    inflections of a job ad meet those of ESCO labels, and it is the same on both sides.
+
+    `crude=True` is the cruder form the ESCO label splitter compares words with
+    (training/sources/esco_packaged.py), enough to see that "assessing" and "assess" are the
+    same word: lower-cased, one of CRUDE_SUFFIXES stripped, not shortened, a final doubled
+    letter other than "s" undoubled ("modell(ing)" -> "model", but "assess" stays)."""
+    if crude:
+        word = _strip_suffix(word.lower(), CRUDE_SUFFIXES)
+        return word[:-1] if len(word) > 3 and word[-1] == word[-2] != "s" else word
     if not word.isalpha():
         return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    word = word[:STEM_LENGTH]
+    word = _strip_suffix(word, _SUFFIXES)[:STEM_LENGTH]
     return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
+def _strip_suffix(word: str, suffixes: tuple[str, ...]) -> str:
+    """The word without the first of `suffixes` it ends with, when at least 3 letters remain."""
+    for suffix in suffixes:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
 
 
 def content_words(text: str) -> list[str]:

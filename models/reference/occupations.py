@@ -19,18 +19,17 @@ ranked by the blend alone.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
 from models.core import artifacts
 from models.core.encoder import Encoder
 from models.core.index import FaissIndex
-from models.core.title_text import clean_title, title_words
+from models.core.lexicon import Lexicon
+from models.core.title_text import clean_title
 from models.reference.multilingual import Multilingual
 from models.reference.title_classifier import WEIGHTS_FILE as CLASSIFIER_WEIGHTS
 from models.reference.title_classifier import TitleClassifier
@@ -112,41 +111,6 @@ class _Channel:
             sims += self.offset
         out[:, self.present] = np.maximum.reduceat(sims, self.starts, axis=1)
         return out
-
-
-class Lexicon:
-    """Each owner's set of words; `coverage(titles)` is the IDF-weighted share of a title's
-    words found in an owner's set, in [0, 1] (IDF over the owners, so "technician" counts
-    little and "kiln" a lot)."""
-
-    def __init__(self, words_per_owner: list[list[str]]):
-        self.vocabulary: dict[str, int] = {}
-        rows, cols = [], []
-        for row, words in enumerate(words_per_owner):
-            for word in set(words):
-                rows.append(row)
-                cols.append(self.vocabulary.setdefault(word, len(self.vocabulary)))
-        n = len(words_per_owner)
-        self.has = sparse.csr_matrix(
-            (np.ones(len(rows), np.float32), (rows, cols)), shape=(n, len(self.vocabulary))
-        ).T.tocsr()  # (words x owners)
-        df = np.asarray(self.has.sum(axis=1)).ravel()
-        self.idf = np.log((n + 1) / (df + 1)).astype(np.float32)
-        self.unknown_idf = math.log(n + 1)  # a word no owner has still counts in the denominator
-        self.n_owners = n
-
-    def coverage(self, titles: list[str]) -> np.ndarray:
-        rows, cols, totals = [], [], np.zeros(len(titles), np.float32)
-        for i, title in enumerate(titles):
-            words = list(dict.fromkeys(title_words(title)))
-            known = [self.vocabulary[w] for w in words if w in self.vocabulary]
-            totals[i] = self.idf[known].sum() + self.unknown_idf * (len(words) - len(known))
-            rows.extend([i] * len(known))
-            cols.extend(known)
-        weights = sparse.csr_matrix(
-            (self.idf[cols] if cols else np.zeros(0, np.float32), (rows, cols)), shape=(len(titles), len(self.idf))
-        )
-        return (weights @ self.has).toarray().astype(np.float32) / np.maximum(totals, 1e-6)[:, None]
 
 
 # a title in another language is read as this many known English titles (models/reference/multilingual.py)

@@ -89,7 +89,7 @@ import numpy as np
 from models.core.artifacts import read_json, verify
 
 ARTIFACT_KIND = "regions"
-KINDS = ("large_metro", "metro", "micro_hub")
+REGION_KINDS = ("large_metro", "metro", "micro_hub")
 OEWS_PREFIX = "oews-"
 GEONAMES_PREFIX = "gn-"
 EARTH_RADIUS_KM = 6371.0088
@@ -451,8 +451,8 @@ class RegionCatalog:
         return list(self._multi_states.get(i, [self._states[i]]))
 
     def _mask(self, kind: str | None, country: str | None, state: str | None, source: str | None = None) -> np.ndarray:
-        if kind is not None and kind not in KINDS:
-            raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+        if kind is not None and kind not in REGION_KINDS:
+            raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(REGION_KINDS)}")
         mask = np.ones(len(self._ids), dtype=bool)
         if kind is not None:
             mask &= self._kind_arr == kind
@@ -500,7 +500,7 @@ class RegionCatalog:
 
     def counts_by_kind(self, source: str | None = None) -> dict[str, int]:
         kinds = self._kind_arr if source is None else self._kind_arr[self._source_arr == source]
-        return {k: int((kinds == k).sum()) for k in KINDS}
+        return {k: int((kinds == k).sum()) for k in REGION_KINDS}
 
     # -- geometry ----------------------------------------------------------------------------
 

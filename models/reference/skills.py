@@ -23,6 +23,7 @@ import torch
 from models.core import artifacts
 from models.core.encoder import Encoder
 from models.core.index import FaissIndex
+from models.core.lexicon import Lexicon
 from models.core.text import content_words, fold, is_boilerplate, sentences, spans, tokens
 from models.reference.multilingual import Multilingual, foreign_spans
 from models.reference.skill_ann import SkillNeighbours
@@ -255,20 +256,20 @@ class SkillCatalog:
         """Word IDF over the skills (label, alternative labels and definition of each skill is
         one document) and, for every name, its distinct content words: the lexical side."""
         n = len(self.skills)
-        df: dict[str, int] = {}
+        documents: list[set[str]] = []
         name_words: list[list[str]] = []
         name_owner: list[int] = []
         for i, s in enumerate(self.skills):
             names = list(dict.fromkeys([s["label"], *s.get("alt_labels", [])]))
             words_by_name = [list(dict.fromkeys(content_words(name))) for name in names]
-            for w in set(content_words(s.get("definition", ""))).union(*words_by_name):
-                df[w] = df.get(w, 0) + 1
+            documents.append(set(content_words(s.get("definition", ""))).union(*words_by_name))
             for words in words_by_name:
                 if words:
                     name_words.append(words)
                     name_owner.append(i)
-        self._idf = {w: float(np.log(n / c)) for w, c in df.items()}
-        self._unknown_idf = float(np.log(n))  # a word no skill uses is as rare as it gets
+        lexicon = Lexicon(documents, smoothed=False)  # log(n / df); a word no skill uses: log(n)
+        self._idf = lexicon.idf_by_word
+        self._unknown_idf = lexicon.unknown_idf
         postings: dict[str, list[int]] = {}
         for k, words in enumerate(name_words):
             for w in words:

@@ -24,7 +24,6 @@ from models.tenants.store.db import Database
 from models.tenants.tenant_index import TenantIndexes
 from models.tenants.understanding import RecordUnderstander, Understanding, raise_on_errors
 
-KINDS = ("candidate", "need", "program")
 # lines understood and written together; small enough that the pipeline (the next chunk
 # encoded while this one is scored and written) starts early in a request
 BULK_CHUNK = 128

@@ -14,7 +14,7 @@ import pytest
 
 from models.core.artifacts import ArtifactError
 from models.core.settings import load_settings
-from models.reference.regions import KINDS, KindRule, RegionCatalog, compass_target, fold
+from models.reference.regions import REGION_KINDS, KindRule, RegionCatalog, compass_target, fold
 from training.build_regions import build_regions
 from training.sources.oews import open_packaged_oews, parse_series_id, read_oews_dir, read_packaged_oews
 
@@ -260,7 +260,7 @@ def test_list_filters_and_paging(catalog):
     with pytest.raises(ValueError):
         catalog.list(kind="village")
     assert sum(catalog.counts_by_kind().values()) == len(catalog)
-    assert set(catalog.counts_by_kind()) == set(KINDS)
+    assert set(catalog.counts_by_kind()) == set(REGION_KINDS)
 
 
 # -- statistics ----------------------------------------------------------------------------

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from models.core.artifacts import ArtifactError
+from models.core.lexicon import Lexicon
 from models.core.title_text import clean_title, title_words
-from models.reference.occupations import Lexicon, TitleNormalizer
+from models.reference.occupations import TitleNormalizer
 from models.reference.taxonomy import SocOccupation
 from training.build_titles import build_titles, lexicon, title_variants
 from training.evaluators import title_soc

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from models.core.errors import InvalidInput
 from models.tenants.store.db import Database
-from models.tenants.store.tables import JOB_ACTIONS, KINDS, job_batches, jobs, utcnow
+from models.tenants.store.tables import JOB_ACTIONS, RECORD_KINDS, job_batches, jobs, utcnow
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def start(
     """The unfinished job of this tenant, kind, action and source, resumed with its own plan
     (`plan` is then ignored), or a new job with `plan`: (job, resumed). `fresh` abandons an
     unfinished one and starts anew."""
-    if kind not in KINDS or action not in JOB_ACTIONS:
+    if kind not in RECORD_KINDS or action not in JOB_ACTIONS:
         raise InvalidInput(f"unknown kind or action: {kind!r}, {action!r}")
     with db.transaction() as conn:
         current = _open(conn, tenant_id, kind, action, source)

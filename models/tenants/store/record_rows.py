@@ -38,11 +38,11 @@ from models.core.errors import Conflict, InvalidInput, NotFound
 from models.tenants.store import audit
 from models.tenants.store.db import Database, json_dumps
 from models.tenants.store.tables import (
-    KINDS,
     MAX_EXTERNAL_ID,
     MAX_REGION_ID,
     MAX_SOC,
     MAX_STATUS,
+    RECORD_KINDS,
     changes,
     records,
     tenants,
@@ -109,8 +109,8 @@ class Change(NamedTuple):
 
 
 def _check_kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise InvalidInput(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
+    if kind not in RECORD_KINDS:
+        raise InvalidInput(f"unknown kind {kind!r}; one of {', '.join(RECORD_KINDS)}")
     return kind
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-KINDS = ("candidate", "need", "program")
+RECORD_KINDS = ("candidate", "need", "program")
 SCOPES = ("read_write", "read_only")  # what an API key may do
 OPS = ("upsert", "delete")
 
