@@ -243,7 +243,7 @@ class GapAnalyst:
         view = self.m.indexes.view(tenant_id, "candidate")
         arrays = view.arrays(self.space.index)
         here = arrays["region"] == region_id
-        distance = np.nan_to_num(self.m._distances(self.m._places(arrays), region_id), nan=np.inf)
+        distance = np.nan_to_num(self.m.geo.distances(self.m.geo.places(arrays), region_id), nan=np.inf)
         movers = ~here & arrays["relocate"] & (distance <= RELOCATION_RADIUS_KM)
         ids = arrays["ids"]
         return [view.rows[int(i)] for i in ids[here]], [view.rows[int(i)] for i in ids[movers]]

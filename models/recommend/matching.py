@@ -21,7 +21,7 @@ Every score is a documented blend of components, each in [0, 1], returned with t
     reach      = 1 in the same region; else the best option the candidate has: commuting,
                  1 - 0.4 * d/80 within 80 km; remote work, 0.9 for a remote role and a
                  candidate open to it; moving, 0.7 - 0.2 * min(d, 3000)/3000 for a candidate
-                 willing to relocate; none of them, 0.1
+                 willing to relocate; none of them, 0.1 (models/core/geo.py, with the distances)
     remote_fit = remote role: 1.0 if the candidate is open to remote, else 0.6;
                  hybrid 0.85; on-site 0.7
 
@@ -39,17 +39,18 @@ from typing import Any
 import numpy as np
 
 from models.core.errors import InvalidInput, NotFound
+from models.core.geo import COMMUTE_KM, Geography, reach
 from models.core.language import language_key
 from models.recommend.role_plan import CLOSE_ALTERNATIVE, CLOSE_TARGET, PlannedRole, RolePlanner
 from models.reference.data import ReferenceData
-from models.reference.regions import EARTH_RADIUS_KM, Region, haversine_km
+from models.reference.regions import Region
 from models.tenants.features import Features
 from models.tenants.tenant_index import TenantIndexes
+from models.tenants.understanding import RecordUnderstander
 
 W_OCCUPATION, W_SKILL, W_REGION, W_REMOTE, POSTED_BONUS = 0.40, 0.25, 0.25, 0.10, 0.05
 W_REQUIRED, W_NICE, W_SEMANTIC = 0.55, 0.15, 0.30
 W_SPECIALISATION, W_DEMAND, W_WAGE, W_REACH = 0.30, 0.20, 0.15, 0.35
-COMMUTE_KM = 80.0
 SEMANTIC_BLOCK = 4096  # candidates whose semantic term is computed at a time when ranking for a need
 FIT_MIN = 0.5  # a candidate "fits" a role (talent map counts) at this skill fit
 MARKET_SOCS = 4  # occupations nearest the profile vector, for a candidate whose record names none
@@ -159,23 +160,6 @@ def _fitting(
     return sure + int((base[open_rows] + W_SEMANTIC * values >= FIT_MIN).sum())
 
 
-def reach(distance: float | None, remote_role: bool, remote_ok: bool, relocate: bool) -> float:
-    """The best way the candidate has of doing the job from where they are: each option
-    falls with distance, so reach never grows with it."""
-    if distance is None:
-        return 0.5
-    if distance <= 1.0:
-        return 1.0
-    best = 0.1
-    if distance <= COMMUTE_KM:
-        best = max(best, 1.0 - 0.4 * distance / COMMUTE_KM)
-    if remote_role and remote_ok:
-        best = max(best, 0.9)
-    if relocate:
-        best = max(best, 0.7 - 0.2 * min(distance, 3000.0) / 3000.0)
-    return best
-
-
 def remote_fit(policy: str, remote_ok: bool) -> float:
     if policy == "remote":
         return 1.0 if remote_ok else 0.6
@@ -222,9 +206,8 @@ class Matcher:
         self.space = ref.skill_space
         self.planner = RolePlanner(ref.titles.socs, ref.titles.facts, ref.profiles.role_matrix)
         self.micro_hub_weight = micro_hub_weight
-        self._coords: dict[str, tuple[float, float]] = {}
+        self.geo = Geography(ref.regions, NEARBY_REGIONS)
         self._market: dict[tuple[str, str], dict] = {}
-        self._nearby: dict[str, list[Region]] = {}
 
     # ---- shared pieces -----------------------------------------------------------------------
     def record(self, tenant_id: int, kind: str, record_id: int) -> tuple[Features, np.ndarray]:
@@ -234,24 +217,6 @@ class Matcher:
             raise NotFound(f"no {kind} {record_id}", {"id": record_id})
         vector = table.vectors.get(f.id)
         return f, vector if vector is not None else np.zeros(self.ref.encoder.dim, dtype=np.float32)
-
-    def coords(self, region_id: str | None) -> tuple[float, float] | None:
-        if not region_id:
-            return None
-        if region_id not in self._coords:
-            r = self.regions.get(region_id)
-            self._coords[region_id] = (r.lat, r.lon) if r and r.lat is not None else (math.nan, math.nan)
-        c = self._coords[region_id]
-        return None if math.isnan(c[0]) else c
-
-    def distance(self, a: str | None, b: str | None) -> float | None:
-        ca, cb = self.coords(a), self.coords(b)
-        if ca is None or cb is None:
-            return None
-        # one pair at a time: plain floats, NumPy's per-call cost dominates here
-        p1, p2 = math.radians(ca[0]), math.radians(cb[0])
-        h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(cb[1] - ca[1]) / 2) ** 2
-        return EARTH_RADIUS_KM * 2 * math.asin(math.sqrt(min(1.0, h)))
 
     def market(self, region_id: str | None, soc: str | None) -> dict:
         """OEWS facts of a SOC in a region (empty for world cities or unpublished cells);
@@ -330,7 +295,7 @@ class Matcher:
             if need.soc and need.region_id:
                 posted_socs[(need.soc, need.region_id)] = need.id
             region = self.regions.get(need.region_id) if need.region_id else None
-            d = self.distance(cand.region_id, need.region_id)
+            d = self.geo.distance(cand.region_id, need.region_id)
             if f.remote_only and need.remote_policy != "remote":
                 continue
             if not self._allowed(region, d, f):
@@ -506,25 +471,7 @@ class Matcher:
                 soc, by="location_quotient", min_employment=50, limit=MARKET_REGIONS
             )
         ]
-        return list({r.id: r for r in places + self.nearby(cand.region_id)}.values())
-
-    def nearby(self, region_id: str | None) -> list[Region]:
-        """A region (when it is one) and the OEWS areas within commuting distance of it; memoised."""
-        if not region_id:
-            return []
-        if region_id not in self._nearby:
-            home, places = self.coords(region_id), []
-            if home is not None:
-                places = [
-                    r
-                    for r, km in self.regions.nearest(home[0], home[1], k=NEARBY_REGIONS, source="oews")
-                    if km <= COMMUTE_KM
-                ]
-            own = self.regions.get(region_id)
-            if own is not None:
-                places.append(own)
-            self._nearby[region_id] = places
-        return self._nearby[region_id]
+        return list({r.id: r for r in places + self.geo.nearby(cand.region_id)}.values())
 
     def _market_roles(
         self, cand: Features, cvec: np.ndarray, plan: list[PlannedRole], f: MatchFilters, posted: dict
@@ -556,7 +503,7 @@ class Matcher:
                 # candidate's own region always shows their roles (with neutral market terms)
                 if not facts.get("employment") and region.id != cand.region_id:
                     continue
-                d = self.distance(cand.region_id, region.id)
+                d = self.geo.distance(cand.region_id, region.id)
                 if not self._allowed(region, d, f):
                     continue
                 out.append(
@@ -595,8 +542,8 @@ class Matcher:
         nice = self.space.coverage_matrix(need.nice, arrays["skills"])
         base = skill_fit(req, nice, 0.0)  # without its semantic term, computed below where it matters
         keep = req >= f.min_required
-        places = self._places(arrays)
-        dist = self._distances(places, need.region_id)
+        places = self.geo.places(arrays)
+        dist = self.geo.distances(places, need.region_id)
         if f.within_km is not None:
             keep &= np.nan_to_num(dist, nan=np.inf) <= f.within_km
         if f.exclude_large_metro:
@@ -684,41 +631,10 @@ class Matcher:
             arrays["occupation_codes"] = codes
         return codes
 
-    def _places(self, arrays: dict) -> dict:
-        """Coordinates and region kind per record, added to a view's arrays once (one
-        assignment, so a request running alongside sees all of it or none); looked up once
-        per distinct region."""
-        places = arrays.get("places")
-        if places is None:
-            names, position = np.unique(arrays["region"].astype(str), return_inverse=True)
-            coords = [self.coords(r) or (math.nan, math.nan) for r in names.tolist()]
-            kinds = [(found.kind if r and (found := self.regions.get(r)) else "") for r in names.tolist()]
-            places = {
-                "lat": np.asarray([c[0] for c in coords], dtype=np.float64)[position],
-                "lon": np.asarray([c[1] for c in coords], dtype=np.float64)[position],
-                "kind": np.asarray(kinds, dtype=object)[position],
-            }
-            arrays["places"] = places
-        return places
-
-    def _distances(self, places: dict, region_id: str | None) -> np.ndarray:
-        target = self.coords(region_id)
-        if target is None:
-            return np.full(len(places["lat"]), np.nan)
-        return haversine_km(places["lat"], places["lon"], target[0], target[1])
-
     # ---- 3. talent map -------------------------------------------------------------------------
     def role_from_query(self, skills: list[str], soc: str | None) -> tuple[tuple, tuple, np.ndarray, str | None, str]:
         """A role described by skills (text or URIs) and/or a SOC code."""
-        from models.tenants.understanding import RecordUnderstander
-
-        required: list[str] = []
-        if skills:
-            links = RecordUnderstander(self.ref).link_skills(skills)
-            unknown = [s for s, link in zip(skills, links) if link is None]
-            if unknown:
-                raise InvalidInput("some skills link to no ESCO skill", {"unlinked": unknown})
-            required = [self.ref.skills.skills[link[0]]["id"] for link in links if link is not None]
+        required: list[str] = RecordUnderstander(self.ref).skill_ids(skills) if skills else []
         nice: list[str] = []
         title = "custom role"
         if soc:

@@ -87,12 +87,12 @@ from typing import Any
 import numpy as np
 
 from models.core.artifacts import read_json, verify
+from models.core.geo import central_km, haversine_km
 
 ARTIFACT_KIND = "regions"
 REGION_KINDS = ("large_metro", "metro", "micro_hub")
 OEWS_PREFIX = "oews-"
 GEONAMES_PREFIX = "gn-"
-EARTH_RADIUS_KM = 6371.0088
 
 METRO_CORE_MIN_POPULATION = 50_000  # OMB: an urban area of 50,000+ anchors a metropolitan area
 CORE_REACH_KM = 15.0
@@ -182,14 +182,6 @@ def fold(text: str) -> str:
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     tokens = _NON_WORD.sub(" ", _APOSTROPHES.sub("", text.lower())).split()
     return " ".join([_ABBREVIATIONS.get(t, t) for t in tokens])
-
-
-def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
-    """Great-circle distance in km; scalars or NumPy arrays (broadcast)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def metro_reach_km(total_jobs: float | None) -> float:
@@ -524,8 +516,7 @@ class RegionCatalog:
         """The k regions nearest to a point (optionally of one kind or source), with distances in km."""
         p, l0 = math.radians(lat), math.radians(lon)
         dlat, dlon = np.sin((self._lat_rad - p) / 2), np.sin((self._lon_rad - l0) / 2)
-        a = dlat**2 + math.cos(p) * np.cos(self._lat_rad) * dlon**2
-        d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+        d = central_km(dlat, dlon, math.cos(p) * np.cos(self._lat_rad))
         if kind is not None or source is not None:
             d = np.where(self._mask(kind, None, None, source), d, np.inf)
         k = max(0, min(k, int(np.isfinite(d).sum())))

@@ -297,6 +297,15 @@ class RecordUnderstander:
         foreign = not self.ref.detect_language(", ".join(skills)).english
         return self._link_listed(skills, [foreign] * len(skills))
 
+    def skill_ids(self, skills: list[str]) -> list[str]:
+        """The ESCO ids of skill strings given on their own (a query), linked as `link_skills`
+        links them; InvalidInput listing the strings that link to no skill."""
+        links = self.link_skills(skills)
+        unknown = [s for s, link in zip(skills, links) if link is None]
+        if unknown:
+            raise InvalidInput("some skills link to no ESCO skill", {"unlinked": unknown})
+        return [self.ref.skills.skills[link[0]]["id"] for link in links if link is not None]
+
     def _candidate_occupations(self, docs: list[dict], texts: list[str]) -> list:
         """Headline, summary and desired-role evidence of each candidate (titles memoised)."""
         return self.ref.profiles.evidence(

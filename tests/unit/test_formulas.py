@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.core.errors import InvalidInput
+from models.core.geo import haversine_km
 from models.core.index import BruteForceIndex, FaissIndex
 from models.recommend import matching as M
-from models.reference.regions import haversine_km
 from models.tenants.store.record_rows import decode_cursor, encode_cursor
 
 unit = st.floats(min_value=0.0, max_value=1.0)
