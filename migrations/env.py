@@ -1,6 +1,6 @@
 """Alembic environment, configured in code.
 
-`models.store.db.upgrade(url)` is the normal entry point: it opens the transaction (with the
+`models.tenants.store.db.upgrade(url)` is the normal entry point: it opens the transaction (with the
 locks that keep concurrent starts safe) and hands its connection in as
 `config.attributes["connection"]`. The `alembic` command line works too (alembic.ini at the
 top of the repository): the URL then comes from `-x url=...`, else `sqlalchemy.url` in the
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from models.store.tables import metadata
+from models.tenants.store.tables import metadata
 
 config = context.config
 target_metadata = metadata
@@ -23,8 +23,8 @@ if config.config_file_name is not None and "connection" not in config.attributes
 
 
 def _url() -> str:
-    from models.settings import load_settings
-    from models.store.db import normalize_url
+    from models.core.settings import load_settings
+    from models.tenants.store.db import normalize_url
 
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
     return normalize_url(url or load_settings().sqlalchemy_url).render_as_string(hide_password=False)
@@ -36,7 +36,7 @@ def _configure(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
         compare_type=True,
-        transactional_ddl=True,  # on SQLite too: models.store.db emits BEGIN itself
+        transactional_ddl=True,  # on SQLite too: models.tenants.store.db emits BEGIN itself
     )
 
 
@@ -55,12 +55,12 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
-    if connection is not None:  # models.store.db.upgrade: already inside its transaction
+    if connection is not None:  # models.tenants.store.db.upgrade: already inside its transaction
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
         return
-    from models.store.db import Database, _migration_transaction
+    from models.tenants.store.db import Database, _migration_transaction
 
     db = Database(_url())
     try:

@@ -7,8 +7,8 @@ Create Date: ${create_date}
 Portable to SQLite and PostgreSQL. Alter tables inside `with op.batch_alter_table(...)`
 (SQLite rebuilds the table: copy, drop, rename), passing
 table_kwargs={"sqlite_autoincrement": True} for tenants, api_keys, records and changes
-(models.store.db refuses a migration that loses AUTOINCREMENT). Name every constraint and
-index (models/store/tables.py NAMING) so later migrations can address them.
+(models.tenants.store.db refuses a migration that loses AUTOINCREMENT). Name every constraint and
+index (models/tenants/store/tables.py NAMING) so later migrations can address them.
 """
 from __future__ import annotations
 

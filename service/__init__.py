@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from models.settings import load_settings
+from models.core.settings import load_settings
 
 
 def create_app(config: dict[str, Any] | None = None, reference=None) -> Flask:
@@ -45,7 +45,7 @@ def served_app() -> Flask:
 
     Nothing here may run the encoder: a torch operation run before the fork leaves an OpenMP
     thread pool that hangs the children's first encoding."""
-    from models.reference import ReferenceData
+    from models.reference.data import ReferenceData
 
     settings = load_settings()
     reference = ReferenceData.load(settings.pack_path, settings=settings)

@@ -22,11 +22,11 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
-from models.errors import DomainError, NotFound
-from models.settings import load_settings
-from models.store import tenants
-from models.store.db import Database, current_revision, upgrade
-from models.store.tables import utcnow
+from models.core.errors import DomainError, NotFound
+from models.core.settings import load_settings
+from models.tenants.store import tenants
+from models.tenants.store.db import Database, current_revision, upgrade
+from models.tenants.store.tables import utcnow
 
 
 def _parser() -> argparse.ArgumentParser:

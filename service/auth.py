@@ -1,7 +1,7 @@
 """API keys: `Authorization: Bearer <key>` identifies the tenant of every tenant-data request.
 
 A key may be read-only (writes get 403) and may expire (401 once it has); see
-models/store/tenants.py for how keys are issued, rotated and stored.
+models/tenants/store/tenants.py for how keys are issued, rotated and stored.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 
 from flask import g, request, stream_with_context
 
-from models.errors import DomainError
-from models.store import audit, tenants
+from models.core.errors import DomainError
+from models.tenants.store import audit, tenants
 from service import limits
 from service.headers import request_id
 from service.runtime import runtime

@@ -13,7 +13,7 @@ import uuid
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from models.errors import DomainError
+from models.core.errors import DomainError
 from service.headers import SECURITY_HEADERS, request_id
 
 log = logging.getLogger(__name__)

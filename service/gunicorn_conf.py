@@ -1,4 +1,4 @@
-"""gunicorn configuration, read from the declared settings (models/settings.py)."""
+"""gunicorn configuration, read from the declared settings (models/core/settings.py)."""
 
 import os
 import shutil
@@ -6,7 +6,7 @@ import tempfile
 
 import gunicorn.util
 
-from models.settings import load_settings
+from models.core.settings import load_settings
 from service.errors import raw_error
 
 _settings = load_settings()

@@ -20,7 +20,7 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from limits import parse
 
-from models.errors import DomainError
+from models.core.errors import DomainError
 from service.errors import error_response
 
 EXTENSION = "talent_limiter"

@@ -13,10 +13,10 @@ import threading
 
 from flask import Flask, current_app
 
-from models.errors import NotReady
-from models.reference import ReferenceData
-from models.settings import Settings
-from models.store.db import Database, upgrade
+from models.core.errors import NotReady
+from models.core.settings import Settings
+from models.reference.data import ReferenceData
+from models.tenants.store.db import Database, upgrade
 
 log = logging.getLogger(__name__)
 EXTENSION = "talent"
@@ -78,8 +78,8 @@ class Runtime:
             ref = self.require_reference()
             with self._records_lock:
                 if self._records is None:
-                    from models.tenant_index import TenantIndexes
-                    from models.tenant_records import TenantRecords
+                    from models.tenants.record_pipeline import TenantRecords
+                    from models.tenants.tenant_index import TenantIndexes
 
                     indexes = TenantIndexes(
                         self.database, ref.encoder.dim, self.settings.data_path / "indices", ref.encoder.fingerprint
@@ -93,8 +93,8 @@ class Runtime:
             records = self.records()
             with self._records_lock:
                 if self._matcher is None:
-                    from models.gaps import GapAnalyst
-                    from models.matching import Matcher
+                    from models.recommend.gaps import GapAnalyst
+                    from models.recommend.matching import Matcher
 
                     matcher = Matcher(records.ref, records.indexes, self.settings.micro_hub_weight)
                     self._gaps = GapAnalyst(matcher)

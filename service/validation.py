@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from models.errors import InvalidInput, TooLarge
+from models.core.errors import InvalidInput, TooLarge
 from service.schemas import LIST_ITEM, WHITESPACE, protected_fields
 
 _FORMATS = FormatChecker()

@@ -11,7 +11,7 @@ import secrets
 
 import pytest
 
-from models.store.db import Database, make_engine, upgrade
+from models.tenants.store.db import Database, make_engine, upgrade
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -28,21 +28,21 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def settings():
-    from models.settings import load_settings
+    from models.core.settings import load_settings
 
     return load_settings({"data_dir": os.environ.get("TALENT_DATA_DIR", "var")})
 
 
 @pytest.fixture(scope="session")
 def encoder():
-    from models.encoder import Encoder
+    from models.core.encoder import Encoder
 
     return Encoder()
 
 
 @pytest.fixture(scope="session")
 def reference(settings, encoder):
-    from models.reference import ReferenceData
+    from models.reference.data import ReferenceData
 
     if not (settings.pack_path / "taxonomy").exists():
         pytest.exit(f"no reference pack at {settings.pack_path}: run `make test` (it builds the pack first)", 2)

@@ -33,11 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-from models.index import BruteForceIndex
-from models.reference import ReferenceData
-from models.settings import load_settings
-from models.store import records as store
-from models.store import tenants
+from models.core.index import BruteForceIndex
+from models.core.settings import load_settings
+from models.reference.data import ReferenceData
+from models.tenants.store import record_rows as store
+from models.tenants.store import tenants
 
 RECALL_PROBES = 200  # held-out candidate profiles recall@10 is measured on, with QUERIES
 QUERIES = (
@@ -209,7 +209,7 @@ def measure_worker(data_dir: str, database_url: str, tenant_id: int) -> dict:
 def encoder_ceiling(ref: ReferenceData, docs: list[dict]) -> tuple[float, float]:
     """(records/s the encoder alone manages on these candidates' sentences, mean words per
     summary): the rate ingest would reach if everything but encoding were free."""
-    from models.skills import content_sentences
+    from models.reference.skills import content_sentences
 
     texts = [s for d in docs for s, _ in content_sentences(d.get("summary"))]
     ref.encoder.encode(texts[:64])  # warm
@@ -237,8 +237,8 @@ def bench_ivf_recall(ref: ReferenceData, size: int) -> dict:
     """recall@10 of the approximate (IVF) index the service would build for `size` profile
     vectors, forced even below the exact-search threshold: profiles understood as ingest does
     (no database), probed with held-out candidates and the text queries."""
-    from models.index import FaissIndex
-    from models.understanding import RecordUnderstander
+    from models.core.index import FaissIndex
+    from models.tenants.understanding import RecordUnderstander
     from training.synthetic import SyntheticTenant
 
     understander = RecordUnderstander(ref)

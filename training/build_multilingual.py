@@ -1,4 +1,4 @@
-"""Multilingual artifact (models/multilingual.py): every skill's English label and alternative
+"""Multilingual artifact (models/reference/multilingual.py): every skill's English label and alternative
 labels, and every known job title, embedded with the multilingual encoder; and the English
 words of the taxonomy, which tell the language detector what English looks like.
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models import artifacts
-from models.language import words_of
-from models.multilingual import (
+from models.core import artifacts
+from models.core.language import words_of
+from models.reference.multilingual import (
     KIND,
     SKILL_OWNER,
     SKILL_VECTORS,
@@ -23,8 +23,8 @@ from models.multilingual import (
     VOCABULARY,
     MultilingualEncoder,
 )
-from models.skills import VIEW_DEFINITION, skill_views
-from models.title_classifier import KNOWN_FILE
+from models.reference.skills import VIEW_DEFINITION, skill_views
+from models.reference.title_classifier import KNOWN_FILE
 from training.progress import Progress
 
 CHUNK = 2048

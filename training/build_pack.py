@@ -17,8 +17,8 @@ import time
 from functools import cache
 from pathlib import Path
 
-from models.encoder import Encoder
-from models.settings import Settings, load_settings
+from models.core.encoder import Encoder
+from models.core.settings import Settings, load_settings
 from training.build_multilingual import build_multilingual
 from training.build_regions import build_regions
 from training.build_role_skills import build_role_skills

@@ -2,7 +2,7 @@
 
     python -m training.build_regions [--pack-dir DIR] [--oews-dir DIR] [--force]
 
-The rules (kinds, points, locating US places) are documented in models/regions.py.
+The rules (kinds, points, locating US places) are documented in models/reference/regions.py.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from models.artifacts import build, sha256_file, write_json
-from models.regions import (
+from models.core.artifacts import build, sha256_file, write_json
+from models.core.settings import load_settings
+from models.reference.regions import (
     ARTIFACT_KIND,
     CORE_REACH_KM,
     GEONAMES_PREFIX,
@@ -39,7 +40,6 @@ from models.regions import (
     fold,
     metro_reach_km,
 )
-from models.settings import load_settings
 from training.sources import geonames
 from training.sources.geonames import City
 from training.sources.oews import OEWS_FLAT_FILES, OewsData, read_oews_dir, read_packaged_oews
@@ -240,7 +240,7 @@ def _place_nonmetros(
     regions: _Regions, nonmetros: list[int], places: list[City], placements: list[Placement],
     targets: dict, extents: dict, warnings: list[str],
 ) -> dict[str, str]:  # fmt: skip
-    """Set each nonmetro area's point (rule in models/regions.py); returns id -> description."""
+    """Set each nonmetro area's point (rule in models/reference/regions.py); returns id -> description."""
     clear: dict[int, int] = {}
     largest: dict[int, int] = {}
     for k, p in enumerate(placements):  # places come most populous first

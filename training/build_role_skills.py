@@ -55,11 +55,12 @@ from pathlib import Path
 
 import numpy as np
 
-from models import artifacts
-from models.encoder import Encoder
-from models.occupations import FOLDING_FILE, LEXICON_FILE, Lexicon, TitleNormalizer
-from models.skill_space import ROLE_NICE, ROLE_REQUIRED, ROLE_SKILLS_FILE, ROLE_SKILLS_KIND
-from models.text import fold
+from models.core import artifacts
+from models.core.encoder import Encoder
+from models.core.lexicon import Lexicon
+from models.core.text import fold
+from models.reference.occupations import FOLDING_FILE, LEXICON_FILE, TitleNormalizer
+from models.reference.skill_space import ROLE_NICE, ROLE_REQUIRED, ROLE_SKILLS_FILE, ROLE_SKILLS_KIND
 from training.sources import onet_db
 from training.sources.onet_db import OnetDatabase, folded, read_onet
 

@@ -1,4 +1,4 @@
-"""Skill neighbours artifact: an HNSW graph over the taxonomy's skill vectors (models/skill_ann.py).
+"""Skill neighbours artifact: an HNSW graph over the taxonomy's skill vectors (models/reference/skill_ann.py).
 
 Built from taxonomy/index.faiss alone (no encoder, ~40 s on one thread), so it is rebuilt exactly when the
 taxonomy's vectors change: its input is their checksum.
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models import artifacts
-from models.index import FaissIndex
-from models.skill_ann import KIND, AnnConfig, SkillNeighbours
+from models.core import artifacts
+from models.core.index import FaissIndex
+from models.reference.skill_ann import KIND, AnnConfig, SkillNeighbours
 
 METHOD = "hnsw-v2"  # v2: built on one thread, so every build gives the same graph
 

@@ -3,7 +3,7 @@ ESCO occupations with their skill relations where the source has them.
 
 Each occupation's description ("label: definition") is embedded here too: the title-skill
 ranker scores skills against it, its centroid tells how generic a skill is
-(models/title_skills.py), and role skills weigh each ESCO occupation by how well it matches a
+(models/reference/title_skills.py), and role skills weigh each ESCO occupation by how well it matches a
 SOC occupation's tasks (training/build_role_skills.py)."""
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ from pathlib import Path
 
 import numpy as np
 
-from models import artifacts
-from models.encoder import Encoder
-from models.index import FaissIndex
-from models.records import EscoOccupation, Skill
-from models.skills import MAX_ALT_LABELS, occupation_description, skill_views
+from models.core import artifacts
+from models.core.encoder import Encoder
+from models.core.index import FaissIndex
+from models.reference.skills import MAX_ALT_LABELS, occupation_description, skill_views
+from models.reference.taxonomy import EscoOccupation, Skill
 from training import progress
 
 METHOD = "skills-v3"  # v2: occupation description vectors; v3: without their sentences
 
 
 def skill_texts(skills: list[Skill]) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The texts to embed, the skill each belongs to and which view it is (models.skills.skill_views:
+    """The texts to embed, the skill each belongs to and which view it is (models.reference.skills.skill_views:
     the catalogue replays it to find the stored vector of a name)."""
     texts: list[str] = []
     owners: list[int] = []

@@ -1,6 +1,6 @@
 """Titles artifact: job title -> SOC 2018 detailed occupations, and -> ESCO occupations.
 
-Every SOC occupation gets vectors in three channels (models/occupations.py scores them):
+Every SOC occupation gets vectors in three channels (models/reference/occupations.py scores them):
 
 - names: the OEWS title, the O*NET-SOC titles that roll up to it and the short singular job
   titles they imply ("Buyers and Purchasing Agents, Farm Products" -> "Farm Products Buyer",
@@ -15,7 +15,7 @@ for the lexical coverage the normaliser adds to the dense score.
 
 Known titles and the title classifier: every name view and every O*NET alternate title
 (56,000), cleaned, indexed lexically and by their vectors, and a logistic regression fitted on
-them (models/title_classifier.py, training/fit_title_classifier.py).
+them (models/reference/title_classifier.py, training/fit_title_classifier.py).
 
 The ESCO bridge comes from the crosswalks (training/sources/crosswalks.py); each SOC
 occupation's job zone and related occupations from O*NET (facts.json).
@@ -32,10 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-from models import artifacts
-from models.encoder import Encoder
-from models.index import FaissIndex
-from models.occupations import (
+from models.core import artifacts
+from models.core.encoder import Encoder
+from models.core.index import FaissIndex
+from models.core.text import fold
+from models.core.title_text import TitleCleaner, singular, title_words
+from models.reference.occupations import (
     ARRAYS,
     CONFIG_FILE,
     ESCO_FILE,
@@ -52,10 +54,8 @@ from models.occupations import (
     ScoringConfig,
     TitleNormalizer,
 )
-from models.records import EscoOccupation, SocOccupation
-from models.text import fold
-from models.title_classifier import KnownTitles, TitleClassifier, char_vectorizer, word_vectorizer
-from models.title_text import TitleCleaner, singular, title_words
+from models.reference.taxonomy import EscoOccupation, SocOccupation
+from models.reference.title_classifier import KnownTitles, TitleClassifier, char_vectorizer, word_vectorizer
 from training import progress
 from training.fit_title_classifier import IN_INDEX_SHARE, QUERIES, SEED, fit_title_classifier
 from training.sources import crosswalks, esco_vendored, onet_db

@@ -15,14 +15,14 @@ import logging
 import random
 import time
 
-from models.errors import NotFound
-from models.reference import ReferenceData
-from models.settings import Settings, load_settings
-from models.store import records as store
-from models.store import tenants
-from models.store.db import Database, upgrade
-from models.tenant_index import TenantIndexes
-from models.tenant_records import BulkLine, TenantRecords
+from models.core.errors import NotFound
+from models.core.settings import Settings, load_settings
+from models.reference.data import ReferenceData
+from models.tenants.record_pipeline import BulkLine, TenantRecords
+from models.tenants.store import record_rows as store
+from models.tenants.store import tenants
+from models.tenants.store.db import Database, upgrade
+from models.tenants.tenant_index import TenantIndexes
 from training.synthetic import SyntheticTenant
 
 SEED = 2026

@@ -10,7 +10,7 @@ Failures: an actor whose process dies (killed, out of memory, its machine gone) 
 by Ray (`MAX_RESTARTS`; the pack is loaded again) and the batch it was running is retried on
 it (`MAX_TASK_RETRIES`); a batch that raises is handed back to the driver, which submits it
 again (`--retries`). A batch that ran but whose result was lost, and so runs again, writes
-nothing new (models/reunderstand.py). The driver records finished batches in the job table,
+nothing new (models/tenants/reunderstand.py). The driver records finished batches in the job table,
 so a driver that stops is resumed by running the same command again.
 
 Needs the `ray` package: `pip install -r requirements-scale.txt` (`make test-ray` does it).
@@ -52,8 +52,8 @@ class BatchWorker:
         # before anything imports torch's thread pool: one worker per CPU Ray gave it
         import torch
 
-        from models.reference import ReferenceData
-        from models.settings import load_settings
+        from models.core.settings import load_settings
+        from models.reference.data import ReferenceData
 
         torch.set_num_threads(max(1, threads))
         started = time.monotonic()

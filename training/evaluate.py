@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from models.reference import ReferenceData
-from models.settings import load_settings
+from models.core.settings import load_settings
+from models.reference.data import ReferenceData
 from training.evaluators import matching, skill_linking, title_skills, title_soc
 
 TASKS = {
@@ -76,7 +76,7 @@ def predictor(task: str, ref: ReferenceData):
 def recommend_through_api(ref: ReferenceData, documents: list[dict]) -> list[list[str]]:
     """Bulk-load candidate documents into a fresh tenant of an in-process service (SQLite in a
     temporary directory, no needs) and read each one's matches: distinct SOC codes in order."""
-    from models.store import tenants
+    from models.tenants.store import tenants
     from service import create_app
 
     with tempfile.TemporaryDirectory(prefix="evaluate-matching-") as tmp:

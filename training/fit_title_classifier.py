@@ -1,4 +1,4 @@
-"""Fit the title classifier's weights (models/title_classifier.py) on the known titles alone.
+"""Fit the title classifier's weights (models/reference/title_classifier.py) on the known titles alone.
 
 Each training query is a known title looked up in an index that no longer holds it, nor any
 other known title written the same way: the features then describe a title the service has
@@ -19,8 +19,8 @@ import logging
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from models.occupations import TitleNormalizer
-from models.title_classifier import BATCH, FEATURES, ClassifierWeights
+from models.reference.occupations import TitleNormalizer
+from models.reference.title_classifier import BATCH, FEATURES, ClassifierWeights
 
 log = logging.getLogger(__name__)
 

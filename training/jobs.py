@@ -3,14 +3,14 @@
     reunderstand(...)   understand every record of a tenant and kind again (new encoder or pack)
     import_file(...)    an NDJSON file of records, upserted by external_id
 
-A job is planned when it begins (models/store/jobs.py: its batches are stored with it), then
+A job is planned when it begins (models/tenants/store/jobs.py: its batches are stored with it), then
 its batches not yet done are handed to an executor: `LocalExecutor` runs them one after
 another in this process (the reference path); `training.distributed.RayExecutor` runs the
 same `Worker.run` in Ray actors, each holding the reference pack. The driver records each
 batch as it finishes, so the same command run again after an interruption runs only the rest;
 a batch that fails is submitted again up to `retries` times, after which the job stops
 unfinished (and resumes the next time). What a batch writes is idempotent
-(models/reunderstand.py), so a batch that ran but was not recorded costs only its time.
+(models/tenants/reunderstand.py), so a batch that ran but was not recorded costs only its time.
 Progress: a log line per finished batch, and one every PROGRESS_EVERY seconds while none
 finishes.
 """
@@ -27,11 +27,11 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from models.reference import ReferenceData
-from models.reunderstand import import_batch, plan, reunderstand_batch
-from models.store import jobs
-from models.store import records as store
-from models.store.db import Database
+from models.reference.data import ReferenceData
+from models.tenants.reunderstand import import_batch, plan, reunderstand_batch
+from models.tenants.store import jobs
+from models.tenants.store import record_rows as store
+from models.tenants.store.db import Database
 
 log = logging.getLogger("jobs")
 PROGRESS_EVERY = 10.0
@@ -249,11 +249,11 @@ def read_ndjson(path: Path, kind: str) -> tuple[str, list[tuple[int, dict]], lis
     """An NDJSON file checked as the API checks a bulk body (service/api/resources.py):
     (sha256 of the file, valid (line, document) pairs, result lines of the refused lines).
     Two lines with one external_id refuse the whole file (InvalidInput), as in the API."""
-    from models.tenant_records import KINDS
+    from models.tenants.store.tables import RECORD_KINDS
     from service.api.resources import parse_ndjson
     from service.schemas import RESOURCE_SCHEMAS
 
-    if kind not in KINDS:
+    if kind not in RECORD_KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     raw = Path(path).read_bytes()
     lines = parse_ndjson(raw.decode("utf-8"), RESOURCE_SCHEMAS[kind], max_lines=10**9)

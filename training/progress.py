@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from models.encoder import Encoder
+from models.core.encoder import Encoder
 
 log = logging.getLogger("build_pack")
 LOG_EVERY = 10.0

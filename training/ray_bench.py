@@ -26,11 +26,11 @@ import time
 import numpy as np
 import torch
 
-from models.reference import ReferenceData
-from models.settings import load_settings
-from models.store import records as store
-from models.store import tenants
-from models.store.db import Database, make_engine, upgrade
+from models.core.settings import load_settings
+from models.reference.data import ReferenceData
+from models.tenants.store import record_rows as store
+from models.tenants.store import tenants
+from models.tenants.store.db import Database, make_engine, upgrade
 from training import jobs
 from training.synthetic import SyntheticTenant
 

@@ -30,12 +30,12 @@ import sys
 import time
 from pathlib import Path
 
-from models.encoder import Encoder
-from models.settings import load_settings
-from models.store import tenants
-from models.store.db import Database, upgrade
-from models.tenant_index import TenantIndexes
-from models.tenant_records import KINDS
+from models.core.encoder import Encoder
+from models.core.settings import load_settings
+from models.tenants.store import tenants
+from models.tenants.store.db import Database, upgrade
+from models.tenants.store.tables import RECORD_KINDS
+from models.tenants.tenant_index import TenantIndexes
 from training import jobs
 
 
@@ -51,7 +51,7 @@ def _executor(args, settings, db: Database):
         executor = distributed.RayExecutor(workers, args.cpus_per_worker, args.pack_dir)
         logging.getLogger("jobs").info("Ray workers ready: %s", executor.ready())
         return executor
-    from models.reference import ReferenceData
+    from models.reference.data import ReferenceData
 
     ref = ReferenceData.load(Path(args.pack_dir) if args.pack_dir else settings.pack_path, settings=settings)
     return jobs.LocalExecutor(jobs.Worker(ref, {settings.sqlalchemy_url: db}))
@@ -60,7 +60,7 @@ def _executor(args, settings, db: Database):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tenant", help="tenant name (default: all)")
-    parser.add_argument("--kind", choices=KINDS, help="record kind (default: all)")
+    parser.add_argument("--kind", choices=RECORD_KINDS, help="record kind (default: all)")
     work = parser.add_mutually_exclusive_group()
     work.add_argument("--reunderstand", action="store_true", help="understand every record again, then rebuild")
     work.add_argument("--import", dest="import_file", type=Path, metavar="FILE", help="NDJSON file of --kind records")
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     executor = None
     try:
         chosen = [tenants.get_tenant(db, args.tenant)] if args.tenant else tenants.list_tenants(db)
-        kinds = [args.kind] if args.kind else list(KINDS)
+        kinds = [args.kind] if args.kind else list(RECORD_KINDS)
         encoder = None
         if args.reunderstand or args.import_file:
             executor = _executor(args, settings, db)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from models.artifacts import read_json
-from models.settings import load_settings
-from models.skill_space import ROLE_SKILLS_FILE, ROLE_SKILLS_KIND
+from models.core.artifacts import read_json
+from models.core.settings import load_settings
+from models.reference.skill_space import ROLE_SKILLS_FILE, ROLE_SKILLS_KIND
 
 
 def role_skills_report(pack_dir, codes: list[str] | None = None, major: str | None = None, out=sys.stdout) -> int:

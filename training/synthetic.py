@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.reference import ReferenceData
+from models.reference.data import ReferenceData
 
 # Occupations typical of regional hubs: green-energy maintenance, precision and medical
 # hardware manufacturing, secure data work, customer success, software, plus local services.

@@ -4,7 +4,7 @@
 
 Encoding a million CVs takes hours here, so the tenant is made from a pool of `--pool`
 synthetic candidates understood for real (encoder, skill linking, occupation, region), each
-written many times over through the bulk store path (`models.store.records.bulk_upsert`,
+written many times over through the bulk store path (`models.tenants.store.record_rows.bulk_upsert`,
 the path the API's bulk import ends in) with its own external id and its vector moved a
 little (Gaussian noise, cosine ~0.9 to the pool original), so the index holds a million
 distinct points with the neighbourhoods real profiles have.
@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from models.reference import ReferenceData
-from models.settings import load_settings
-from models.store import records as store
-from models.store import tenants
+from models.core.settings import load_settings
+from models.reference.data import ReferenceData
+from models.tenants.store import record_rows as store
+from models.tenants.store import tenants
 
 NOISE_COSINE = 0.9  # a written copy's vector against its pool original
 WRITE_BATCH = 5_000
@@ -50,7 +50,7 @@ def _noisy(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def understood_pool(ref: ReferenceData, size: int, seed: int) -> tuple[list[dict], list, np.ndarray]:
     """(documents, understandings, vectors) of `size` synthetic candidates."""
-    from models.understanding import RecordUnderstander
+    from models.tenants.understanding import RecordUnderstander
     from training.synthetic import SyntheticTenant
 
     gen = SyntheticTenant(ref, seed=seed)
@@ -131,7 +131,7 @@ def serve(database_url: str, data_dir: Path, tenant_id: int, key: str) -> dict:
     """Measured in a fresh process: a worker's start-up, memory, recall and latencies."""
     import gc
 
-    from models.index import BruteForceIndex
+    from models.core.index import BruteForceIndex
     from service import create_app
     from training.bench import QUERIES, bench_recommendations, percentile, recall_at_10, rss_mb
 

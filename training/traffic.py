@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from models.reference import ReferenceData
-from models.settings import load_settings
-from models.store import tenants
-from models.store.db import Database
+from models.core.settings import load_settings
+from models.reference.data import ReferenceData
+from models.tenants.store import tenants
+from models.tenants.store.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 READS = {"matches": 30, "need_candidates": 20, "talent_map": 15, "gap": 15, "search": 20}

@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2025-11-21
 
-Written out rather than generated from models/store/tables.py, so it stays what it was when
+Written out rather than generated from models/tenants/store/tables.py, so it stays what it was when
 later migrations change the tables; tests/storage checks that head matches tables.py.
 """
 

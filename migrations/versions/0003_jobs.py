@@ -1,4 +1,4 @@
-"""Batch jobs and their finished batches, so an interrupted job resumes (models/store/jobs.py).
+"""Batch jobs and their finished batches, so an interrupted job resumes (models/tenants/store/jobs.py).
 
 Revision ID: 0003
 Revises: 0002

@@ -1,10 +1,10 @@
-"""GET /v1/audit: the tenant's own audit log (models/store/audit.py)."""
+"""GET /v1/audit: the tenant's own audit log (models/tenants/store/audit.py)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from models.store import audit
+from models.tenants.store import audit
 from service.api.spec import INTEGER, STRING, array, described, integer, nullable, obj, operation, param
 from service.auth import current_tenant
 from service.runtime import runtime

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from models.errors import NotFound, TooLarge
+from models.core.errors import NotFound, TooLarge
 from service.api.spec import (
     BOOLEAN,
     INTEGER,

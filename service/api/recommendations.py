@@ -1,16 +1,16 @@
 """Recommendations: matches for a candidate, candidates for a role, talent map, skill gaps.
 
-All tenant-scoped (API key), ranked and explained; the logic is in models/matching.py and
-models/gaps.py. The response schemas below describe the JSON those return.
+All tenant-scoped (API key), ranked and explained; the logic is in models/recommend/matching.py and
+models/recommend/gaps.py. The response schemas below describe the JSON those return.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from models.errors import InvalidInput, NotFound
-from models.matching import CandidateFilters, MatchFilters
-from service.api.regions import COUNTRY, EXAMPLE_REGION, KINDS, STATE
+from models.core.errors import InvalidInput, NotFound
+from models.recommend.matching import CandidateFilters, MatchFilters
+from service.api.regions import COUNTRY, EXAMPLE_REGION, REGION_KINDS, STATE
 from service.api.spec import (
     BOOLEAN,
     COUNT,
@@ -35,7 +35,7 @@ from service.schemas import LIST_ITEM
 bp = Blueprint("recommendations", __name__)
 GEOJSON = "application/geo+json"
 SOC = {"type": "string", "pattern": r"^\d{2}-\d{4}$", "description": "SOC 2018 detailed code, e.g. 49-9081"}
-_KIND_LIST = {"type": "array", "minItems": 1, "maxItems": 3, "items": {"type": "string", "enum": list(KINDS)}}
+_KIND_LIST = {"type": "array", "minItems": 1, "maxItems": 3, "items": {"type": "string", "enum": list(REGION_KINDS)}}
 _TEXT_LIST = {
     "type": "array",
     "minItems": 1,
@@ -55,7 +55,7 @@ REGION_FILTERS = [
 
 _NUMBER_OR_NULL = nullable(NUMBER)
 _STRING_OR_NULL = nullable(STRING)
-_KIND = {"type": "string", "enum": list(KINDS)}
+_KIND = {"type": "string", "enum": list(REGION_KINDS)}
 _IMPORTANCE = {"type": "string", "enum": ["required", "nice_to_have"]}
 _SKILL = obj({"id": described(STRING, "ESCO skill URI"), "label": STRING})
 _MATCHED_SKILL = obj(
@@ -341,10 +341,10 @@ REGION_REPORT = obj(
 
 def region_kinds(query: dict) -> tuple[str, ...]:
     """region_kind= and exclude_kind= as the kinds allowed (empty: all)."""
-    allowed = query.get("region_kind") or KINDS
+    allowed = query.get("region_kind") or REGION_KINDS
     excluded = query.get("exclude_kind") or ()
-    kinds = tuple(k for k in KINDS if k in allowed and k not in excluded)
-    return () if kinds == KINDS else kinds
+    kinds = tuple(k for k in REGION_KINDS if k in allowed and k not in excluded)
+    return () if kinds == REGION_KINDS else kinds
 
 
 @bp.get("/v1/candidates/<int:candidate_id>/matches")

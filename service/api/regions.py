@@ -6,7 +6,8 @@ from dataclasses import asdict
 
 from flask import Blueprint, jsonify
 
-from models.errors import NotFound
+from models.core.errors import NotFound
+from models.reference.regions import REGION_KINDS
 from service.api.spec import (
     BOOLEAN,
     COUNT,
@@ -25,7 +26,6 @@ from service.api.spec import (
 from service.runtime import reference
 
 bp = Blueprint("regions", __name__, url_prefix="/v1/regions")
-KINDS = ("large_metro", "metro", "micro_hub")
 
 _NUMBER_OR_NULL = nullable(NUMBER)
 COUNTRY = {"type": "string", "pattern": "^[A-Za-z]{2}$"}
@@ -36,7 +36,7 @@ REGION = obj(
     {
         "id": described(STRING, "oews-<area code> or gn-<GeoNames id>"),
         "name": STRING,
-        "kind": {"type": "string", "enum": list(KINDS)},
+        "kind": {"type": "string", "enum": list(REGION_KINDS)},
         "country": STRING,
         "state": nullable(STRING),
         "lat": NUMBER,
@@ -84,7 +84,7 @@ def region_json(region) -> dict:
     "List regions, filtered",
     tag="regions",
     params=[
-        param("kind", schema={"type": "string", "enum": list(KINDS)}, example="micro_hub"),
+        param("kind", schema={"type": "string", "enum": list(REGION_KINDS)}, example="micro_hub"),
         param("country", schema=COUNTRY, description="ISO 3166 alpha-2", example="US"),
         param("state", schema=STATE, description="US state code", example="IN"),
         param("q", schema=text(200), description="name contains"),

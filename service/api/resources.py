@@ -12,8 +12,8 @@ from datetime import datetime
 
 from flask import Blueprint, Response, jsonify
 
-from models.errors import DatabaseUnavailable, DomainError, InvalidInput, TooLarge
-from models.tenant_records import BulkLine
+from models.core.errors import DatabaseUnavailable, DomainError, InvalidInput, TooLarge
+from models.tenants.record_pipeline import BulkLine
 from service.api.spec import (
     COUNT,
     ID,

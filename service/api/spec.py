@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from models.errors import InvalidInput
+from models.core.errors import InvalidInput
 from service.auth import current_tenant
 from service.errors import UnsupportedMediaType
 from service.schemas import NOT_BLANK

@@ -13,7 +13,7 @@ import logging
 from flask import Flask, Response, render_template
 from werkzeug.exceptions import HTTPException
 
-from models.errors import DomainError
+from models.core.errors import DomainError
 from service.console import candidates, imports, needs, reports, session, signin, talent  # noqa: F401 (routes)
 from service.console.blueprint import bp
 from service.console.session import csrf_token

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from models.candidate_search import CandidateQuery, find_candidates
-from models.errors import InvalidInput
-from models.matching import MatchFilters
-from service.api.regions import KINDS
+from models.core.errors import InvalidInput
+from models.recommend.candidate_search import CandidateQuery, find_candidates
+from models.recommend.matching import MatchFilters
+from service.api.regions import REGION_KINDS
 from service.console.blueprint import bp
 from service.console.helpers import PAGE_SIZE, record_context, tenant
 from service.runtime import runtime
@@ -23,7 +23,7 @@ def candidates():
     page = query_int(args, "page", 1, 1, 100_000)
     query = CandidateQuery(
         text=query_str(args, "q", max_length=500),
-        kinds=query_list(args, "kind", KINDS),
+        kinds=query_list(args, "kind", REGION_KINDS),
         state=query_str(args, "state", max_length=3),
         soc=query_str(args, "soc", max_length=7),
         remote_ok=query_bool(args, "remote"),
@@ -35,7 +35,7 @@ def candidates():
     total, rows = find_candidates(rt.records(), rt.matcher(), tenant(), query)
     pages = max(1, -(-total // PAGE_SIZE))
     return render_template(
-        "candidates.html", query=query, rows=rows, total=total, page=page, pages=pages, kinds=KINDS, args=args
+        "candidates.html", query=query, rows=rows, total=total, page=page, pages=pages, kinds=REGION_KINDS, args=args
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Response, current_app, render_template, request, stream_template, url_for
 
-from models.errors import DatabaseUnavailable, DomainError, InvalidInput, NotFound
+from models.core.errors import DatabaseUnavailable, DomainError, InvalidInput, NotFound
 from service import auth
 from service.api.resources import PLURAL, check_lines, parse_ndjson
 from service.auth import current_tenant

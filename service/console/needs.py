@@ -8,7 +8,7 @@ import secrets
 from flask import redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from models.errors import DomainError, InvalidInput
+from models.core.errors import DomainError, InvalidInput
 from service.api.recommendations import CANDIDATE_FILTERS, TALENT_MAP_PARAMS, candidate_filters, talent_map_result
 from service.auth import current_tenant
 from service.console.blueprint import bp

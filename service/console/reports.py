@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Response, render_template, request
 
-from models.errors import NotFound
+from models.core.errors import NotFound
 from service.console import tables
 from service.console.blueprint import bp
 from service.console.helpers import region_of, tenant

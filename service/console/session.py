@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 from flask import Flask, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from models.errors import DomainError
-from models.store import tenants
+from models.core.errors import DomainError
+from models.tenants.store import tenants
 from service import auth
 
 SECRET_FILE = "secret_key"

@@ -13,7 +13,7 @@ import json
 
 from openpyxl import Workbook
 
-from models.errors import InvalidInput
+from models.core.errors import InvalidInput
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GAP_COLUMNS = ("skill", "esco_id", "demand", "supply", "supply_share", "gap")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import render_template, request
 from werkzeug.datastructures import MultiDict
 
-from models.candidate_search import region_counts
+from models.recommend.candidate_search import region_counts
 from service.api.recommendations import TALENT_MAP_PARAMS, talent_map_result
-from service.api.regions import KINDS
+from service.api.regions import REGION_KINDS
 from service.console.blueprint import bp
 from service.console.helpers import tenant
 from service.runtime import runtime
@@ -50,7 +50,7 @@ def talent_map():
     args = request.args
     need_id = query_int(args, "need", 0, 0, 2**62) or None
     soc = query_str(args, "soc", max_length=7)
-    kinds = query_list(args, "kind", KINDS)
+    kinds = query_list(args, "kind", REGION_KINDS)
     open_needs = sorted(
         (f for f in runtime().matcher().indexes.view(tenant(), "need").rows.values() if f.status == "open"),
         key=lambda f: (f.title.lower(), f.id),
@@ -71,7 +71,7 @@ def talent_map():
         open_needs=open_needs,
         need_id=need_id,
         soc=soc or "",
-        kinds=KINDS,
+        kinds=REGION_KINDS,
         chosen_kinds=kinds,
         result=result,
         points=points,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from models.store import tenants
+from models.tenants.store import tenants
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from models.store import tenants
+from models.tenants.store import tenants
 
 CANDIDATE = {
     "external_id": "c-audit-1",

@@ -7,14 +7,14 @@ import json
 
 import numpy as np
 
-from models.store import tenants
+from models.tenants.store import tenants
 
 
 def test_bulk_import_encoding_ahead_understands_as_one_by_one(backend, reference, tmp_path, monkeypatch):
     """Bulk import encodes the next chunk's text while it scores and writes the current one;
     what it stores is what understanding each record on its own gives."""
-    from models.tenant_records import BulkLine
-    from models.understanding import RecordUnderstander
+    from models.tenants.record_pipeline import BulkLine
+    from models.tenants.understanding import RecordUnderstander
     from service import create_app
     from training.synthetic import SyntheticTenant
 
@@ -47,7 +47,7 @@ def test_bulk_import_encoding_ahead_understands_as_one_by_one(backend, reference
 
 
 def store_rows(db, tenant_id):
-    from models.store import records as store
+    from models.tenants.store import record_rows as store
 
     return list(store.export(db, tenant_id, "candidate", with_vectors=True))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.store import tenants
+from models.tenants.store import tenants
 
 
 @pytest.fixture

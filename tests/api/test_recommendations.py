@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from models.store import tenants
+from models.tenants.store import tenants
 
 FORT_WAYNE, ELKHART, CHICAGO = "oews-0023060", "oews-0021140", "oews-0016980"
 NORTH_INDIANA_NONMETRO = None  # resolved in the fixture from the catalogue
@@ -311,7 +311,7 @@ def _item(soc: str, score: float, beyond: bool = False, step_up: bool = False) -
 
 
 def test_matches_are_ordered_by_reach_then_level_then_diversified_score():
-    from models.matching import DIVERSITY, order_matches
+    from models.recommend.matching import DIVERSITY, order_matches
 
     items = [
         _item("A", 0.90),

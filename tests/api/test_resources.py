@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from models.store import tenants
+from models.tenants.store import tenants
 
 CANDIDATE = {
     "external_id": "c-1",
@@ -156,7 +156,7 @@ def test_a_read_only_key_reads_but_never_writes(tenant_api):
 def test_keys_expire_and_rotate_without_downtime(tenant_api):
     from datetime import timedelta
 
-    from models.store.tables import utcnow
+    from models.tenants.store.tables import utcnow
 
     app, a, _ = tenant_api
     client = app.test_client()
@@ -304,8 +304,8 @@ def test_non_finite_numbers_nul_characters_bad_encoding_and_big_bodies_are_refus
 def test_bulk_reports_a_line_the_store_refuses_and_writes_the_others(tenant_api, monkeypatch):
     """A chunk's transaction is all or nothing; when the store refuses one record of it, the
     chunk is written line by line so only that line fails and the stream stays whole."""
-    from models.errors import InvalidInput
-    from models.store import records as store
+    from models.core.errors import InvalidInput
+    from models.tenants.store import record_rows as store
 
     real = store.bulk_upsert
 

@@ -10,8 +10,8 @@ import signal
 
 import pytest
 
-from models.store import tenants
-from models.store.db import Database, upgrade
+from models.tenants.store import tenants
+from models.tenants.store.db import Database, upgrade
 from tests.console.browser import CHROMIUM, Guard, seed_over_http
 from tests.console.seed import SEED
 from tests.integration.serving import exchange, free_port, start_gunicorn, wait_ready

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from models.store import tenants
+from models.tenants.store import tenants
 from tests.console.browser import api, shot, sign_in
 from tests.console.seed import OHIO_HUB, XSS
 from tests.integration.serving import exchange

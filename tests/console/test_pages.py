@@ -9,7 +9,7 @@ import re
 
 from openpyxl import load_workbook
 
-from models.store import tenants
+from models.tenants.store import tenants
 from tests.console.conftest import csrf_of, sign_in
 from tests.console.seed import OHIO_HUB, XSS
 

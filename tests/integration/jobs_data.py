@@ -10,9 +10,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from models.store import records as store
-from models.store import tenants
-from models.store.db import Database, upgrade
+from models.tenants.store import record_rows as store
+from models.tenants.store import tenants
+from models.tenants.store.db import Database, upgrade
 from tests.conftest import PG_URL
 from training.synthetic import SyntheticTenant
 

@@ -21,10 +21,10 @@ import threading
 
 import pytest
 
-from models.store import records as store
-from models.store import tenants
-from models.store.db import Database, upgrade
-from models.tenant_records import BULK_CHUNK, chunk_ends
+from models.tenants.record_pipeline import BULK_CHUNK, chunk_ends
+from models.tenants.store import record_rows as store
+from models.tenants.store import tenants
+from models.tenants.store.db import Database, upgrade
 from tests.integration.serving import exchange, free_port, request, start_gunicorn, wait_ready, wind_technicians
 
 pytestmark = pytest.mark.postgres

@@ -43,8 +43,8 @@ import time
 
 import pytest
 
-from models.store import tenants
-from models.store.db import Database, upgrade
+from models.tenants.store import tenants
+from models.tenants.store.db import Database, upgrade
 from tests.integration.serving import ROOT, free_port, postgres_schema, request, start_gunicorn, wait_ready
 
 pytestmark = pytest.mark.fuzz

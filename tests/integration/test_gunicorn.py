@@ -20,11 +20,11 @@ from contextlib import ExitStack
 
 import pytest
 
-from models.store import records as store
-from models.store import tenants
-from models.store.db import Database, upgrade
-from models.tenant_index import TenantIndexes
-from models.tenant_records import BULK_CHUNK, chunk_ends
+from models.tenants.record_pipeline import BULK_CHUNK, chunk_ends
+from models.tenants.store import record_rows as store
+from models.tenants.store import tenants
+from models.tenants.store.db import Database, upgrade
+from models.tenants.tenant_index import TenantIndexes
 from tests.integration.serving import (
     exchange,
     free_port,

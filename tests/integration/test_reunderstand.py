@@ -20,11 +20,11 @@ import json
 import numpy as np
 import pytest
 
-from models.store import jobs as job_store
-from models.store import records as store
-from models.store import tenants
-from models.tenant_index import TenantIndexes
-from models.tenant_records import BulkLine, TenantRecords
+from models.tenants.record_pipeline import BulkLine, TenantRecords
+from models.tenants.store import jobs as job_store
+from models.tenants.store import record_rows as store
+from models.tenants.store import tenants
+from models.tenants.tenant_index import TenantIndexes
 from tests.integration.jobs_data import (
     assert_same_understanding,
     documents,
@@ -195,7 +195,9 @@ def test_reindex_command_reunderstands_and_rebuilds(pg, reference, docs, tmp_pat
     (tmp_path / "pack").symlink_to(settings.pack_path)
     monkeypatch.setenv("TALENT_DATABASE_URL", url)
     monkeypatch.setenv("TALENT_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr("models.reference.ReferenceData.load", lambda *a, **k: reference)  # loaded once per session
+    monkeypatch.setattr(
+        "models.reference.data.ReferenceData.load", lambda *a, **k: reference
+    )  # loaded once per session
     reindex.main(["--tenant", "acme", "--kind", "need", "--reunderstand", "--batch-size", "4"])
     out = capsys.readouterr().out.splitlines()
     summary = json.loads(out[0])

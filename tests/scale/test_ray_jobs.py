@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from models.store import jobs as job_store
-from models.store import records as store
-from models.store import tenants
+from models.tenants.store import jobs as job_store
+from models.tenants.store import record_rows as store
+from models.tenants.store import tenants
 from tests.integration.jobs_data import (
     assert_same_understanding,
     documents,

@@ -12,9 +12,9 @@ import threading
 
 import pytest
 
-from models.matching import CandidateFilters, MatchFilters
-from models.store import records as R
-from models.store import tenants
+from models.recommend.matching import CandidateFilters, MatchFilters
+from models.tenants.store import record_rows as R
+from models.tenants.store import tenants
 
 FORT_WAYNE = "oews-0023060"
 WELDER = ["welding", "read engineering drawings", "operate welding equipment", "metal fabrication"]

@@ -1,4 +1,4 @@
-"""What batch jobs store (models/store/records.write_derived, models/store/jobs.py), on SQLite
+"""What batch jobs store (models/tenants/store/record_rows.write_derived, models/tenants/store/jobs.py), on SQLite
 and PostgreSQL: derived fields written once however often a batch runs, written records in the
 change log the indices replay, records changed or deleted meanwhile left alone; a job's plan and
 finished batches kept so the same job resumes."""
@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.errors import InvalidInput
-from models.reunderstand import plan
-from models.store import audit
-from models.store import jobs as J
-from models.store import records as R
-from models.store import tenants as T
+from models.core.errors import InvalidInput
+from models.tenants.reunderstand import plan
+from models.tenants.store import audit
+from models.tenants.store import jobs as J
+from models.tenants.store import record_rows as R
+from models.tenants.store import tenants as T
 
 DIM = 8
 

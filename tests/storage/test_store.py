@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from sqlalchemy import func, insert, inspect, select, text
 
-from models.errors import Conflict, InvalidInput, NotFound
-from models.store import records as R
-from models.store import tenants as T
-from models.store.db import current_revision, downgrade, upgrade
-from models.store.tables import api_keys, changes, metadata, records, tenants, utcnow
+from models.core.errors import Conflict, InvalidInput, NotFound
+from models.tenants.store import record_rows as R
+from models.tenants.store import tenants as T
+from models.tenants.store.db import current_revision, downgrade, upgrade
+from models.tenants.store.tables import api_keys, changes, metadata, records, tenants, utcnow
 
 DIM = 8
 
@@ -780,7 +780,7 @@ def test_sqlite_migration_losing_autoincrement_is_refused(sqlite_backend, tmp_pa
 
 
 def test_normalize_url():
-    from models.store.db import normalize_url
+    from models.tenants.store.db import normalize_url
 
     assert normalize_url("postgresql://u@h/d").drivername == "postgresql+psycopg"
     assert normalize_url("postgres://u@h/d").drivername == "postgresql+psycopg"

@@ -13,10 +13,10 @@ import threading
 import numpy as np
 import pytest
 
-from models.index import FaissIndex
-from models.store import records as R
-from models.store import tenants as T
-from models.tenant_index import TenantIndexes
+from models.core.index import FaissIndex
+from models.tenants.store import record_rows as R
+from models.tenants.store import tenants as T
+from models.tenants.tenant_index import TenantIndexes
 
 DIM = 32
 FINGERPRINT = "test-encoder:32"
@@ -173,7 +173,7 @@ def test_a_full_disk_keeps_the_last_snapshot_and_serving_goes_on(db, acme, small
     assert stored == set(ids)
     fill(small_disk)
 
-    caplog.set_level(logging.WARNING, logger="models.tenant_index")
+    caplog.set_level(logging.WARNING, logger="models.tenants.tenant_index")
     more = put(db, acme, clustered(20, seed=2), start=30)
     ti = indexes.get(acme, "candidate")
     for _ in range(3):  # a full disk stays full: each attempt fails, the error is logged once

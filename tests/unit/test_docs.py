@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.settings import SETTINGS, load_settings
+from models.core.settings import SETTINGS, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

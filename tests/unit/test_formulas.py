@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import matching as M
-from models.errors import InvalidInput
-from models.index import BruteForceIndex, FaissIndex
-from models.regions import haversine_km
-from models.store.records import decode_cursor, encode_cursor
+from models.core.errors import InvalidInput
+from models.core.geo import haversine_km
+from models.core.index import BruteForceIndex, FaissIndex
+from models.recommend import matching as M
+from models.tenants.store.record_rows import decode_cursor, encode_cursor
 
 unit = st.floats(min_value=0.0, max_value=1.0)
 km = st.floats(min_value=0.0, max_value=20_000.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.language import LanguageDetector, language_key
+from models.core.language import LanguageDetector, language_key
 
 ENGLISH_WORDS = LanguageDetector.from_texts(
     [

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from models.encoder import Encoder, bf16_native, default_model_path, resolve_model_path
-from models.settings import load_settings
-from models.skill_space import SAME_SKILL_MIN, SkillSpace
+from models.core.encoder import Encoder, bf16_native, default_model_path, resolve_model_path
+from models.core.settings import load_settings
+from models.reference.skill_space import SAME_SKILL_MIN, SkillSpace
 
 
 def test_role_skills_of_every_soc_come_from_the_pack_and_equal_a_fresh_pooling(reference, settings):

@@ -1,10 +1,10 @@
-"""A candidate's own occupation from headline, summary titles and skills (models/profile_occupation.py)."""
+"""A candidate's own occupation from headline, summary titles and skills (models/reference/profile_occupation.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from models.profile_occupation import OTHERS, headline_parts, is_target
+from models.reference.profile_occupation import OTHERS, headline_parts, is_target
 
 
 @pytest.mark.parametrize(

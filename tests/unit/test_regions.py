@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.artifacts import ArtifactError
-from models.regions import KINDS, KindRule, RegionCatalog, compass_target, fold
-from models.settings import load_settings
+from models.core.artifacts import ArtifactError
+from models.core.settings import load_settings
+from models.reference.regions import REGION_KINDS, KindRule, RegionCatalog, compass_target, fold
 from training.build_regions import build_regions
 from training.sources.oews import open_packaged_oews, parse_series_id, read_oews_dir, read_packaged_oews
 
@@ -260,7 +260,7 @@ def test_list_filters_and_paging(catalog):
     with pytest.raises(ValueError):
         catalog.list(kind="village")
     assert sum(catalog.counts_by_kind().values()) == len(catalog)
-    assert set(catalog.counts_by_kind()) == set(KINDS)
+    assert set(catalog.counts_by_kind()) == set(REGION_KINDS)
 
 
 # -- statistics ----------------------------------------------------------------------------
@@ -327,7 +327,7 @@ def test_artifact_files_and_integrity(pack, tmp_path):
 
 def test_models_import_without_training_or_flask():
     code = (
-        "import sys, models.regions; "
+        "import sys, models.reference.regions; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('training', 'flask')]; "
         "assert not bad, bad"
     )

@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from models.skill_space import ROLE_NICE, ROLE_REQUIRED
+from models.reference.skill_space import ROLE_NICE, ROLE_REQUIRED
 from training.build_role_skills import RelationTable, role_entry
 
 ON_TOPIC = {

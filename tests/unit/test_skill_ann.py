@@ -27,7 +27,7 @@ def test_a_graph_built_from_other_vectors_is_not_used(settings, encoder, tmp_pat
     """Scoring would use the graph's copy of the vectors: a stale graph must not be loaded."""
     import json
 
-    from models.skills import SkillCatalog
+    from models.reference.skills import SkillCatalog
 
     stale = tmp_path / "skill_ann"
     stale.mkdir()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.title_text import TitleCleaner, drop_qualifiers
+from models.core.title_text import TitleCleaner, drop_qualifiers
 
 KNOWN = [
     "Baker",

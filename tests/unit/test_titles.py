@@ -11,10 +11,11 @@ import json
 import numpy as np
 import pytest
 
-from models.artifacts import ArtifactError
-from models.occupations import Lexicon, TitleNormalizer
-from models.records import SocOccupation
-from models.title_text import clean_title, title_words
+from models.core.artifacts import ArtifactError
+from models.core.lexicon import Lexicon
+from models.core.title_text import clean_title, title_words
+from models.reference.occupations import TitleNormalizer
+from models.reference.taxonomy import SocOccupation
 from training.build_titles import build_titles, lexicon, title_variants
 from training.evaluators import title_soc
 from training.sources.onet import is_broad_code, read_onet_occupations, read_onet_table

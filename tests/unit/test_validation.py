@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from models.errors import InvalidInput
+from models.core.errors import InvalidInput
 from service.api.spec import boolean, integer, param, text
 from service.schemas import CANDIDATE, NEED, PROGRAM
 from service.validation import check_document, parse_query, validate

@@ -27,8 +27,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.artifacts import sha256_file
-from models.text import fold
+from models.core.artifacts import sha256_file
+from models.core.text import fold
 from training.sources.files import find, open_text
 
 VENDORED_DIR = Path(__file__).resolve().parents[2] / "data" / "crosswalks"

@@ -23,8 +23,8 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from models.artifacts import sha256_file
-from models.records import EscoOccupation, Skill
+from models.core.artifacts import sha256_file
+from models.reference.taxonomy import EscoOccupation, Skill
 from training.sources.files import find, open_text
 
 SKILLS_FILE = "skills_en.csv"

@@ -64,7 +64,8 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from models.records import EscoOccupation, Skill
+from models.core.text import stem
+from models.reference.taxonomy import EscoOccupation, Skill
 from training.sources.packaged import (
     ESCO_ICT_OCCUPATIONS,
     ESCO_ICT_SKILLS,
@@ -134,18 +135,6 @@ def _first_sentence_end(tokens: Sequence[str]) -> int:
         if _SENTENCE_END.search(tokens[i]) and _is_capitalised(tokens[i + 1]):
             return i
     return len(tokens) - 1
-
-
-def _stem(token: str) -> str:
-    """A crude stem, enough to see that "assessing" and "assess" are the same word."""
-    word = _word(token).lower()
-    for suffix in ("ing", "ed", "es", "s", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    if len(word) > 3 and word[-1] == word[-2] != "s":  # "modell(ing)" -> "model", but "assess" stays
-        word = word[:-1]
-    return word
 
 
 def _normalise(text: str) -> str:
@@ -312,7 +301,7 @@ class _Run:
     def __init__(self, tokens: Sequence[str], acronym_bonus: float):
         self.tokens = list(tokens)
         self.words = [t.lower() for t in tokens]
-        self.stems = [_stem(t) for t in tokens]
+        self.stems = [stem(_word(t), crude=True) for t in tokens]
         self.content = [bool(_word(t)) and _word(t).lower() not in _FUNCTION_WORDS for t in tokens]
         n = len(tokens)
         self.allowed = [True] * n  # may a label start at this token?

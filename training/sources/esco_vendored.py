@@ -26,9 +26,9 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
-from models.artifacts import sha256_file
-from models.records import EscoOccupation, Skill
-from models.text import fold
+from models.core.artifacts import sha256_file
+from models.core.text import fold
+from models.reference.taxonomy import EscoOccupation, Skill
 from training.sources import esco_official
 from training.sources.esco_official import RELATION_GRADES, split_alt_labels
 from training.sources.files import open_text

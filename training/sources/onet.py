@@ -11,7 +11,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.records import SocOccupation
+from models.reference.taxonomy import SocOccupation
 from training.sources.packaged import ONET_TASK_DWA, data_file
 
 

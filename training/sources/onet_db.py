@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.artifacts import sha256_file
+from models.core.artifacts import sha256_file
 from training.sources.files import find, open_text
 
 VENDORED_DIR = Path(__file__).resolve().parents[2] / "data" / "onet-29.2"

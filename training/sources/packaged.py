@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
 from pathlib import Path
 
-from models.artifacts import sha256_file
+from models.core.artifacts import sha256_file
 
 # distribution name -> (import name, pinned version); keep in step with requirements-data.txt
 CARRIERS = {
