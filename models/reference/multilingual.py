@@ -41,6 +41,21 @@ _FOREIGN_SPAN_SPLIT = re.compile(
     re.IGNORECASE,
 )
 MAX_SPAN_WORDS = 8
+# what a CV says around its skills in the languages served (experience, years, knowledge,
+# skills; numbers): a span of these words alone names no skill, yet the encoder finds one for
+# it ("experiencia" -> "think creatively")
+_FILLER = frozenset(
+    """
+    experiencia experiencias experiência experiências expérience expériences esperienza esperienze erfahrung
+    erfahrungen ervaring año años ano anos mes meses ans année années anni anno jahr jahre jahren jaar jaren
+    conocimiento conocimientos conhecimento conhecimentos connaissance connaissances conoscenza conoscenze
+    kenntnis kenntnisse kennis habilidad habilidades habilidade compétence compétences competenze
+    fähigkeiten vaardigheden capacidad capacidades capacidade más mais plus più mehr meer de del
+    da do des du di en em in im con com avec mit met y e o ou et und oder
+    un uno una dos tres cuatro cinco seis siete ocho nueve diez um uma dois duas três quatro sete
+    oito nove dez
+    """.split()
+)
 # "of" of the Romance languages: de/del (es, pt, fr), di/del (it), da/do (pt)
 _COMPLEMENT = re.compile(r"\s+(?:de|del|di|da|do|des|du)\s+", re.IGNORECASE)
 
@@ -106,8 +121,12 @@ def foreign_spans(sentence: str) -> list[str]:
             continue
         for start in [0, *(m.end() for m in _COMPLEMENT.finditer(part))]:
             phrase = part[start:].strip()
-            if phrase and len(phrase.split()) <= MAX_SPAN_WORDS and phrase.lower() != whole:
-                out.append(phrase)
+            words = phrase.lower().split()
+            if not words or len(words) > MAX_SPAN_WORDS or phrase.lower() == whole:
+                continue
+            if all(w.isdigit() or w in _FILLER for w in words):
+                continue
+            out.append(phrase)
     return list(dict.fromkeys(out))
 
 
