@@ -54,7 +54,7 @@ _FILLER = frozenset(
     da do des du di en em in im con com avec mit met y e o ou et und oder
     un uno una dos tres cuatro cinco seis siete ocho nueve diez um uma dois duas três quatro sete
     oito nove dez
-    """.split()
+    """.split()  # noqa: SIM905 - words of a language together read better than one per line
 )
 # "of" of the Romance languages: de/del (es, pt, fr), di/del (it), da/do (pt)
 _COMPLEMENT = re.compile(r"\s+(?:de|del|di|da|do|des|du)\s+", re.IGNORECASE)
