@@ -199,3 +199,67 @@ class TalentMap(Result):
 
     role: MapRole
     regions: tuple[TalentRegion, ...]
+
+
+# ---- skill gaps (models/recommend/gaps.py) ------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ProgramStep(Result):
+    """A programme of a training plan and the missing skills it covers."""
+
+    program: dict[str, Any]
+    place: str  # local, online or elsewhere
+    covers: list[dict[str, str]]
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingPlan(Result):
+    programs: tuple[ProgramStep, ...]
+    total_hours: float
+    total_cost: float
+    uncovered_skills: list[dict[str, str]]
+    same_skill_rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class SkillGap(Result):
+    """A candidate's gap to a role, and the training plan that closes it."""
+
+    candidate_id: int
+    role: dict[str, Any]
+    matched_skills: list[dict]
+    missing_skills: list[dict[str, Any]]
+    training_plan: TrainingPlan
+
+
+@dataclass(frozen=True, slots=True)
+class SkillShortage(Result):
+    """A skill's demand against its supply in a region."""
+
+    id: str
+    label: str
+    demand: float
+    supply: float
+    supply_share: float
+    gap: float
+
+
+@dataclass(frozen=True, slots=True)
+class SkillBundle(Result):
+    """A certification suggestion: gap skills demanded together."""
+
+    skills: list[dict[str, str]]
+    open_roles_made_eligible: int
+    candidates_made_eligible: int
+    existing_programs: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class RegionReport(Result):
+    """The training-centre report of a region."""
+
+    region: dict[str, Any] | None
+    demand_sources: dict[str, Any]
+    supply_sources: dict[str, Any]
+    gaps: tuple[SkillShortage, ...]
+    certification_suggestions: tuple[SkillBundle, ...]

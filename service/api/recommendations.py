@@ -519,7 +519,9 @@ def candidate_gap(candidate_id: int, query: dict):
         raise InvalidInput(
             "give need=<id> or soc=<SOC code>", {"parameters": ["need", "soc"]}, code="missing_parameter"
         )
-    return jsonify(runtime().gaps().candidate_gap(current_tenant(), candidate_id, query["need"], query["soc"]))
+    return jsonify(
+        runtime().gaps().candidate_gap(current_tenant(), candidate_id, query["need"], query["soc"]).to_dict()
+    )
 
 
 @bp.get("/v1/regions/<region_id>/skill-gaps")
@@ -540,4 +542,4 @@ def region_skill_gaps(region_id: str, query: dict):
     runtime_ = runtime()
     if runtime_.require_reference().regions.get(region_id) is None:
         raise NotFound(f"no region {region_id!r}", {"id": region_id})
-    return jsonify(runtime_.gaps().region_report(tenant, region_id, query["limit"]))
+    return jsonify(runtime_.gaps().region_report(tenant, region_id, query["limit"]).to_dict())

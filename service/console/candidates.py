@@ -63,7 +63,7 @@ def candidate(candidate_id: int):
     need_id, soc = _chosen_role(role)
     gap = None
     if need_id is not None or soc is not None:
-        gap = rt.gaps().candidate_gap(tenant(), candidate_id, need_id, soc)
+        gap = rt.gaps().candidate_gap(tenant(), candidate_id, need_id, soc).to_dict()
     return render_template(
         "candidate.html",
         **record_context(record),
