@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
 from models.recommend.matching import FIT_MIN, Matcher
+from models.recommend.results import ProgramStep, RegionReport, SkillBundle, SkillGap, SkillShortage, TrainingPlan
 from models.reference.skill_space import SAME_SKILL_MIN
 from models.tenants.features import Features, FeatureTable
 
@@ -48,7 +49,7 @@ class GapAnalyst:
         required, nice, _, soc, title = self.m.role_from_query([], soc)
         return {"type": "market", "title": title, "soc": soc}, required, nice
 
-    def candidate_gap(self, tenant_id: int, candidate_id: int, need_id: int | None, soc: str | None) -> dict:
+    def candidate_gap(self, tenant_id: int, candidate_id: int, need_id: int | None, soc: str | None) -> SkillGap:
         cand, _ = self.m.record(tenant_id, "candidate", candidate_id)
         role, required, nice = self.role_skills(tenant_id, need_id, soc)
         _, matched_req, missing_req = self.space.coverage(required, cand.skills)
@@ -65,13 +66,13 @@ class GapAnalyst:
         # required before nice-to-have; then by how many open needs in the region ask for it
         missing.sort(key=lambda x: (x["importance"] != "required", -x["open_needs_in_region"]))
         plan = self.training_plan(tenant_id, cand, missing)
-        return {
-            "candidate_id": cand.id,
-            "role": role,
-            "matched_skills": matched_req + matched_nice,
-            "missing_skills": missing,
-            "training_plan": plan,
-        }
+        return SkillGap(
+            candidate_id=cand.id,
+            role=role,
+            matched_skills=matched_req + matched_nice,
+            missing_skills=missing,
+            training_plan=plan,
+        )
 
     def _local_demand(self, tenant_id: int, region_id: str | None) -> Counter:
         counts: Counter = Counter()
@@ -90,7 +91,7 @@ class GapAnalyst:
             return "online"
         return "elsewhere"
 
-    def training_plan(self, tenant_id: int, cand: Features, missing: list[dict]) -> dict:
+    def training_plan(self, tenant_id: int, cand: Features, missing: list[dict]) -> TrainingPlan:
         programs = list(self.m.indexes.view(tenant_id, "program").rows.values())
         weight = {x["id"]: IMPORTANCE[x["importance"]] for x in missing}
         # which missing skills each programme teaches (same skill or near-synonym)
@@ -101,7 +102,7 @@ class GapAnalyst:
                 teaches[p.id] = covered
         by_id = {p.id: p for p in programs}
         left = set(weight)
-        chosen: list[dict[str, Any]] = []
+        chosen: list[ProgramStep] = []
         while left:
             best, best_value = None, 0.0
             for pid, covered in teaches.items():
@@ -122,8 +123,8 @@ class GapAnalyst:
             new = teaches[best] & left
             left -= new
             chosen.append(
-                {
-                    "program": {
+                ProgramStep(
+                    program={
                         "id": p.id,
                         "external_id": p.external_id,
                         "title": p.title,
@@ -135,21 +136,21 @@ class GapAnalyst:
                         "certification": p.extra.get("certification"),
                         "next_start_date": p.extra.get("next_start_date"),
                     },
-                    "place": self._place(cand, p),
-                    "covers": [{"id": s, "label": self.space.label(s)} for s in sorted(new, key=lambda s: -weight[s])],
-                    "value": round(best_value, 4),
-                }
+                    place=self._place(cand, p),
+                    covers=[{"id": s, "label": self.space.label(s)} for s in sorted(new, key=lambda s: -weight[s])],
+                    value=round(best_value, 4),
+                )
             )
-        return {
-            "programs": chosen,
-            "total_hours": sum(c["program"]["hours"] for c in chosen),
-            "total_cost": sum(c["program"]["cost"] for c in chosen),
-            "uncovered_skills": [{"id": s, "label": self.space.label(s)} for s in weight if s in left],
-            "same_skill_rule": f"ESCO identity, or label similarity ≥ {SAME_SKILL_MIN}",
-        }
+        return TrainingPlan(
+            programs=tuple(chosen),
+            total_hours=sum(c.program["hours"] for c in chosen),
+            total_cost=sum(c.program["cost"] for c in chosen),
+            uncovered_skills=[{"id": s, "label": self.space.label(s)} for s in weight if s in left],
+            same_skill_rule=f"ESCO identity, or label similarity ≥ {SAME_SKILL_MIN}",
+        )
 
     # ---- 5. training-centre report ------------------------------------------------------------
-    def region_report(self, tenant_id: int, region_id: str, limit: int = 30) -> dict:
+    def region_report(self, tenant_id: int, region_id: str, limit: int = 30) -> RegionReport:
         region = self.m.regions.get(region_id)
         needs = [
             n
@@ -178,40 +179,40 @@ class GapAnalyst:
             supply.update({s: 0.5 for s in c.skills})
         pool = len(local) + 0.5 * len(movers)
 
-        rows: list[dict[str, Any]] = []
+        rows: list[SkillShortage] = []
         total_demand = sum(demand.values()) or 1.0
         for s, d in demand.items():
             have = max((supply[j_uri] for j_uri in self._same(s)), default=0.0)
             share_have = have / pool if pool else 0.0
             gap = d / total_demand * (1 - min(1.0, share_have))
             rows.append(
-                {
-                    "id": s,
-                    "label": self.space.label(s),
-                    "demand": round(d, 2),
-                    "supply": round(have, 2),
-                    "supply_share": round(share_have, 3),
-                    "gap": round(gap, 5),
-                }
+                SkillShortage(
+                    id=s,
+                    label=self.space.label(s),
+                    demand=round(d, 2),
+                    supply=round(have, 2),
+                    supply_share=round(share_have, 3),
+                    gap=round(gap, 5),
+                )
             )
-        rows.sort(key=lambda r: -r["gap"])
-        return {
-            "region": None if region is None else {"id": region.id, "name": region.name, "kind": region.kind},
-            "demand_sources": {
+        rows.sort(key=lambda r: -r.gap)
+        return RegionReport(
+            region=None if region is None else {"id": region.id, "name": region.name, "kind": region.kind},
+            demand_sources={
                 "open_needs": len(needs),
                 "openings": sum(n.openings for n in needs),
                 "specialised_occupations": specialised,
             },
-            "supply_sources": {
+            supply_sources={
                 "local_candidates": len(local),
                 "willing_to_relocate_within_km": RELOCATION_RADIUS_KM,
                 "movers": len(movers),
             },
-            "gaps": rows[:limit],
-            "certification_suggestions": self.bundles(
-                tenant_id, needs, [r["id"] for r in rows[: max(limit, 30)] if r["gap"] > 0], local + movers
+            gaps=tuple(rows[:limit]),
+            certification_suggestions=tuple(
+                self.bundles(tenant_id, needs, [r.id for r in rows[: max(limit, 30)] if r.gap > 0], local + movers)
             ),
-        }
+        )
 
     def _same(self, uri: str) -> list[str]:
         return [self.space.catalog.skills[j]["id"] for j, _ in self.space.equivalents(uri)]
@@ -248,7 +249,9 @@ class GapAnalyst:
         ids = arrays["ids"]
         return [view.rows[int(i)] for i in ids[here]], [view.rows[int(i)] for i in ids[movers]]
 
-    def bundles(self, tenant_id: int, needs: list[Features], gap_skills: list[str], pool: list[Features]) -> list[dict]:
+    def bundles(
+        self, tenant_id: int, needs: list[Features], gap_skills: list[str], pool: list[Features]
+    ) -> list[SkillBundle]:
         """Certification suggestions: gap skills demanded together, clustered.
 
         Distance between two skills = 1 - (0.5 * co-occurrence in the region's open needs
@@ -284,7 +287,7 @@ class GapAnalyst:
         # how the pool covers each need's required skills does not depend on the bundle: once
         # per need, not once per need and bundle (it was 90% of a report's time)
         coverage = self._pool_coverage(needs, pool_arrays)
-        out: list[dict[str, Any]] = []
+        out: list[SkillBundle] = []
         for label in set(labels):
             members = [gap_skills[i] for i in np.flatnonzero(labels == label)][:BUNDLE_MAX]
             if len(members) < 2:
@@ -305,14 +308,14 @@ class GapAnalyst:
                     )
             teaching.sort(key=lambda x: -x["share"])
             out.append(
-                {
-                    "skills": [{"id": s, "label": self.space.label(s)} for s in members],
-                    "open_roles_made_eligible": eligible_roles,
-                    "candidates_made_eligible": eligible_people,
-                    "existing_programs": teaching[:5],
-                }
+                SkillBundle(
+                    skills=[{"id": s, "label": self.space.label(s)} for s in members],
+                    open_roles_made_eligible=eligible_roles,
+                    candidates_made_eligible=eligible_people,
+                    existing_programs=teaching[:5],
+                )
             )
-        out.sort(key=lambda b: (-b["open_roles_made_eligible"], -b["candidates_made_eligible"]))
+        out.sort(key=lambda b: (-b.open_roles_made_eligible, -b.candidates_made_eligible))
         return out
 
     def _pool_coverage(self, needs: list[Features], pool: dict) -> list[tuple[Features, np.ndarray, np.ndarray]]:

@@ -34,13 +34,28 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from models.core.errors import InvalidInput, NotFound
 from models.core.geo import COMMUTE_KM, Geography, reach
 from models.core.language import language_key
+from models.recommend.results import (
+    Anchor,
+    CandidateMatch,
+    CandidateMatches,
+    CandidateSummary,
+    MapRegion,
+    MapRole,
+    MatchComponents,
+    NeedCandidates,
+    RegionFacts,
+    RegionMarket,
+    RegionTalent,
+    RoleMatch,
+    TalentMap,
+    TalentRegion,
+)
 from models.recommend.role_plan import CLOSE_ALTERNATIVE, CLOSE_TARGET, PlannedRole, RolePlanner
 from models.reference.data import ReferenceData
 from models.reference.regions import Region
@@ -167,8 +182,8 @@ def remote_fit(policy: str, remote_ok: bool) -> float:
 
 
 def order_matches(
-    items: list[dict], limit: int, include_step_ups: bool = False, pinned: tuple[str, ...] = ()
-) -> list[dict]:
+    items: list[RoleMatch], limit: int, include_step_ups: bool = False, pinned: tuple[str, ...] = ()
+) -> list[RoleMatch]:
     """The matches a careful recruiter would show first.
 
     Reachable places come before places beyond commuting distance (for a candidate who will not
@@ -177,22 +192,22 @@ def order_matches(
     career goal it states) lead, each in its best place; then by score, less DIVERSITY for every better match of the same occupation
     already shown, so that the first screen shows the person's occupation in its best places
     and also the other roles that fit, instead of one occupation in forty places."""
-    groups: dict[tuple, dict[str | None, list[dict]]] = {}
+    groups: dict[tuple, dict[str | None, list[RoleMatch]]] = {}
     for item in items:
         # a career goal the person states is a step they asked for: flagged, never held back
-        held_back = item["step_up"] and item["role"].get("relation") != "target" and not include_step_ups
-        tier = (item["beyond_commute"], held_back)
-        groups.setdefault(tier, {}).setdefault(item["role"].get("soc"), []).append(item)
-    out: list[dict] = []
+        held_back = item.step_up and item.role.get("relation") != "target" and not include_step_ups
+        tier = (item.beyond_commute, held_back)
+        groups.setdefault(tier, {}).setdefault(item.role.get("soc"), []).append(item)
+    out: list[RoleMatch] = []
     for tier in sorted(groups):
-        queues = {soc: sorted(queue, key=lambda x: -x["score"]) for soc, queue in groups[tier].items()}
+        queues = {soc: sorted(queue, key=lambda x: -x.score) for soc, queue in groups[tier].items()}
         shown = dict.fromkeys(queues, 0)
         for soc in pinned:
             if queues.get(soc) and not shown[soc] and len(out) < limit:
                 out.append(queues[soc].pop(0))
                 shown[soc] += 1
         while len(out) < limit and any(queues.values()):
-            best = max((s for s in queues if queues[s]), key=lambda s: queues[s][0]["score"] - DIVERSITY * shown[s])
+            best = max((s for s in queues if queues[s]), key=lambda s: queues[s][0].score - DIVERSITY * shown[s])
             out.append(queues[best].pop(0))
             shown[best] += 1
     return out[:limit]
@@ -249,22 +264,22 @@ class Matcher:
             "micro_hub_bonus": hub,
         }
 
-    def region_facts(self, region: Region | None, facts: dict, distance: float | None) -> dict | None:
+    def region_facts(self, region: Region | None, facts: dict, distance: float | None) -> RegionFacts | None:
         if region is None:
             return None
-        return {
-            "id": region.id,
-            "name": region.name,
-            "kind": region.kind,
-            "state": region.state,
-            "country": region.country,
-            "employment": facts.get("employment"),
-            "location_quotient": facts.get("location_quotient"),
-            "median_wage": facts.get("median_wage"),
-            "national_median_wage": facts.get("national_median_wage"),
-            "wage_vs_national": facts.get("wage_vs_national"),
-            "distance_km": None if distance is None else round(distance, 1),
-        }
+        return RegionFacts(
+            id=region.id,
+            name=region.name,
+            kind=region.kind,
+            state=region.state,
+            country=region.country,
+            employment=facts.get("employment"),
+            location_quotient=facts.get("location_quotient"),
+            median_wage=facts.get("median_wage"),
+            national_median_wage=facts.get("national_median_wage"),
+            wage_vs_national=facts.get("wage_vs_national"),
+            distance_km=None if distance is None else round(distance, 1),
+        )
 
     def _allowed(self, region: Region | None, distance: float | None, f: MatchFilters) -> bool:
         if region is None:
@@ -280,13 +295,13 @@ class Matcher:
         return True
 
     # ---- 1. candidate -> (role, region) --------------------------------------------------------
-    def candidate_matches(self, tenant_id: int, candidate_id: int, f: MatchFilters) -> dict:
+    def candidate_matches(self, tenant_id: int, candidate_id: int, f: MatchFilters) -> CandidateMatches:
         cand, cvec = self.record(tenant_id, "candidate", candidate_id)
         plan = self.planner.plan(cand.soc, cand.occupations, cand.target_soc)
         if not plan:
             plan = self._plan_from_vector(cvec)
         by_soc = {r.soc: r for r in plan}
-        items: list[dict] = []
+        items: list[RoleMatch] = []
         posted_socs: dict[tuple[str, str], int] = {}
         needs = self.indexes.view(tenant_id, "need")
         for need in list(needs.rows.values()):
@@ -333,22 +348,23 @@ class Matcher:
         if plan and plan[0].relation == "own" and not cand.uncertain:
             pinned.insert(0, plan[0].soc)
         ranked = order_matches(items, f.limit, f.include_step_ups, tuple(pinned))
-        return {"candidate_id": cand.id, "anchor": self._anchor(cand, plan), "items": ranked}
+        return CandidateMatches(candidate_id=cand.id, anchor=self._anchor(cand, plan), items=tuple(ranked))
 
-    def _anchor(self, cand: Features, plan: list[PlannedRole]) -> dict | None:
+    def _anchor(self, cand: Features, plan: list[PlannedRole]) -> Anchor | None:
         """The occupation the matches are built around, as the candidate's record was read."""
         if not plan:
             return None
         own = plan[0]
-        out = {
-            "soc": own.soc,
-            "title": own.title,
-            "uncertain": bool(cand.uncertain or own.relation != "own"),
-            "job_zone": self.planner.job_zone(own.soc),
-        }
+        target = None
         if cand.target_soc and cand.target_soc != own.soc:
-            out["career_target"] = {"soc": cand.target_soc, "title": self.planner.title(cand.target_soc)}
-        return out
+            target = {"soc": cand.target_soc, "title": self.planner.title(cand.target_soc)}
+        return Anchor(
+            soc=own.soc,
+            title=own.title,
+            uncertain=bool(cand.uncertain or own.relation != "own"),
+            job_zone=self.planner.job_zone(own.soc),
+            career_target=target,
+        )
 
     def _plan_from_vector(self, cvec: np.ndarray) -> list[PlannedRole]:
         """Without an occupation (no title, text or skill to go on): the occupations nearest the profile vector."""
@@ -404,7 +420,7 @@ class Matcher:
         planned: PlannedRole | None = None,
         closeness: float | None = None,
         coverage: dict | None = None,
-    ) -> dict:
+    ) -> RoleMatch:
         """One (role, region) match; `coverage` is `_coverage` of the role when already known."""
         coverage = coverage or self._coverage(cand, required, nice)
         req_cov, nice_cov = coverage["required"], coverage["nice"]
@@ -419,27 +435,27 @@ class Matcher:
         total = W_OCCUPATION * ofit + W_SKILL * sfit + W_REGION * rfit + W_REMOTE * rem + posted
         beyond = d is not None and d > COMMUTE_KM and not cand.relocate and not (policy == "remote" and cand.remote_ok)
         relation = planned.relation if planned else ("own" if closeness == 1.0 else "other")
-        return {
-            "role": {**role, "relation": relation},
-            "region": self.region_facts(region, facts, d),
-            "score": round(total, 4),
-            "step_up": bool(planned.step_up) if planned else False,
-            "beyond_commute": beyond,
-            "components": {
-                "occupation_fit": round(ofit, 4),
-                "skill_fit": round(sfit, 4),
-                "required_coverage": round(req_cov, 3),
-                "nice_coverage": round(nice_cov, 3),
-                "semantic": round(sem, 3),
-                "region_fit": round(rfit, 4),
+        return RoleMatch(
+            role={**role, "relation": relation},
+            region=self.region_facts(region, facts, d),
+            score=round(total, 4),
+            step_up=bool(planned.step_up) if planned else False,
+            beyond_commute=beyond,
+            components=MatchComponents(
+                occupation_fit=round(ofit, 4),
+                skill_fit=round(sfit, 4),
+                required_coverage=round(req_cov, 3),
+                nice_coverage=round(nice_cov, 3),
+                semantic=round(sem, 3),
+                region_fit=round(rfit, 4),
                 **rparts,
-                "remote_fit": rem,
-                "posted_bonus": posted,
-            },
-            "explanation": self._explain(planned, region, d, beyond, cand),
-            "matched_skills": coverage["matched"],
-            "missing_skills": coverage["missing"],
-        }
+                remote_fit=rem,
+                posted_bonus=posted,
+            ),
+            explanation=self._explain(planned, region, d, beyond, cand),
+            matched_skills=coverage["matched"],
+            missing_skills=coverage["missing"],
+        )
 
     def _explain(
         self, planned: PlannedRole | None, region: Region | None, d: float | None, beyond: bool, cand: Features
@@ -475,7 +491,7 @@ class Matcher:
 
     def _market_roles(
         self, cand: Features, cvec: np.ndarray, plan: list[PlannedRole], f: MatchFilters, posted: dict
-    ) -> list[dict]:
+    ) -> list[RoleMatch]:
         out = []
         for planned in plan:
             soc = planned.soc
@@ -531,13 +547,13 @@ class Matcher:
         return out
 
     # ---- 2. role -> candidates -----------------------------------------------------------------
-    def need_candidates(self, tenant_id: int, need_id: int, f: CandidateFilters) -> dict:
+    def need_candidates(self, tenant_id: int, need_id: int, f: CandidateFilters) -> NeedCandidates:
         need, nvec = self.record(tenant_id, "need", need_id)
         table = self.indexes.view(tenant_id, "candidate")
         arrays = table.arrays(self.space.index)
         n = len(arrays["ids"])
         if n == 0:
-            return {"need_id": need.id, "total_fitting": 0, "items": []}
+            return NeedCandidates(need_id=need.id, total_fitting=0, items=())
         req = self.space.coverage_matrix(need.required, arrays["skills"])
         nice = self.space.coverage_matrix(need.nice, arrays["skills"])
         base = skill_fit(req, nice, 0.0)  # without its semantic term, computed below where it matters
@@ -583,27 +599,29 @@ class Matcher:
             )
             cregion = self.regions.get(cand.region_id) if cand.region_id else None
             items.append(
-                {
-                    "candidate": {
-                        "id": cand.id,
-                        "external_id": cand.external_id,
-                        "headline": cand.title,
-                        "region": None
+                CandidateMatch(
+                    candidate=CandidateSummary(
+                        id=cand.id,
+                        external_id=cand.external_id,
+                        headline=cand.title,
+                        region=None
                         if cregion is None
                         else {"id": cregion.id, "name": cregion.name, "kind": cregion.kind},
-                        "remote_ok": cand.remote_ok,
-                        "willing_to_relocate": cand.relocate,
-                        "languages": list(cand.languages),
-                    },
-                    "score": item["score"],
-                    "components": item["components"],
-                    "matched_skills": item["matched_skills"],
-                    "missing_skills": item["missing_skills"],
-                    "distance_km": item["region"]["distance_km"] if item["region"] else None,
-                }
+                        remote_ok=cand.remote_ok,
+                        willing_to_relocate=cand.relocate,
+                        languages=list(cand.languages),
+                    ),
+                    score=item.score,
+                    components=item.components,
+                    matched_skills=item.matched_skills,
+                    missing_skills=item.missing_skills,
+                    distance_km=item.region.distance_km if item.region else None,
+                )
             )
-        items.sort(key=lambda x: -x["score"])
-        return {"need_id": need.id, "total_fitting": _fitting(keep, base, sems, sem_at), "items": items[: f.limit]}
+        items.sort(key=lambda x: -x.score)
+        return NeedCandidates(
+            need_id=need.id, total_fitting=_fitting(keep, base, sems, sem_at), items=tuple(items[: f.limit])
+        )
 
     def _occupation_closeness(self, arrays: dict, soc: str | None) -> np.ndarray:
         """Per candidate, how close their occupation (or stated goal) is to `soc`; NaN when
@@ -653,7 +671,9 @@ class Matcher:
         vec = vec / (np.linalg.norm(vec) or 1.0)
         return tuple(required), tuple(nice), vec, soc, title
 
-    def talent_map(self, tenant_id: int, required, nice, vec, soc: str | None, title: str, f: MatchFilters) -> dict:
+    def talent_map(
+        self, tenant_id: int, required, nice, vec, soc: str | None, title: str, f: MatchFilters
+    ) -> TalentMap:
         table = self.indexes.view(tenant_id, "candidate")
         arrays = table.arrays(self.space.index)
         fits_by_region: dict[str, list[float]] = {}
@@ -677,7 +697,7 @@ class Matcher:
                 market[place["region"].id] = place
         region_ids = set(fits_by_region) | set(list(market)[:200])
         max_count = max((len(v) for v in fits_by_region.values()), default=1)
-        rows: list[dict[str, Any]] = []
+        rows: list[TalentRegion] = []
         for rid in region_ids:
             region = self.regions.get(rid)
             if region is None or not self._allowed(
@@ -690,38 +710,38 @@ class Matcher:
             mkt, _ = self.region_fit(region, facts, 0.0)
             ratio = facts.get("wage_vs_national")
             rows.append(
-                {
-                    "region": {
-                        "id": region.id,
-                        "name": region.name,
-                        "kind": region.kind,
-                        "state": region.state,
-                        "country": region.country,
-                        "lat": region.lat,
-                        "lon": region.lon,
-                        "micro_hub": region.kind == "micro_hub",
-                    },
-                    "score": round(0.6 * talent + 0.4 * min(1.0, mkt / (1 - W_REACH)), 4),
-                    "candidates": {
-                        "fitting": len(fits),
-                        "median_fit": round(float(np.median(fits)), 4) if fits else None,
-                    },
-                    "market": {
-                        "employment": facts.get("employment"),
-                        "location_quotient": facts.get("location_quotient"),
-                        "median_wage": facts.get("median_wage"),
-                        "national_median_wage": facts.get("national_median_wage"),
-                        "cost_advantage": None if ratio is None else round(1 - ratio, 3),
-                    },
-                }
+                TalentRegion(
+                    region=MapRegion(
+                        id=region.id,
+                        name=region.name,
+                        kind=region.kind,
+                        state=region.state,
+                        country=region.country,
+                        lat=region.lat,
+                        lon=region.lon,
+                        micro_hub=region.kind == "micro_hub",
+                    ),
+                    score=round(0.6 * talent + 0.4 * min(1.0, mkt / (1 - W_REACH)), 4),
+                    candidates=RegionTalent(
+                        fitting=len(fits),
+                        median_fit=round(float(np.median(fits)), 4) if fits else None,
+                    ),
+                    market=RegionMarket(
+                        employment=facts.get("employment"),
+                        location_quotient=facts.get("location_quotient"),
+                        median_wage=facts.get("median_wage"),
+                        national_median_wage=facts.get("national_median_wage"),
+                        cost_advantage=None if ratio is None else round(1 - ratio, 3),
+                    ),
+                )
             )
-        rows.sort(key=lambda x: -x["score"])
-        return {
-            "role": {
-                "title": title,
-                "soc": soc,
-                "required_skills": [{"id": s, "label": self.space.label(s)} for s in required],
-                "nice_to_have_skills": [{"id": s, "label": self.space.label(s)} for s in nice],
-            },
-            "regions": rows[: f.limit],
-        }
+        rows.sort(key=lambda x: -x.score)
+        return TalentMap(
+            role=MapRole(
+                title=title,
+                soc=soc,
+                required_skills=[{"id": s, "label": self.space.label(s)} for s in required],
+                nice_to_have_skills=[{"id": s, "label": self.space.label(s)} for s in nice],
+            ),
+            regions=tuple(rows[: f.limit]),
+        )

@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, request
 
 from models.core.errors import InvalidInput, NotFound
 from models.recommend.matching import CandidateFilters, MatchFilters
+from models.recommend.results import TalentMap
 from service.api.regions import COUNTRY, EXAMPLE_REGION, REGION_KINDS, STATE
 from service.api.spec import (
     BOOLEAN,
@@ -385,7 +386,7 @@ def candidate_matches(candidate_id: int, query: dict):
         include_step_ups=query["include_step_ups"],
         limit=query["limit"],
     )
-    return jsonify(runtime().matcher().candidate_matches(current_tenant(), candidate_id, filters))
+    return jsonify(runtime().matcher().candidate_matches(current_tenant(), candidate_id, filters).to_dict())
 
 
 CANDIDATE_FILTERS = [
@@ -430,7 +431,7 @@ def candidate_filters(query: dict) -> CandidateFilters:
 )
 def need_candidates(need_id: int, query: dict):
     filters = candidate_filters(query)
-    return jsonify(runtime().matcher().need_candidates(current_tenant(), need_id, filters))
+    return jsonify(runtime().matcher().need_candidates(current_tenant(), need_id, filters).to_dict())
 
 
 TALENT_MAP_PARAMS = [
@@ -442,7 +443,7 @@ TALENT_MAP_PARAMS = [
 ]
 
 
-def talent_map_result(tenant: int, query: dict) -> dict:
+def talent_map_result(tenant: int, query: dict) -> TalentMap:
     """Regions ranked by talent for the role the query names (need=, or skills= and soc=),
     within its region filters: the query parameters TALENT_MAP_PARAMS reads (the API's and the
     console's map)."""
@@ -490,7 +491,7 @@ def _geojson(result: dict) -> dict:
     explain={422: NEED_422},
 )
 def talent_map(query: dict):
-    result = talent_map_result(current_tenant(), query)
+    result = talent_map_result(current_tenant(), query).to_dict()
     if request.accept_mimetypes.best_match(["application/json", GEOJSON]) == GEOJSON:
         response = jsonify(_geojson(result))
         response.mimetype = GEOJSON
@@ -518,7 +519,9 @@ def candidate_gap(candidate_id: int, query: dict):
         raise InvalidInput(
             "give need=<id> or soc=<SOC code>", {"parameters": ["need", "soc"]}, code="missing_parameter"
         )
-    return jsonify(runtime().gaps().candidate_gap(current_tenant(), candidate_id, query["need"], query["soc"]))
+    return jsonify(
+        runtime().gaps().candidate_gap(current_tenant(), candidate_id, query["need"], query["soc"]).to_dict()
+    )
 
 
 @bp.get("/v1/regions/<region_id>/skill-gaps")
@@ -539,4 +542,4 @@ def region_skill_gaps(region_id: str, query: dict):
     runtime_ = runtime()
     if runtime_.require_reference().regions.get(region_id) is None:
         raise NotFound(f"no region {region_id!r}", {"id": region_id})
-    return jsonify(runtime_.gaps().region_report(tenant, region_id, query["limit"]))
+    return jsonify(runtime_.gaps().region_report(tenant, region_id, query["limit"]).to_dict())

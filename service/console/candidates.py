@@ -58,12 +58,12 @@ def _chosen_role(raw: str | None) -> tuple[int | None, str | None]:
 def candidate(candidate_id: int):
     rt = runtime()
     record = rt.records().get(tenant(), "candidate", candidate_id)  # another tenant's id: 404
-    matches = rt.matcher().candidate_matches(tenant(), candidate_id, MatchFilters(limit=MATCHES))
+    matches = rt.matcher().candidate_matches(tenant(), candidate_id, MatchFilters(limit=MATCHES)).to_dict()
     role = query_str(request.args, "role", max_length=40) or query_str(request.args, "soc", max_length=7)
     need_id, soc = _chosen_role(role)
     gap = None
     if need_id is not None or soc is not None:
-        gap = rt.gaps().candidate_gap(tenant(), candidate_id, need_id, soc)
+        gap = rt.gaps().candidate_gap(tenant(), candidate_id, need_id, soc).to_dict()
     return render_template(
         "candidate.html",
         **record_context(record),

@@ -127,14 +127,16 @@ def need(need_id: int):
     rt = runtime()
     record = rt.records().get(tenant(), "need", need_id)
     args = request.args
-    result = rt.matcher().need_candidates(
-        tenant(), need_id, candidate_filters(parse_query(given(args), CANDIDATE_FILTERS))
+    result = (
+        rt.matcher()
+        .need_candidates(tenant(), need_id, candidate_filters(parse_query(given(args), CANDIDATE_FILTERS)))
+        .to_dict()
     )
     # the map follows the filter that is about places: outside large metros leaves them off
     map_args = MultiDict({"need": str(need_id), "limit": str(MAP_REGIONS)})
     if args.get("exclude_large_metro") == "true":
         map_args["exclude_kind"] = "large_metro"
-    points = map_points(talent_map_result(tenant(), parse_query(map_args, TALENT_MAP_PARAMS)), tenant())
+    points = map_points(talent_map_result(tenant(), parse_query(map_args, TALENT_MAP_PARAMS)).to_dict(), tenant())
     return render_template(
         "need.html",
         **record_context(record),

@@ -19,7 +19,7 @@ CHART_BARS = 12
 def _report(region_id: str) -> dict:
     if region_of(region_id) is None:
         raise NotFound(f"no region {region_id!r}", {"id": region_id})
-    report = runtime().gaps().region_report(tenant(), region_id, GAPS)
+    report = runtime().gaps().region_report(tenant(), region_id, GAPS).to_dict()
     programs = runtime().matcher().indexes.view(tenant(), "program").rows
     for bundle in report["certification_suggestions"]:
         for p in bundle["existing_programs"]:

@@ -64,7 +64,7 @@ def talent_map():
             query["soc"] = soc
         if kinds:
             query["region_kind"] = ",".join(kinds)
-        result = talent_map_result(tenant(), parse_query(query, TALENT_MAP_PARAMS))
+        result = talent_map_result(tenant(), parse_query(query, TALENT_MAP_PARAMS)).to_dict()
         points = map_points(result, tenant())
     return render_template(
         "talent_map.html",

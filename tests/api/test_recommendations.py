@@ -306,8 +306,20 @@ def test_a_vague_headline_is_decided_by_the_summary(api, reference):
     assert get(f"/v1/candidates/{cand['id']}/matches")["items"][0]["role"]["soc"] == "31-9091"
 
 
-def _item(soc: str, score: float, beyond: bool = False, step_up: bool = False) -> dict:
-    return {"role": {"soc": soc}, "score": score, "beyond_commute": beyond, "step_up": step_up}
+def _item(soc: str, score: float, beyond: bool = False, step_up: bool = False):
+    from models.recommend.results import MatchComponents, RoleMatch
+
+    return RoleMatch(
+        role={"soc": soc},
+        region=None,
+        score=score,
+        step_up=step_up,
+        beyond_commute=beyond,
+        components=MatchComponents(*[0.0] * 13),
+        explanation="",
+        matched_skills=[],
+        missing_skills=[],
+    )
 
 
 def test_matches_are_ordered_by_reach_then_level_then_diversified_score():
@@ -323,7 +335,7 @@ def test_matches_are_ordered_by_reach_then_level_then_diversified_score():
     ]
     ranked = order_matches(items, limit=10)
     assert 0.89 - DIVERSITY < 0.85  # so B's only match beats A's second
-    assert [(i["role"]["soc"], i["score"]) for i in ranked] == [
+    assert [(i.role["soc"], i.score) for i in ranked] == [
         ("A", 0.90),
         ("B", 0.85),
         ("A", 0.89),
@@ -332,7 +344,7 @@ def test_matches_are_ordered_by_reach_then_level_then_diversified_score():
         ("C", 0.99),  # beyond commuting distance after every reachable place
     ]
     asked = order_matches(items, limit=10, include_step_ups=True)
-    assert asked[0]["role"]["soc"] == "D" and asked[-1]["role"]["soc"] == "C"
+    assert asked[0].role["soc"] == "D" and asked[-1].role["soc"] == "C"
     assert order_matches(items, limit=2) == ranked[:2]
     pinned = order_matches(items, limit=10, pinned=("B", "A"))  # own occupation and career goal lead
-    assert [(i["role"]["soc"], i["score"]) for i in pinned[:3]] == [("B", 0.85), ("A", 0.90), ("A", 0.89)]
+    assert [(i.role["soc"], i.score) for i in pinned[:3]] == [("B", 0.85), ("A", 0.90), ("A", 0.89)]

@@ -82,11 +82,11 @@ def test_reads_while_records_are_erased_and_written_back(runtime):
         try:
             while not done.is_set():
                 fits = matcher.need_candidates(tenant.id, need["id"], CandidateFilters(limit=50))
-                assert fits["items"]
-                ids_seen.update(i["candidate"]["id"] for i in fits["items"])
+                assert fits.items
+                ids_seen.update(i.candidate.id for i in fits.items)
                 talent = matcher.talent_map(tenant.id, required, nice, vec, soc, title, MatchFilters(limit=5))
-                here = [r for r in talent["regions"] if r["region"]["id"] == FORT_WAYNE]
-                assert here and 39 <= here[0]["candidates"]["fitting"] <= 40, here
+                here = [r for r in talent.regions if r.region.id == FORT_WAYNE]
+                assert here and 39 <= here[0].candidates.fitting <= 40, here
                 report = gaps.region_report(tenant.id, FORT_WAYNE)
                 assert report
                 seen.append(1)
