@@ -618,7 +618,7 @@ class Matcher:
                     distance_km=item.region.distance_km if item.region else None,
                 )
             )
-        items.sort(key=lambda x: -x.score)
+        items.sort(key=lambda x: (-x.score, x.candidate.id))  # ties in a stable order
         return NeedCandidates(
             need_id=need.id, total_fitting=_fitting(keep, base, sems, sem_at), items=tuple(items[: f.limit])
         )
@@ -735,7 +735,8 @@ class Matcher:
                     ),
                 )
             )
-        rows.sort(key=lambda x: -x.score)
+        # region_ids is a set: ties in region order, or the order changes with the hash seed
+        rows.sort(key=lambda x: (-x.score, x.region.id))
         return TalentMap(
             role=MapRole(
                 title=title,
