@@ -137,7 +137,9 @@ class GapAnalyst:
                         "next_start_date": p.extra.get("next_start_date"),
                     },
                     place=self._place(cand, p),
-                    covers=[{"id": s, "label": self.space.label(s)} for s in sorted(new, key=lambda s: (-weight[s], s))],
+                    covers=[
+                        {"id": s, "label": self.space.label(s)} for s in sorted(new, key=lambda s: (-weight[s], s))
+                    ],
                     value=round(best_value, 4),
                 )
             )
