@@ -70,8 +70,9 @@ log = logging.getLogger(__name__)
 # (esco_names.faiss), O*NET tasks and work activities per SOC occupation (work.json); v4: known
 # titles and the title classifier, the ESCO bridge from crosswalks, job facts (facts.json); v5:
 # O*NET occupations OEWS does not publish filed under the OEWS occupation containing them; v6:
-# job zones from the main O*NET occupation; v7: shift words kept in cleaned titles
-METHOD = "titles-v8"
+# job zones from the main O*NET occupation; v7: shift words kept in cleaned titles; v9: the
+# classifier's modifier feature
+METHOD = "titles-v9"
 CONTEXT_TASKS = 6  # task statements after the title in a context view
 CONTEXT_ACTIVITIES = 8  # work activities after the title in an activity view
 MAX_ESCO_NAMES = 12  # preferred + alternative labels embedded per ESCO occupation

@@ -13,7 +13,7 @@ Employers write titles as they please: "LABORER, TREE TAPPING", "Sr. Maint. Tech
   in a word that heads job titles and the part after it is not a title of its own;
 - plural heads made singular;
 - a word no known title uses corrected to the known word it misspells (edit distance 1, or 2
-  for long words), the most frequent one on a tie.
+  for long words; a doubled letter written once counts half), the most frequent one on a tie.
 
 The last three need what titles look like: the words that end known titles (heads) and the
 vocabulary with its frequencies, both learnt from the known titles when the pack is built.
@@ -195,6 +195,11 @@ def _edits1(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+def _undoubled(a: str, b: str) -> bool:
+    """`a` is `b` with one doubled letter written once ("buser", "busser")."""
+    return len(b) == len(a) + 1 and any(b[i] == b[i - 1] and b[:i] + b[i + 1 :] == a for i in range(1, len(b)))
+
+
 def _distance(a: str, b: str, limit: int) -> int:
     """Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps), capped."""
     if abs(len(a) - len(b)) > limit:
@@ -265,7 +270,8 @@ class TitleCleaner:
             for d in _edits1(form) | {form}:
                 candidates.update(self._deletions.get(d, ()))
             for c in candidates:
-                distance = _distance(form, c, limit)
+                # a doubled letter written once is the commonest misspelling: half an edit
+                distance = 0.5 if _undoubled(form, c) else _distance(form, c, limit)
                 if distance <= limit:
                     # a misspelling seldom changes the first letter ("busers" is not "users")
                     scored.append(((distance, c[0] != form[0], -self.vocabulary[c], c), c + ending))

@@ -13,7 +13,9 @@ evidence is a short feature vector (FEATURES):
 - prior: log of the occupation's national employment (OEWS): a common job is a likelier answer;
 - the lexical, dense and blend scores minus the best any occupation reaches (how far behind
   the leader a candidate is);
-- head: the share of known titles ending in the query's head noun that belong to the occupation.
+- head: the share of known titles ending in the query's head noun that belong to the occupation;
+- modifier: the same for each other word of the query (the words before the head), averaged:
+  a "Kitchen Helper" is O*NET's title of four occupations, and "kitchen" says which family.
 
 A logistic regression weighs them. It is trained when the pack is built, on known titles
 taken out of the index they are looked up in (training/fit_title_classifier.py), so it learns
@@ -33,11 +35,12 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from models.core.artifacts import read_json, write_json
+from models.core.text import FUNCTION_WORDS
 from models.core.title_text import TitleCleaner
 
 FEATURES = (
     "lexical", "words", "dense", "context", "activity", "names", "blend", "prior",
-    "lexical_gap", "dense_gap", "blend_gap", "head",
+    "lexical_gap", "dense_gap", "blend_gap", "head", "modifier",
 )  # fmt: skip
 CANDIDATES = 15  # best occupations by each of lexical, dense and blend that are scored
 HEAD_CANDIDATES = 5  # and the occupations most often named by the head noun
@@ -52,6 +55,23 @@ def head_of(cleaned: str) -> str:
     """The head noun of a cleaned, lower-case title: its last word."""
     words = _HEAD.findall(cleaned.replace("/", " "))
     return words[-1] if words else ""
+
+
+def modifiers_of(cleaned: str) -> list[str]:
+    """The other content words of a cleaned, lower-case title, once each."""
+    words = _HEAD.findall(cleaned.replace("/", " "))[:-1]
+    return [w for w in dict.fromkeys(words) if len(w) > 2 and w not in FUNCTION_WORDS]
+
+
+def _shares(counts: Counter, left_out: int, out: np.ndarray, weight: float) -> None:
+    """Adds `weight` x each owner's share of `counts` to `out`, `left_out` counting one less."""
+    counts = Counter(counts)
+    if left_out >= 0:
+        counts[left_out] -= 1
+    total = sum(n for n in counts.values() if n > 0)
+    for row, n in counts.items():
+        if n > 0:
+            out[row] += weight * n / total
 
 
 def char_vectorizer(vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
@@ -102,10 +122,14 @@ class KnownTitles:
         self._present = self.owner[self._starts] if len(self.owner) else np.zeros(0, np.int32)
         self.rows_of_text: dict[str, list[int]] = defaultdict(list)
         heads: dict[str, Counter] = defaultdict(Counter)
+        modifiers: dict[str, Counter] = defaultdict(Counter)
         for i, (text, row) in enumerate(zip(self.texts, self.owner)):
             self.rows_of_text[text].append(i)
             heads[head_of(text)][int(row)] += 1
+            for modifier in modifiers_of(text):
+                modifiers[modifier][int(row)] += 1
         self.heads = dict(heads)
+        self.modifiers = dict(modifiers)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -134,15 +158,18 @@ class KnownTitles:
         out = np.zeros((len(cleaned), self.n_owners), dtype=np.float32)
         for i, text in enumerate(cleaned):
             counts = self.heads.get(head_of(text))
-            if not counts:
-                continue
-            counts = Counter(counts)
-            if left_out is not None and left_out[i] >= 0:
-                counts[left_out[i]] -= 1
-            total = sum(n for n in counts.values() if n > 0)
-            for row, n in counts.items():
-                if n > 0:
-                    out[i, row] = n / total
+            if counts:
+                _shares(counts, -1 if left_out is None else left_out[i], out[i], 1.0)
+        return out
+
+    def modifier_shares(self, cleaned: list[str], left_out: list[int] | None = None) -> np.ndarray:
+        """(queries x owners) the same for the query's other words, averaged over those that
+        known titles use."""
+        out = np.zeros((len(cleaned), self.n_owners), dtype=np.float32)
+        for i, text in enumerate(cleaned):
+            known = [self.modifiers[w] for w in modifiers_of(text) if w in self.modifiers]
+            for counts in known:
+                _shares(counts, -1 if left_out is None else left_out[i], out[i], 1.0 / len(known))
         return out
 
 
@@ -196,6 +223,7 @@ def gather_evidence(
     lexical, words = known.lexical(cleaned, exclude)
     dense = known.dense(channels["vectors"], exclude)
     heads = known.head_shares(cleaned, left_out)
+    modifiers = known.modifier_shares(cleaned, left_out)
     blend = channels["blend"]
     candidates, features = [], []
     for i in range(len(cleaned)):
@@ -212,6 +240,7 @@ def gather_evidence(
             lexical[i, c], words[i, c], dense[i, c], channels["context"][i, c], channels["activity"][i, c],
             channels["names"][i, c], blend[i, c], prior[c],
             lexical[i, c] - lexical[i].max(), dense[i, c] - dense[i].max(), blend[i, c] - blend[i].max(), heads[i, c],
+            modifiers[i, c],
         ], axis=1).astype(np.float32)  # fmt: skip
         candidates.append(c)
         features.append(f)

@@ -34,6 +34,9 @@ KNOWN = [
     "Worker",
     "Mechanic",
     "Busser",
+    "Buyer",
+    "Media Buyer",
+    "Produce Buyer",
     "Helper",
     "Highway Maintenance Worker",
 ]
@@ -67,7 +70,9 @@ def cleaner():
         ("Thatch Roof Builder", "Thatch Roof Builder"),  # a real word of the field is left alone
         ("Sr. Maint. Tech", "Maintenance Technician"),  # the rules of clean_title still apply
         ("Welder (CDL-A)", "Welder"),
-        ("BUSERS", "BUSSER"),  # one edit from "users" too: a misspelling seldom changes the first letter
+        # one edit from "users" and from the commoner "buyers" too: a misspelling seldom changes
+        # the first letter, and a doubled letter written once is half an edit
+        ("BUSERS", "BUSSER"),
         ("Hwy Maintenance Wkr", "Highway Maintenance Worker"),
         ("Special Event Labor", "Special Event Laborer"),  # the work written for the worker
         ("Kitchen Help", "Kitchen Helper"),

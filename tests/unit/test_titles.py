@@ -185,6 +185,19 @@ def test_known_titles(titles, title, soc, within):
     assert soc in [o["soc"] for o in ranked[:within]], ranked
 
 
+@pytest.mark.parametrize(
+    "title, major",
+    [
+        ("Concrete Helper", "47"),  # "Helper" ends more production titles than any other family's
+        ("Restaurant Helper", "35"),
+        ("Warehouse Helper", "53"),
+        ("Landscape Helper", "37"),
+    ],
+)
+def test_the_words_before_the_head_say_which_family(titles, title, major):
+    assert titles.normalize(title, k=1)[0]["soc"][:2] == major
+
+
 def test_normalize_shape_and_scores(titles):
     ranked = titles.normalize("Wind Turbine Technician", k=7)
     assert len(ranked) == 7
