@@ -16,6 +16,8 @@ ENV HF_HUB_OFFLINE=1 \
     TALENT_BIND=0.0.0.0:8000
 
 WORKDIR /app
+# Apertium's Spanish-English pair (GPL-2, a program the service runs: models/core/translation.py)
+RUN apt-get update && apt-get install -y --no-install-recommends apertium-eng-spa && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /opt/venv
 COPY requirements.txt requirements-data.txt ./
 # same order as `make install`: torch first and pinned, then the pinned tree, then the data

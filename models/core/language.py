@@ -46,8 +46,10 @@ ENGLISH_SHARE = 0.75
 SHORT = 4
 # a short text is foreign when at most this share of its words are English
 SHORT_FOREIGN_SHARE = 0.34
-# otherwise a text is foreign when the identifier gives another language at least this probability
+# otherwise a text is foreign when the identifier gives another language at least this probability,
+# or names another language at all and most of the text's words are not English
 FOREIGN_PROBABILITY = 0.5
+MOSTLY_FOREIGN_SHARE = 0.5
 
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
@@ -114,7 +116,7 @@ class LanguageDetector:
         language, probability = self._identify(text)
         if language == ENGLISH:
             return Detected(ENGLISH, True, probability)
-        if len(words) < SHORT and share <= SHORT_FOREIGN_SHARE:
+        if (len(words) < SHORT and share <= SHORT_FOREIGN_SHARE) or share < MOSTLY_FOREIGN_SHARE:
             return Detected(language, False, probability)
         return Detected(language, probability < FOREIGN_PROBABILITY, probability)
 

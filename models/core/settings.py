@@ -66,6 +66,12 @@ SETTINGS: tuple[Setting, ...] = (
         lambda v: _choice(v, ("auto", "fp32", "bf16")),
     ),
     Setting(
+        "translator",
+        "apertium",
+        "Spanish text translated to English before it is read (apertium, when Debian's apertium-eng-spa is installed) or off (the multilingual encoder alone).",
+        lambda v: _choice(v, ("apertium", "off")),
+    ),
+    Setting(
         "rate_limit",
         "1200 per minute",
         "Requests allowed per API key (flask-limiter notation, or off; 429 with Retry-After beyond).",

@@ -11,7 +11,8 @@ from pathlib import Path
 from models.core import artifacts
 from models.core.encoder import Encoder
 from models.core.language import ENGLISH, Detected
-from models.core.settings import Settings
+from models.core.settings import Settings, load_settings
+from models.core.translation import Translator
 from models.reference import multilingual
 from models.reference.occupation_skills import OccupationSkills
 from models.reference.occupations import TitleNormalizer
@@ -50,9 +51,10 @@ class ReferenceData:
             regions=RegionCatalog.load(pack_dir / "regions"),
         )
         if (pack_dir / multilingual.KIND / artifacts.MANIFEST).exists():
-            data.skills.multilingual = data.titles.multilingual = multilingual.Multilingual.load(
-                pack_dir / multilingual.KIND
-            )
+            ml = multilingual.Multilingual.load(pack_dir / multilingual.KIND)
+            if (settings or load_settings()).translator == "apertium":
+                ml.translator = Translator.find()
+            data.skills.multilingual = data.titles.multilingual = ml
         else:
             log.warning("%s has no multilingual artifact: every text is read as English", pack_dir)
         if (pack_dir / ROLE_SKILLS_KIND / artifacts.MANIFEST).exists():

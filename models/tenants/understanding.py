@@ -148,9 +148,11 @@ class RecordUnderstander:
                     top = int(np.argmax(scores[row]))
                     best[i] = (top, float(scores[row, top]))
             if in_other:
-                # the multilingual path's scores are on the English path's scale (FOREIGN_OFFSET)
+                # the multilingual path's scores are on the English path's scale (FOREIGN_OFFSET);
+                # a string with an English translation is read both ways (SkillCatalog._rank_sentences)
                 order = sorted(in_other)
-                for i, (hits, _) in zip(order, zip(*self.skills._rank_foreign([texts[i] for i in order], 1))):
+                ranked, _ = self.skills._rank_sentences([texts[i] for i in order], 1)
+                for i, hits in zip(order, ranked):
                     if hits:
                         best[i] = (self.skills.by_id[hits[0].id], hits[0].score)
             fresh = {}

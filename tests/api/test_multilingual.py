@@ -37,6 +37,17 @@ def test_spanish_title_is_read_as_its_english_title(client, title, soc):
     assert body["cleaned"].isascii()  # the English known title it was read as
 
 
+def test_spanish_is_translated_before_it_is_read(client):
+    # the multilingual encoder alone read this title as "Interpreters and Translators"
+    body = client.post("/v1/titles/normalize", json={"title": "Especialista de soporte de TI"}).get_json()
+    assert body["occupations"][0]["soc"] == "15-1232"
+    text = "Experiencia en atención al cliente, manejo de caja registradora y control de inventario."
+    body = client.post("/v1/skills/extract", json={"text": text}).get_json()
+    assert body["language"] == "es"
+    found = labels(body["skills"][:8])
+    assert "operate cash register" in found and "manage inventory" in found
+
+
 def test_spanish_cv_matches_an_english_need_and_speaks_spanish(api):
     post, get = api
     need = post(
