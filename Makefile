@@ -15,12 +15,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: install pack serve test test-fast test-ray lint test-all test-slow evaluate bench clean
 
 $(STAMP): requirements.txt requirements-data.txt requirements-dev.txt
-	# Debian's Apertium Spanish-English pair: Spanish text is translated before it is read
-	# (models/core/translation.py); without root it is left out and Spanish is read by the
-	# multilingual encoder alone
-	command -v apertium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq \
-		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apertium-eng-spa >/dev/null; } \
-		|| echo "apertium-eng-spa not installed (apt-get needs root): Spanish is read without translation"
+	# Debian's packages: Apertium's Spanish-English pair (Spanish text is translated before it is
+	# read, models/core/translation.py; without it Spanish is read by the multilingual encoder
+	# alone) and chromium for the console's browser tests (Playwright never downloads one)
+	{ command -v apertium >/dev/null && command -v chromium >/dev/null; } || { [ "$$(id -u)" = 0 ] \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apertium-eng-spa chromium >/dev/null; } \
+		|| echo "apt-get needs root: install apertium-eng-spa and chromium yourself"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned: this takes the CPU build; unpinned it would pull CUDA packages
 	$(PIP) install --quiet torch==2.13.0
