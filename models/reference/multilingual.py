@@ -24,6 +24,7 @@ at a tenth of the speed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 from pathlib import Path
@@ -33,7 +34,9 @@ import numpy as np
 
 from models.core import artifacts
 from models.core.language import LanguageDetector
-from models.core.translation import Translator
+from models.core.translation import TranslationError, Translator
+
+log = logging.getLogger(__name__)
 
 KIND = "multilingual"
 SKILL_VECTORS, SKILL_OWNER = "skill_vectors.npy", "skill_owner.npy"
@@ -186,7 +189,12 @@ class Multilingual:
         """Each (foreign) text's translation where it reads as English, else None."""
         if self.translator is None or not texts:
             return [None] * len(texts)
-        return [t if self.detector.is_english(t) else None for t in self.translator.translate(texts)]
+        try:
+            translated = self.translator.translate(texts)
+        except TranslationError as exc:  # the multilingual reading alone is still an answer
+            log.warning("%s: read without translation", exc)
+            return [None] * len(texts)
+        return [t if self.detector.is_english(t) else None for t in translated]
 
     def skill_scores(self, queries: np.ndarray, block: int = 16384) -> np.ndarray:
         """(queries x skills): each query's best cosine over a skill's English names."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.core.translation import Translator, _protect, _unprotect
+from models.core.translation import TranslationError, Translator, _protect, _unprotect
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +43,19 @@ def test_one_line_per_text_in_order_with_reserved_characters_and_blanks(translat
     assert "<x>" in out[2] and "{z}" in out[2] and "\\" in out[2]
     assert out[3].lower().startswith("cook")
     assert translator.translate(["Electricista"]) == ["Electrician"]  # remembered
+
+
+def test_a_failing_translator_is_an_error_the_reader_survives(tmp_path):
+    broken = tmp_path / "apertium"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o755)
+    with pytest.raises(TranslationError):
+        Translator(str(broken)).translate(["Enfermera registrada"])
+
+    from models.core.language import LanguageDetector
+    from models.reference.multilingual import Multilingual
+
+    reader = Multilingual.__new__(Multilingual)  # only what in_english uses
+    reader.detector = LanguageDetector(["nurse", "registered"])
+    reader.translator = Translator(str(broken))
+    assert reader.in_english(["Enfermera registrada"]) == [None]
