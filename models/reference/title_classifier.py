@@ -65,8 +65,8 @@ def modifiers_of(cleaned: str) -> list[str]:
 
 def _shares(counts: Counter, left_out: int, out: np.ndarray, weight: float) -> None:
     """Adds `weight` x each owner's share of `counts` to `out`, `left_out` counting one less."""
-    counts = Counter(counts)
-    if left_out >= 0:
+    if left_out >= 0:  # a copy only when a count changes: at request time none does
+        counts = Counter(counts)
         counts[left_out] -= 1
     total = sum(n for n in counts.values() if n > 0)
     for row, n in counts.items():
