@@ -73,11 +73,14 @@ class Translator:
 
     def _run(self, lines: list[str]) -> list[str]:
         # -u: unknown words as written, without Apertium's '*' mark; -f none: the text is written
-        # in Apertium's stream format (escaped, codes in superblanks) by `_protect`
+        # in Apertium's stream format (escaped, codes in superblanks) by `_protect`. A line break
+        # is only a blank to Apertium: its reordering rules would run across it ("Subgerente de
+        # tienda - Tienda de dólar" + "Técnico de turbinas" gave "... Tent of Technical" and
+        # "dollar of aeolian turbines"), so each line ends a sentence of its own.
         try:
             done = subprocess.run(
                 [self.program, "-u", "-f", "none", self.mode],
-                input="\n".join(_protect(line) for line in lines) + "\n",
+                input="".join(f"{_protect(line)}{SENTENCE_END}\n" for line in lines),
                 capture_output=True,
                 text=True,
                 timeout=TIMEOUT_S,
@@ -88,7 +91,15 @@ class Translator:
         out = done.stdout.split("\n")
         if len(out) < len(lines):
             raise TranslationError(f"apertium {self.mode} returned {len(out)} lines for {len(lines)}")
-        return [_unprotect(o).strip() for o in out[: len(lines)]]
+        return [_unprotect(_without_end(o)).strip() for o in out[: len(lines)]]
+
+
+SENTENCE_END = " ."
+
+
+def _without_end(line: str) -> str:
+    line = line.rstrip()
+    return line.removesuffix(SENTENCE_END.strip())
 
 
 _RESERVED = re.compile(r"([\\\[\]^$/@<>{}*#])")

@@ -122,6 +122,14 @@ MIX_DEPTH = 20
 _QUALIFIER = re.compile(r"\s+[-–—|]\s+|\s*[(,]")
 
 
+def _weights(options: list[str], last_is_translation: bool) -> list[float]:
+    """Equal weights, or half for the translation (the last option) and half shared by the
+    nearest titles."""
+    if not last_is_translation or len(options) == 1:
+        return [1.0 / len(options)] * len(options)
+    return [0.5 / (len(options) - 1)] * (len(options) - 1) + [0.5]
+
+
 def _head(title: str) -> str:
     """A title before its qualifiers ("Soldador/Fabricador - Certificado AWS" -> "Soldador/Fabricador"):
     the English cleaner knows English qualifiers; a foreign title is translated without them."""
@@ -255,18 +263,20 @@ class TitleNormalizer:
     def clean(self, titles: list[str]) -> list[str]:
         """Each title cleaned (models/core/title_text.py); rejects empty ones. A title in another
         language becomes its English reading (models/reference/multilingual.py)."""
-        return [options[0] for options in self._readings(titles)]
+        return [options[0][0] for options in self._readings(titles)]
 
-    def _readings(self, titles: list[str]) -> list[list[str]]:
-        """The cleaned English title(s) each title is read as: itself, or for a title in
-        another language the TRANSLATIONS known English titles nearest it and its translation
-        when that reads as English."""
+    def _readings(self, titles: list[str]) -> list[list[tuple[str, float]]]:
+        """The cleaned English title(s) each title is read as, with their weights: itself, or
+        for a title in another language the TRANSLATIONS known English titles nearest it and its
+        translation when that reads as English. The nearest titles are one reading (by the
+        multilingual encoder) and the translation another, so each kind weighs half."""
         spaced = []
         for title in titles:
             if not isinstance(title, str) or not title.strip():
                 raise ValueError("a job title must be a non-empty string")
             spaced.append(" ".join(title.split()))
         options = [[t] for t in spaced]
+        translated: set[int] = set()
         ml = self.multilingual
         foreign = [] if ml is None else [i for i, t in enumerate(spaced) if not ml.detector.is_english(t)]
         if foreign:
@@ -284,8 +294,12 @@ class TitleNormalizer:
                 options[i] = (
                     [head] if readable_head else [*nearest[head], *([english[head]] if head in english else [])]
                 )
+                if not readable_head and head in english:
+                    translated.add(i)
         clean = self.classifier.cleaner.clean if self.classifier else clean_title
-        return [[clean(t) for t in opts] for opts in options]
+        return [
+            [(clean(t), w) for t, w in zip(opts, _weights(opts, i in translated))] for i, opts in enumerate(options)
+        ]
 
     def encode_titles(self, titles: list[str]) -> tuple[list[str], np.ndarray]:
         """(cleaned titles, their vectors): what `normalize_vectors` wants from callers that
@@ -302,7 +316,7 @@ class TitleNormalizer:
         if k is not None and k < 1:
             raise ValueError("k must be at least 1")
         readings = self._readings(titles)
-        flat = [t for opts in readings for t in opts]
+        flat = [t for opts in readings for t, _ in opts]
         vectors = self.encoder.encode(flat)
         ranked = self.normalize_vectors(vectors, k=max(k, MIX_DEPTH), titles=flat) if k is not None else []
         cleaned, out_vectors, out_ranked = [], np.zeros((len(titles), vectors.shape[1]), np.float32), []
@@ -310,8 +324,9 @@ class TitleNormalizer:
         for i, opts in enumerate(readings):
             rows = range(cursor, cursor + len(opts))
             cursor += len(opts)
-            cleaned.append(opts[0])
-            mean = vectors[list(rows)].mean(axis=0)
+            cleaned.append(opts[0][0])
+            weights = np.array([w for _, w in opts], dtype=np.float32)
+            mean = weights @ vectors[list(rows)]
             out_vectors[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
             if k is None:
                 continue
@@ -319,10 +334,10 @@ class TitleNormalizer:
                 out_ranked.append(ranked[rows[0]][:k])
                 continue
             mixed: dict[str, dict] = {}
-            for r in rows:
+            for r, weight in zip(rows, weights):
                 for occ in ranked[r]:
                     entry = mixed.setdefault(occ["soc"], {**occ, "score": 0.0})
-                    entry["score"] += occ["score"] / len(opts)
+                    entry["score"] += occ["score"] * float(weight)
             best = sorted(mixed.values(), key=lambda o: -o["score"])[:k]
             out_ranked.append([{**o, "score": _unit(o["score"])} for o in best])
         return cleaned, out_vectors, out_ranked

@@ -196,7 +196,9 @@ class RecordUnderstander:
         links = self._link_listed(flat_given, flat_foreign)
 
         title_iter = iter(self._understand_titles([t for t in titles if t]))
-        occupations = self._candidate_occupations(docs, texts) if kind == "candidate" else None
+        occupations = (
+            self._candidate_occupations(docs, texts, [not d.english for d in detected]) if kind == "candidate" else None
+        )
         # whole sentences only: spans would multiply the encoding work of every CV several times
         # (ingest is encoder-bound); listed skills are linked one by one above anyway
         # large chunks: the encoder sorts a chunk by length, so bigger chunks pad less (+20% here)
@@ -308,10 +310,22 @@ class RecordUnderstander:
             raise InvalidInput("some skills link to no ESCO skill", {"unlinked": unknown})
         return [self.ref.skills.skills[link[0]]["id"] for link in links if link is not None]
 
-    def _candidate_occupations(self, docs: list[dict], texts: list[str]) -> list:
-        """Headline, summary and desired-role evidence of each candidate (titles memoised)."""
+    def _candidate_occupations(self, docs: list[dict], texts: list[str], foreign: list[bool]) -> list:
+        """Headline, summary and desired-role evidence of each candidate (titles memoised). The
+        job titles a summary names are found in English: a foreign summary is read in its
+        translation, where there is one."""
+        ml = self.skills.multilingual
+        to_translate = [i for i, f in enumerate(foreign) if f and texts[i]] if ml is not None else []
+        summaries = list(texts)
+        if to_translate:
+            assert ml is not None
+            for i, english in zip(to_translate, ml.in_english([texts[i] for i in to_translate])):
+                summaries[i] = english or texts[i]
         return self.ref.profiles.evidence(
-            [d.get("headline") for d in docs], texts, [d.get("desired_roles") or [] for d in docs], self.classify_titles
+            [d.get("headline") for d in docs],
+            summaries,
+            [d.get("desired_roles") or [] for d in docs],
+            self.classify_titles,
         )
 
     def _region(self, doc: dict) -> tuple[dict | None, dict | None]:

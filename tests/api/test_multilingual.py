@@ -92,3 +92,27 @@ def test_spanish_cv_matches_an_english_need_and_speaks_spanish(api):
         assert {i["candidate"]["external_id"] for i in spanish} == {"es-nurse"}
     matches = get(f"/v1/candidates/{nurse['id']}/matches?limit=5")["items"]
     assert matches[0]["role"]["soc"] == "29-1141"
+
+
+def test_a_spanish_summary_names_the_job_in_its_translation(api):
+    # the headline names no job; the job titles a summary names are looked up in English
+    post, _ = api
+    cv = post(
+        "/v1/candidates",
+        {
+            "external_id": "es-electrician",
+            "headline": "En busca de mi próxima oportunidad",
+            "summary": "Trabajo como electricista en una planta de alimentos desde hace seis años.",
+            "location": "Hazard, KY",
+        },
+    )
+    occupation = cv["understood"]["occupation"]
+    assert cv["understood"]["language"] == "es"
+    assert occupation["soc"] == "47-2111" and occupation["source"] == "summary"
+
+
+def test_a_spanish_title_leans_on_its_translation_as_much_as_on_its_nearest_titles(client):
+    # the three known titles nearest "Asistente médico" in the multilingual space include
+    # "Physician Assistant"; its translation, "Medical assistant", weighs half
+    body = client.post("/v1/titles/normalize", json={"title": "Asistente médico certificado"}).get_json()
+    assert body["occupations"][0]["soc"] == "31-9092"

@@ -45,6 +45,17 @@ def test_one_line_per_text_in_order_with_reserved_characters_and_blanks(translat
     assert translator.translate(["Electricista"]) == ["Electrician"]  # remembered
 
 
+def test_each_text_of_a_batch_is_translated_as_it_would_be_alone():
+    # Apertium reorders words across a bare line break: "dólar" + "Técnico de turbinas" came
+    # back as "dollar of aeolian turbines" before each line ended a sentence of its own
+    texts = ["Subgerente de tienda - Tienda de dólar", "Técnico de turbinas eólicas II", "Redactor técnico", "Fin."]
+    batch = Translator.find().translate(texts)
+    alone = [Translator.find().translate([t])[0] for t in texts]
+    assert batch == alone
+    assert batch[1].startswith("Technician of aeolian turbines") and batch[1].endswith("II")
+    assert batch[3].endswith(".") and not batch[3].endswith("..") and not batch[0].endswith(".")
+
+
 def test_a_failing_translator_is_an_error_the_reader_survives(tmp_path):
     broken = tmp_path / "apertium"
     broken.write_text("#!/bin/sh\nexit 3\n")
