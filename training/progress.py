@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -16,6 +19,36 @@ LOG_EVERY = 10.0
 ENCODE_CHUNK = 512  # small enough that even long texts report within LOG_EVERY
 BATCH_TOKENS = 4096
 MIN_BATCH, MAX_BATCH = 32, 128
+
+
+_last_report = [time.monotonic()]  # when a progress line was last logged, for heartbeat()
+
+
+def _report(msg: str, *args) -> None:
+    _last_report[0] = time.monotonic()
+    log.info(msg, *args)
+
+
+@contextmanager
+def heartbeat(label: str, every: float = LOG_EVERY) -> Iterator[None]:
+    """While the block runs, a log line whenever `every` seconds pass without a progress line:
+    for work with nothing to count (an index build, a model fit)."""
+    stop = threading.Event()
+    started = _last_report[0] = time.monotonic()  # the caller has just said the step began
+
+    def beat() -> None:
+        while not stop.wait(min(1.0, every)):
+            now = time.monotonic()
+            if now - _last_report[0] >= every:
+                _report("%s: still working (%.0fs)", label, now - started)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat {label}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 class Progress:
@@ -32,7 +65,7 @@ class Progress:
 
             self._bar = tqdm(total=total, desc=label, unit=f" {unit}", file=stream, leave=False)
         else:
-            log.info("%s: %d %s", label, total, unit)
+            _report("%s: %d %s", label, total, unit)
 
     def update(self, n: int) -> None:
         self.done += n
@@ -44,7 +77,7 @@ class Progress:
             self._last = now
             rate = self.done / max(now - self.started, 1e-9)
             left = (self.total - self.done) / rate if rate > 0 else float("nan")
-            log.info(
+            _report(
                 "%s: %d/%d %s (%.0f%%, %.0f/s, ~%.0fs left)",
                 self.label,
                 self.done,
@@ -58,7 +91,7 @@ class Progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
-        log.info("%s: %d %s in %.1fs", self.label, self.done, self.unit, time.monotonic() - self.started)
+        _report("%s: %d %s in %.1fs", self.label, self.done, self.unit, time.monotonic() - self.started)
 
 
 def batch_for(longest_chars: int) -> int:

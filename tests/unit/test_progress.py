@@ -44,3 +44,26 @@ def test_short_names_go_in_bigger_batches_than_long_definitions():
 
 def test_nothing_to_encode_gives_an_empty_matrix():
     assert progress.encode(CountingEncoder(), [], "test").shape == (0, 4)
+
+
+def test_a_step_with_nothing_to_count_still_says_it_is_working(caplog):
+    import logging
+    import threading
+
+    seen = threading.Event()
+
+    class Watch(logging.Handler):
+        def emit(self, record):
+            if "still working" in record.getMessage():
+                seen.set()
+
+    caplog.set_level(logging.INFO, logger=progress.log.name)
+    watch = Watch()
+    progress.log.addHandler(watch)
+    try:
+        with progress.heartbeat("index build", every=0.05):
+            assert seen.wait(timeout=10), "no heartbeat line while the step ran"
+        seen.clear()
+        assert not seen.wait(timeout=0.2), "a heartbeat line after the step ended"
+    finally:
+        progress.log.removeHandler(watch)
