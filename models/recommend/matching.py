@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -181,9 +182,23 @@ def remote_fit(policy: str, remote_ok: bool) -> float:
     return 0.85 if policy == "hybrid" else 0.7
 
 
-def order_matches(
-    items: list[RoleMatch], limit: int, include_step_ups: bool = False, pinned: tuple[str, ...] = ()
-) -> list[RoleMatch]:
+class Orderable(Protocol):
+    """What `order_matches` reads of a match (a RoleMatch, or a ScoredRole before it is built)."""
+
+    @property
+    def score(self) -> float: ...
+    @property
+    def step_up(self) -> bool: ...
+    @property
+    def beyond_commute(self) -> bool: ...
+    @property
+    def role(self) -> dict: ...
+
+
+M = TypeVar("M", bound=Orderable)
+
+
+def order_matches(items: list[M], limit: int, include_step_ups: bool = False, pinned: tuple[str, ...] = ()) -> list[M]:
     """The matches a careful recruiter would show first.
 
     Reachable places come before places beyond commuting distance (for a candidate who will not
@@ -192,13 +207,13 @@ def order_matches(
     career goal it states) lead, each in its best place; then by score, less DIVERSITY for every better match of the same occupation
     already shown, so that the first screen shows the person's occupation in its best places
     and also the other roles that fit, instead of one occupation in forty places."""
-    groups: dict[tuple, dict[str | None, list[RoleMatch]]] = {}
+    groups: dict[tuple, dict[str | None, list[M]]] = {}
     for item in items:
         # a career goal the person states is a step they asked for: flagged, never held back
         held_back = item.step_up and item.role.get("relation") != "target" and not include_step_ups
         tier = (item.beyond_commute, held_back)
         groups.setdefault(tier, {}).setdefault(item.role.get("soc"), []).append(item)
-    out: list[RoleMatch] = []
+    out: list[M] = []
     for tier in sorted(groups):
         queues = {soc: sorted(queue, key=lambda x: -x.score) for soc, queue in groups[tier].items()}
         shown = dict.fromkeys(queues, 0)
@@ -211,6 +226,19 @@ def order_matches(
             out.append(queues[best].pop(0))
             shown[best] += 1
     return out[:limit]
+
+
+@dataclass(slots=True)
+class ScoredRole:
+    """A (role, region) match with its score and what `order_matches` reads, written out in full
+    (`build`) only when it is among the matches shown: a candidate's market roles run to hundreds
+    of (role, region) pairs, of which a page shows twenty."""
+
+    score: float
+    step_up: bool
+    beyond_commute: bool
+    role: dict
+    build: Callable[[], RoleMatch]
 
 
 class Matcher:
@@ -301,7 +329,7 @@ class Matcher:
         if not plan:
             plan = self._plan_from_vector(cvec)
         by_soc = {r.soc: r for r in plan}
-        items: list[RoleMatch] = []
+        items: list[ScoredRole] = []
         posted_socs: dict[tuple[str, str], int] = {}
         needs = self.indexes.view(tenant_id, "need")
         for need in list(needs.rows.values()):
@@ -348,7 +376,9 @@ class Matcher:
         if plan and plan[0].relation == "own" and not cand.uncertain:
             pinned.insert(0, plan[0].soc)
         ranked = order_matches(items, f.limit, f.include_step_ups, tuple(pinned))
-        return CandidateMatches(candidate_id=cand.id, anchor=self._anchor(cand, plan), items=tuple(ranked))
+        return CandidateMatches(
+            candidate_id=cand.id, anchor=self._anchor(cand, plan), items=tuple(r.build() for r in ranked)
+        )
 
     def _anchor(self, cand: Features, plan: list[PlannedRole]) -> Anchor | None:
         """The occupation the matches are built around, as the candidate's record was read."""
@@ -420,7 +450,7 @@ class Matcher:
         planned: PlannedRole | None = None,
         closeness: float | None = None,
         coverage: dict | None = None,
-    ) -> RoleMatch:
+    ) -> ScoredRole:
         """One (role, region) match; `coverage` is `_coverage` of the role when already known."""
         coverage = coverage or self._coverage(cand, required, nice)
         req_cov, nice_cov = coverage["required"], coverage["nice"]
@@ -435,27 +465,36 @@ class Matcher:
         total = W_OCCUPATION * ofit + W_SKILL * sfit + W_REGION * rfit + W_REMOTE * rem + posted
         beyond = d is not None and d > COMMUTE_KM and not cand.relocate and not (policy == "remote" and cand.remote_ok)
         relation = planned.relation if planned else ("own" if closeness == 1.0 else "other")
-        return RoleMatch(
-            role={**role, "relation": relation},
-            region=self.region_facts(region, facts, d),
-            score=round(total, 4),
-            step_up=bool(planned.step_up) if planned else False,
-            beyond_commute=beyond,
-            components=MatchComponents(
-                occupation_fit=round(ofit, 4),
-                skill_fit=round(sfit, 4),
-                required_coverage=round(req_cov, 3),
-                nice_coverage=round(nice_cov, 3),
-                semantic=round(sem, 3),
-                region_fit=round(rfit, 4),
-                **rparts,
-                remote_fit=rem,
-                posted_bonus=posted,
-            ),
-            explanation=self._explain(planned, region, d, beyond, cand),
-            matched_skills=coverage["matched"],
-            missing_skills=coverage["missing"],
+        score, step_up, role = (
+            round(total, 4),
+            bool(planned.step_up) if planned else False,
+            {**role, "relation": relation},
         )
+
+        def build() -> RoleMatch:
+            return RoleMatch(
+                role=role,
+                region=self.region_facts(region, facts, d),
+                score=score,
+                step_up=step_up,
+                beyond_commute=beyond,
+                components=MatchComponents(
+                    occupation_fit=round(ofit, 4),
+                    skill_fit=round(sfit, 4),
+                    required_coverage=round(req_cov, 3),
+                    nice_coverage=round(nice_cov, 3),
+                    semantic=round(sem, 3),
+                    region_fit=round(rfit, 4),
+                    **rparts,
+                    remote_fit=rem,
+                    posted_bonus=posted,
+                ),
+                explanation=self._explain(planned, region, d, beyond, cand),
+                matched_skills=coverage["matched"],
+                missing_skills=coverage["missing"],
+            )
+
+        return ScoredRole(score, step_up, beyond, role, build)
 
     def _explain(
         self, planned: PlannedRole | None, region: Region | None, d: float | None, beyond: bool, cand: Features
@@ -491,7 +530,7 @@ class Matcher:
 
     def _market_roles(
         self, cand: Features, cvec: np.ndarray, plan: list[PlannedRole], f: MatchFilters, posted: dict
-    ) -> list[RoleMatch]:
+    ) -> list[ScoredRole]:
         out = []
         for planned in plan:
             soc = planned.soc
@@ -581,11 +620,11 @@ class Matcher:
         # up most of the total, so only the best few hundred by them are scored in full
         order, sems = best_rows(np.flatnonzero(keep), base, close, sem_at, max(200, f.limit * 10))
         region = self.regions.get(need.region_id) if need.region_id else None
-        items = []
+        scored = []
         for r in order:
             cand = table.rows[int(arrays["ids"][r])]
             d = None if np.isnan(dist[r]) else float(dist[r])
-            item = self._score_role(
+            pending = self._score_role(
                 cand,
                 need.required,
                 need.nice,
@@ -597,6 +636,11 @@ class Matcher:
                 {"type": "need", "need_id": need.id, "title": need.title, "soc": need.soc},
                 closeness=None if np.isnan(close[r]) else float(close[r]),
             )
+            scored.append((pending, cand))
+        scored.sort(key=lambda x: (-x[0].score, x[1].id))  # ties in a stable order
+        items = []
+        for pending, cand in scored[: f.limit]:
+            item = pending.build()
             cregion = self.regions.get(cand.region_id) if cand.region_id else None
             items.append(
                 CandidateMatch(
@@ -618,10 +662,7 @@ class Matcher:
                     distance_km=item.region.distance_km if item.region else None,
                 )
             )
-        items.sort(key=lambda x: (-x.score, x.candidate.id))  # ties in a stable order
-        return NeedCandidates(
-            need_id=need.id, total_fitting=_fitting(keep, base, sems, sem_at), items=tuple(items[: f.limit])
-        )
+        return NeedCandidates(need_id=need.id, total_fitting=_fitting(keep, base, sems, sem_at), items=tuple(items))
 
     def _occupation_closeness(self, arrays: dict, soc: str | None) -> np.ndarray:
         """Per candidate, how close their occupation (or stated goal) is to `soc`; NaN when
