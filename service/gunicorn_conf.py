@@ -6,10 +6,15 @@ import tempfile
 
 import gunicorn.util
 
-from models.core.settings import load_settings
-from service.errors import raw_error
+from models.core.settings import MATH_THREAD_VARIABLES, load_settings, threads_per_worker
 
 _settings = load_settings()
+# set before torch, NumPy or FAISS is imported (they read these once, when they load); an
+# operator's own value wins
+for _variable in MATH_THREAD_VARIABLES:
+    os.environ.setdefault(_variable, str(threads_per_worker(_settings.workers)))
+
+from service.errors import raw_error  # after the thread settings
 
 # /metrics adds up every worker's samples from files here (service/metrics.py); set before the
 # app (and prometheus_client) is imported, emptied at every start

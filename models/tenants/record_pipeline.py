@@ -27,6 +27,7 @@ from models.tenants.understanding import RecordUnderstander, Understanding, rais
 # lines understood and written together; small enough that the pipeline (the next chunk
 # encoded while this one is scored and written) starts early in a request
 BULK_CHUNK = 128
+PATCH_ATTEMPTS = 3  # merges of a PATCH into a record others keep changing
 log = logging.getLogger(__name__)
 
 
@@ -110,11 +111,20 @@ class TenantRecords:
     ) -> dict:
         """Merge top-level fields into the stored document (null removes a field), validate
         the result as a whole (`validate` raises, or returns the document as it is to be
-        stored), and write it only if nobody changed the record meanwhile."""
-        current = store.get(self.db, tenant_id, kind, record_id)
-        merged = {k: v for k, v in {**current.data, **fields}.items() if v is not None}
-        merged = validate(merged) or merged
-        return self.replace(tenant_id, kind, record_id, merged, expected_version=current.version)
+        stored), and write it only if nobody changed the record meanwhile. When somebody did,
+        the fields are merged again into their version (as the client would on a 409): two
+        changes of different fields both stay, the later change of a field wins."""
+        for attempt in range(PATCH_ATTEMPTS):
+            current = store.get(self.db, tenant_id, kind, record_id)
+            merged = {k: v for k, v in {**current.data, **fields}.items() if v is not None}
+            merged = validate(merged) or merged
+            try:
+                return self.replace(tenant_id, kind, record_id, merged, expected_version=current.version)
+            except Conflict as exc:
+                moved = isinstance(exc.details, dict) and "version" in exc.details  # not a duplicate external_id
+                if not moved or attempt == PATCH_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def delete(self, tenant_id: int, kind: str, record_id: int) -> None:
         store.delete(self.db, tenant_id, kind, record_id)

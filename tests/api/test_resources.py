@@ -377,3 +377,31 @@ def test_list_filters_and_cursor_pagination(tenant_api):
     assert sorted(seen) == sorted(d["external_id"] for d in docs) and len(seen) == len(set(seen))
     elkhart = client.get("/v1/needs?region_id=oews-0021140", headers=a).get_json()["items"]
     assert {r["external_id"] for r in elkhart} == {"n-1", "n-3", "n-5"}
+
+
+def test_a_patch_that_races_another_write_keeps_both_changes(tenant_api, monkeypatch):
+    """Another writer changes the record between the PATCH's read and its write: the fields are
+    merged again into the new version (no 409 for a client that sent no version), and the other
+    writer's change stays."""
+    from models.tenants.store import record_rows as store
+
+    app, a, _ = tenant_api
+    client = app.test_client()
+    created = client.post("/v1/candidates", json={"external_id": "race", "headline": "Welder"}, headers=a).get_json()
+    real, raced = store.replace, []
+
+    def racing(db, tenant_id, kind, record_id, item, expected_version=None):
+        if not raced:  # once, as if another request wrote first
+            raced.append(1)
+            current = store.get(db, tenant_id, kind, record_id)
+            other = {**item, "data": {**current.data, "summary": "MIG and TIG on stainless pipe."}}
+            real(db, tenant_id, kind, record_id, other, expected_version=current.version)
+        return real(db, tenant_id, kind, record_id, item, expected_version=expected_version)
+
+    monkeypatch.setattr(store, "replace", racing)
+    response = client.patch(f"/v1/candidates/{created['id']}", json={"headline": "Lead welder"}, headers=a)
+    assert response.status_code == 200, response.get_json()
+    stored = client.get(f"/v1/candidates/{created['id']}", headers=a).get_json()
+    assert stored["data"]["headline"] == "Lead welder"
+    assert stored["data"]["summary"] == "MIG and TIG on stainless pipe."
+    assert stored["version"] == created["version"] + 2

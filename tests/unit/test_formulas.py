@@ -174,3 +174,12 @@ def test_ranking_for_a_need_skips_candidates_that_cannot_reach_the_top():
     got, _ = M.best_rows(np.arange(n), base, close, sem_at, 10)
     assert got.tolist() == list(range(10))
     assert len(computed) <= M.SEMANTIC_BLOCK
+
+
+def test_serving_workers_share_the_cores_between_their_encoders():
+    from models.core.settings import threads_per_worker
+
+    assert threads_per_worker(2, cores=2) == 1
+    assert threads_per_worker(1, cores=2) == 2
+    assert threads_per_worker(4, cores=2) == 1
+    assert threads_per_worker(2, cores=8) == 4
