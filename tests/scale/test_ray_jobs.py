@@ -37,18 +37,25 @@ BATCH = 8
 
 
 @pytest.fixture(scope="module")
-def ray_executor(settings):
+def ray_executor(settings, reference):
+    """Two Ray workers, each with its own pack, and the local reference, all encoding in
+    float32: a Ray worker runs torch on one thread, this process on two, and in bf16 (auto on a
+    CPU with AVX-512 BF16 or AMX) another thread split moves a vector by ~1e-3 on AMX, in
+    float32 by ~1e-7 (the tolerance is 1e-6)."""
     import ray
 
     from training.distributed import RayExecutor
 
-    ray.init(num_cpus=2, include_dashboard=False)
-    executor = RayExecutor(workers=2, cpus_per_worker=1, pack_dir=str(settings.pack_path))
-    loaded = executor.ready()
-    assert len({w["pid"] for w in loaded}) == 2
-    yield executor
-    executor.close()
-    ray.shutdown()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TALENT_ENCODER_PRECISION", "fp32")  # Ray's workers inherit it
+        patch.setattr(reference.encoder, "bf16", False)
+        ray.init(num_cpus=2, include_dashboard=False)
+        executor = RayExecutor(workers=2, cpus_per_worker=1, pack_dir=str(settings.pack_path))
+        loaded = executor.ready()
+        assert len({w["pid"] for w in loaded}) == 2
+        yield executor
+        executor.close()
+        ray.shutdown()
 
 
 @pytest.fixture
