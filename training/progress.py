@@ -116,4 +116,4 @@ def encode(encoder: Encoder, texts: list[str], label: str, batch_size: int | Non
         progress.update(len(chunk))
     progress.close()
     row = {text: i for i, text in enumerate(distinct)}
-    return vectors[[row[t] for t in texts]] if texts else vectors
+    return vectors[[row[t] for t in texts]]

@@ -30,6 +30,7 @@ MODE = "spa-eng"
 MODES_DIR = Path("/usr/share/apertium/modes")
 CACHE_SIZE = 50_000
 TIMEOUT_S = 60.0
+SENTENCE_END = " ."  # ends every line sent, so that no rule reorders words across two texts
 
 
 class TranslationError(RuntimeError):
@@ -94,12 +95,8 @@ class Translator:
         return [_unprotect(_without_end(o)).strip() for o in out[: len(lines)]]
 
 
-SENTENCE_END = " ."
-
-
 def _without_end(line: str) -> str:
-    line = line.rstrip()
-    return line.removesuffix(SENTENCE_END.strip())
+    return line.rstrip().removesuffix(SENTENCE_END.strip())
 
 
 _RESERVED = re.compile(r"([\\\[\]^$/@<>{}*#])")
