@@ -32,6 +32,8 @@ COPY service ./service
 # the schema migrations every worker applies (or finds applied) at start
 COPY migrations ./migrations
 COPY alembic.ini ./
+# the vendored open data the pack is built from (O*NET, ESCO, crosswalks, the translation glossary)
+COPY data ./data
 # the reference pack (ESCO, O*NET, OEWS, GeoNames, embeddings, FAISS indices) is part of the image
 RUN /opt/venv/bin/python -m training.build_pack && chown -R nobody /data
 

@@ -1,6 +1,7 @@
 """Multilingual artifact (models/reference/multilingual.py): every skill's English label and alternative
 labels, and every known job title, embedded with the multilingual encoder; and the English
-words of the taxonomy, which tell the language detector what English looks like.
+words of the taxonomy, which tell the language detector what English looks like; and the
+glossary of Spanish work terms the translator uses (data/translation/, models/core/translation.py).
 
 Inputs are the taxonomy's skills and the titles' known titles (their checksums) and the
 encoder's identity. ~100,000 names and ~60,000 titles, about 2 minutes on two cores.
@@ -14,10 +15,12 @@ import numpy as np
 
 from models.core import artifacts
 from models.core.language import words_of
+from models.core.translation import load_terms
 from models.reference.multilingual import (
     KIND,
     SKILL_OWNER,
     SKILL_VECTORS,
+    TERMS,
     TITLE_TEXTS,
     TITLE_VECTORS,
     VOCABULARY,
@@ -30,6 +33,7 @@ from training.progress import Progress
 CHUNK = 2048
 METHOD = "names-v3"  # v3: words in singular form
 MIN_TITLE_CHARS = 6
+TERMS_SOURCE = Path(__file__).resolve().parents[1] / "data" / "translation" / "spa-eng-work-terms.tsv"
 
 
 def encode(encoder: MultilingualEncoder, texts: list[str], label: str) -> np.ndarray:
@@ -52,6 +56,7 @@ def build_multilingual(pack_dir: Path, force: bool = False, encoder: Multilingua
         "known_titles": titles["files"][KNOWN_FILE],
         "encoder": encoder.fingerprint,
         "method": METHOD,
+        "terms": artifacts.sha256_file(TERMS_SOURCE),
     }
 
     def write(tmp: Path) -> dict:
@@ -74,9 +79,16 @@ def build_multilingual(pack_dir: Path, force: bool = False, encoder: Multilingua
         np.save(tmp / TITLE_VECTORS, encode(encoder, known, "multilingual: known titles"))
         artifacts.write_json(tmp / TITLE_TEXTS, known)
         artifacts.write_json(tmp / VOCABULARY, sorted(vocabulary))
+        terms = load_terms(TERMS_SOURCE)
+        artifacts.write_json(tmp / TERMS, terms)
         return {
             "encoder": encoder.fingerprint,
-            "counts": {"skill_names": len(names), "titles": len(known), "english_words": len(vocabulary)},
+            "counts": {
+                "skill_names": len(names),
+                "titles": len(known),
+                "english_words": len(vocabulary),
+                "terms": len(terms),
+            },
         }
 
     return artifacts.build(pack_dir / KIND, KIND, inputs, write, force)

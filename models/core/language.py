@@ -105,6 +105,11 @@ class LanguageDetector:
         language, probability = self._identifier.classify(text)
         return str(language), float(probability)
 
+    def is_english_word(self, word: str) -> bool:
+        """Whether one word (any case, singular or plural) is a word of the English vocabulary."""
+        words = words_of(word)
+        return len(words) == 1 and words[0] in self.english_words
+
     def english_share(self, words: list[str]) -> float:
         return sum(w in self.english_words for w in words) / len(words) if words else 1.0
 

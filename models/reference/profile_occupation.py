@@ -47,7 +47,7 @@ MAX_SPAN_WORDS = 4
 TARGET_CUES = re.compile(
     r"\b(?:aspiring|future|student|seeking|looking\s+for|want(?:ing)?\s+to|hope\s+to|goal|becom(?:e|ing)|"
     r"transition(?:ing)?|career\s+change(?:r)?|pursu(?:e|ing)|studying|training\s+to|in\s+training|"
-    r"graduating|retrain(?:ing)?|interested\s+in|next\s+step)\b",
+    r"graduating|retrain(?:ing)?|interested\s+in|next\s+step|(?:in\s+)?search(?:ing)?\s+(?:of|for))\b",
     re.IGNORECASE,
 )
 # A title shortly after these words is someone else's job: "assisting the dentist", "worked
@@ -58,7 +58,14 @@ OTHERS_CUES = re.compile(
     re.IGNORECASE,
 )
 VOLUNTEER = re.compile(r"\bvolunteer(?:ing|ed)?\b", re.IGNORECASE)  # "volunteer firefighter": not the paid job
-OTHERS = 0.0  # weight of such a mention: someone else's (or an unpaid) job says nothing of the person's
+# A title just after these words was an earlier job: "started as a cashier", "formerly a medic"
+# ("began like cashier" is how a translation says "empecé como cajero")
+PAST_CUES = re.compile(
+    r"\b(?:(?:start(?:ed)?|began|begun)(?:\s+\w+){0,2}\s+(?:as|like)\s+(?:an?\s+)?|formerly\s+(?:an?\s+)?|"
+    r"previously\s+(?:an?\s+)?|former\s+|used\s+to\s+be\s+(?:an?\s+)?)$",
+    re.IGNORECASE,
+)
+OTHERS = 0.0  # weight of such a mention: someone else's, an unpaid or an earlier job says nothing of the current one
 CURRENT_CUES = re.compile(
     r"\b(?:currently|current|as\s+an?|i\s+am\s+an?|i'm\s+an?|work(?:ing)?\s+as|years?\s+as)\b", re.IGNORECASE
 )
@@ -140,7 +147,8 @@ class ProfileOccupations:
                 counted = sum(1 for _, w, _ in out if w > 0)
                 weight = (1.5 if s_index == 0 else 1.0) * (1.5 if CURRENT_CUES.search(before) else 1.0) / (1 + counted)
                 unpaid = VOLUNTEER.search(" ".join(words[max(0, i - 2) : i + n]))
-                if unpaid or (not target and OTHERS_CUES.search(before + " ")):
+                past = PAST_CUES.search(before + " ")
+                if unpaid or past or (not target and OTHERS_CUES.search(before + " ")):
                     weight *= OTHERS
                 if text not in seen:
                     if weight > 0:  # a later mention of the same title as one's own still counts
@@ -155,18 +163,21 @@ class ProfileOccupations:
         summaries: list[str],
         desired: list[list[str]] | None = None,
         classify: Callable[[list[str]], list[list[dict]]] | None = None,
+        english_headlines: list[str | None] | None = None,
     ) -> list[OccupationEvidence]:
         """Headline, summary and desired-role evidence of a batch of candidates; every title
         is classified in one call of `classify` (default: the normaliser; the understanding
-        passes its memoised one)."""
+        passes its memoised one). `english_headlines`: a foreign headline's translation, which
+        tells whether it names a goal ("En busca de mi próxima oportunidad")."""
         queries: list[str] = []
         owners: list[tuple[int, str, float, str]] = []  # (candidate, "headline" | "summary" | "target", weight, source)
         out = [OccupationEvidence() for _ in headlines]
         for c, (headline, summary) in enumerate(zip(headlines, summaries)):
-            if headline and is_target(headline) and not any(self.names_a_job(p) for p in headline_parts(headline)):
+            reading = (english_headlines[c] if english_headlines else None) or headline
+            if reading and is_target(reading) and not any(self.names_a_job(p) for p in headline_parts(reading)):
                 headline = None  # "Looking for my next opportunity": a goal that names no job says nothing
-            if headline:
-                out[c].headline_is_target = is_target(headline)
+            if headline and reading:
+                out[c].headline_is_target = is_target(reading)
                 parts = [p for i, p in enumerate(headline_parts(headline)) if i == 0 or self.names_a_job(p)]
                 for part in parts:
                     queries.append(part)

@@ -312,20 +312,27 @@ class RecordUnderstander:
 
     def _candidate_occupations(self, docs: list[dict], texts: list[str], foreign: list[bool]) -> list:
         """Headline, summary and desired-role evidence of each candidate (titles memoised). The
-        job titles a summary names are found in English: a foreign summary is read in its
-        translation, where there is one."""
+        job titles a summary names are found in English, and whether a headline names a goal:
+        a foreign summary or headline is read in its translation, where there is one."""
         ml = self.skills.multilingual
-        to_translate = [i for i, f in enumerate(foreign) if f and texts[i]] if ml is not None else []
+        headlines: list[str | None] = [d.get("headline") or None for d in docs]
         summaries = list(texts)
-        if to_translate:
-            assert ml is not None
-            for i, english in zip(to_translate, ml.in_english([texts[i] for i in to_translate])):
-                summaries[i] = english or texts[i]
+        english_headlines: list[str | None] = [None] * len(docs)
+        if ml is not None:
+            to_translate = [(i, "summary", texts[i]) for i, f in enumerate(foreign) if f and texts[i]]
+            to_translate += [(i, "headline", h) for i, (f, h) in enumerate(zip(foreign, headlines)) if f and h]
+            translated = ml.in_english([text for _, _, text in to_translate]) if to_translate else []
+            for (i, field, text), english in zip(to_translate, translated):
+                if field == "summary":
+                    summaries[i] = english or text
+                else:
+                    english_headlines[i] = english
         return self.ref.profiles.evidence(
-            [d.get("headline") for d in docs],
+            headlines,
             summaries,
             [d.get("desired_roles") or [] for d in docs],
             self.classify_titles,
+            english_headlines,
         )
 
     def _region(self, doc: dict) -> tuple[dict | None, dict | None]:

@@ -13,6 +13,7 @@ from models.reference.profile_occupation import OTHERS, headline_parts, is_targe
         ("Aspiring Software Developer | JavaScript, React, Node", True),
         ("Future RN | BSN Student graduating May", True),
         ("Transitioning to data analytics", True),
+        ("In search of my next opportunity", True),
         ("Registered Nurse", False),
         ("Welder/Fabricator - AWS D1.1 Certified", False),
     ],
@@ -77,6 +78,25 @@ def test_a_goal_is_kept_apart_from_the_current_job(reference):
     assert answer["career_target"]["soc"] == "29-1141" and answer["career_target"]["from"] == "headline"
     desired = _infer(reference, "Cashier", desired=["Pharmacy Technician"])["career_target"]
     assert desired["soc"] == "29-2052" and desired["from"] == "desired_roles"
+
+
+def test_an_earlier_job_is_not_the_current_one(reference):
+    mentions = reference.profiles.mentions(
+        "Assistant manager of a dollar store in a small town. 3 years; I started as a cashier. Formerly a bank teller."
+    )
+    by_text = {text: weight for text, weight, _ in mentions}
+    assert by_text["cashier"] == OTHERS == 0 and by_text["bank teller"] == 0
+    # the same words read by a translation of "empecé como cajero"
+    assert [w for t, w, _ in reference.profiles.mentions("I began like cashier.") if t == "cashier"] == [0]
+
+
+def test_a_foreign_headline_that_names_a_goal_is_read_in_its_translation(reference):
+    summary = "Dental assistant for five years: chairside assisting the dentist, x-rays, sterilization."
+    evidence = reference.profiles.evidence(
+        ["En busca de mi próxima oportunidad"], [summary], [[]], english_headlines=["In search of my next opportunity"]
+    )[0]
+    assert evidence.headline == {}  # without the translation the Spanish words were classified as a title
+    assert reference.profiles.infer(evidence, {})["soc"] == "31-9091"
 
 
 def test_ones_own_title_is_not_mistaken_for_someone_elses(reference):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.core.translation import TranslationError, Translator, _protect, _unprotect
+from models.core.translation import Glossary, TranslationError, Translator, _protect, _unprotect, load_terms
+from training.build_multilingual import TERMS_SOURCE
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +71,51 @@ def test_a_failing_translator_is_an_error_the_reader_survives(tmp_path):
     reader.detector = LanguageDetector(["nurse", "registered"])
     reader.translator = Translator(str(broken))
     assert reader.in_english(["Enfermera registrada"]) == [None]
+
+
+def test_the_glossary_gives_the_sense_work_means_and_the_trade_words_apertium_lacks():
+    translator = Translator.find(terms=load_terms(TERMS_SOURCE))
+    plain = Translator.find()
+    texts = [
+        "Subgerente de tienda - Tienda de dólar",
+        "Chofer",
+        "Representante de servicio al cliente",
+        "Turno de noche",
+    ]
+    assert plain.translate(texts)[:2] == ["Subgerente Of tent - Tent of dollar", "Chofer"]
+    assert translator.translate(texts) == [
+        "Assistant manager Of store - Store of dollar",
+        "Driver",
+        "Representative of customer service",
+        "Shift Of night",  # Apertium capitalises after a word it did not translate
+    ]
+
+
+def test_glossary_terms_are_whole_words_longest_first_outside_punctuation():
+    glossary = Glossary({"servicio al cliente": "customer service", "servicio": "service", "turno": "shift"})
+    assert _protect("(Servicio al cliente), turnos; turno.", glossary) == "([Customer service]), turnos; [shift]."
+    # punctuation inside a term ends it: each word is then read on its own
+    assert _protect("servicio, al cliente", glossary) == "[service], al cliente"
+
+
+def test_the_glossary_file_is_read_whole_and_malformed_lines_are_refused(tmp_path):
+    terms = load_terms(TERMS_SOURCE)
+    assert terms["tienda"] == "store" and terms["servicio al cliente"] == "customer service" and len(terms) > 100
+    bad = tmp_path / "terms.tsv"
+    bad.write_text("# comment\n\ntienda\tstore\nchofer driver\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=":4:"):
+        load_terms(bad)
+
+
+def test_unknown_agent_nouns_and_deputies_are_derived_from_words_apertium_knows():
+    english = {"welder", "solderer", "milker", "harvester", "assistant", "manager", "subcontractor", "of", "steel"}
+    translator = Translator.find(lambda w: w.lower() in english)
+    assert translator.translate(["Soldador", "Ordeñadora", "Subgerente", "Subcontratista", "Chofer"]) == [
+        "Solderer",  # soldar -> solder -> solderer
+        "Milker",
+        "Assistant manager",  # gerente -> manager, a person: sub- makes a deputy
+        "Subcontractor",
+        "Chofer",  # no verb to derive from: left as written
+    ]
+    # a derived word must be an English word: "fabricar" -> "manufacture", "manufacturer" unknown here
+    assert translator.translate(["Fabricador de acero"]) == ["Fabricador Of steel"]
