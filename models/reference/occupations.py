@@ -287,7 +287,8 @@ class TitleNormalizer:
             # the whole title is translated, qualifiers too, as an English title is read whole
             # ("Trabajador social - Servicios de Protección Infantil" -> "Social worker - Services
             # of Childish Protection"); its head alone where the whole does not read as English
-            to_translate = list(dict.fromkeys([*(spaced[i] for i in foreign), *foreign_heads]))
+            wholes = [spaced[i] for i, r in zip(foreign, readable) if not r]
+            to_translate = list(dict.fromkeys([*wholes, *foreign_heads]))
             english = {t: e for t, e in zip(to_translate, ml.in_english(to_translate)) if e is not None}
             to_read = list(dict.fromkeys(foreign_heads))
             nearest = dict(zip(to_read, ml.translate_titles(to_read, TRANSLATIONS) if to_read else []))
