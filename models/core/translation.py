@@ -31,7 +31,7 @@ import shutil
 import subprocess
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class Translator:
         self.mode = mode
         self.is_english_word = is_english_word
         self.terms = Glossary(terms or {})
+        self._derived: dict[str, str | None] = {}  # unknown word -> its derived English, or None
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -110,32 +111,38 @@ class Translator:
             known.update(fresh)
         return [known.get(line, line) for line in lines]
 
-    def _derive(self, unknown: Iterable[str]) -> dict[str, str]:
+    def _derive(self, unknown: set[str]) -> dict[str, str]:
         """English words for the unknown Spanish words that are agent nouns or deputies of words
-        the dictionary knows (module docstring); the others are left out."""
+        the dictionary knows (module docstring); the others are left out. Each word is derived
+        once: the answer is remembered, so a batch pays the second Apertium call only for words
+        it is the first to meet."""
         if self.is_english_word is None:
             return {}
         bases: dict[str, tuple[str, str]] = {}  # unknown word -> (form, base to translate)
-        for word in unknown:
+        with self._lock:
+            fresh = [w for w in unknown if w not in self._derived]
+        for word in fresh:
             if agent := _AGENT.match(word):
                 bases[word] = ("agent", f"{agent.group(1)}r")
             elif deputy := _DEPUTY.match(word):
                 bases[word] = ("deputy", deputy.group(1))
-        if not bases:
-            return {}
-        translated = dict(zip(bases, self._run([base for _, base in bases.values()])))
-        out = {}
+        translated = dict(zip(bases, self._run([base for _, base in bases.values()]))) if bases else {}
+        found: dict[str, str | None] = dict.fromkeys(fresh)
         for word, (form, _) in bases.items():
             english = _finish(translated[word]).lower()
             if not english.isalpha():  # unknown itself (still marked) or more than one word
                 continue
-            options = _agents(english) if form == "agent" else [f"sub{english}", f"assistant {english}"]
             if form == "deputy" and not _PERSON.search(english):
                 continue
-            found = next((o for o in options if all(self.is_english_word(w) for w in o.split())), None)
-            if found:
-                out[word] = found.capitalize() if word[:1].isupper() else found
-        return out
+            options = _agents(english) if form == "agent" else [f"sub{english}", f"assistant {english}"]
+            best = next((o for o in options if all(self.is_english_word(w) for w in o.split())), None)
+            if best:
+                found[word] = best.capitalize() if word[:1].isupper() else best
+        with self._lock:
+            if len(self._derived) + len(found) > self._cache_size:
+                self._derived.clear()
+            self._derived.update(found)
+            return {w: e for w in unknown if (e := self._derived.get(w)) is not None}
 
     def _run(self, lines: list[str]) -> list[str]:
         """Apertium's output for each line, still in its stream format, unknown words marked."""

@@ -147,8 +147,7 @@ class ProfileOccupations:
                 counted = sum(1 for _, w, _ in out if w > 0)
                 weight = (1.5 if s_index == 0 else 1.0) * (1.5 if CURRENT_CUES.search(before) else 1.0) / (1 + counted)
                 unpaid = VOLUNTEER.search(" ".join(words[max(0, i - 2) : i + n]))
-                past = PAST_CUES.search(before + " ")
-                if unpaid or past or (not target and OTHERS_CUES.search(before + " ")):
+                if unpaid or PAST_CUES.search(before + " ") or (not target and OTHERS_CUES.search(before + " ")):
                     weight *= OTHERS
                 if text not in seen:
                     if weight > 0:  # a later mention of the same title as one's own still counts
