@@ -13,9 +13,10 @@ Each measure runs in its own process, one after the other:
 1. `build`: the rows (records/s), then the tenant's index and features from the database,
    snapshot written (index build seconds);
 2. `serve`: a fresh process as a gunicorn worker is: start-up (reference data, then the
-   tenant: snapshot + features) in seconds, resident memory before and after the tenant,
-   recall@10 of the index against exact search on held-out probes, and p50/p99 of every
-   recommendation route and of POST /v1/candidates:search through the Flask app.
+   tenant: its snapshot mapped) in seconds, p50/p99 of every recommendation route and of
+   POST /v1/candidates:search through the Flask app, resident memory (the process, and the
+   part of it that is the tenant's mapped snapshot files, shared by all workers), then
+   recall@10 of the served search against exact search on held-out probes.
 Prints one JSON line.
 """
 
@@ -128,12 +129,11 @@ def build(database_url: str, data_dir: Path, candidates: int, pool: int) -> dict
 
 
 def serve(database_url: str, data_dir: Path, tenant_id: int, key: str) -> dict:
-    """Measured in a fresh process: a worker's start-up, memory, recall and latencies."""
+    """Measured in a fresh process: a worker's start-up, memory, latencies, then recall."""
     import gc
 
-    from models.core.index import BruteForceIndex
     from service import create_app
-    from training.bench import QUERIES, bench_recommendations, percentile, recall_at_10, rss_mb
+    from training.bench import QUERIES, bench_recommendations, percentile, rss_mb
 
     started = time.time()
     config = {"data_dir": str(data_dir), "database_url": database_url, "rate_limit": "off"}
@@ -148,23 +148,13 @@ def serve(database_url: str, data_dir: Path, tenant_id: int, key: str) -> dict:
     ti = indexes.get(tenant_id, "candidate")
     ti.features.arrays(space.index)
     tenant_s = time.time() - started
-    gc.collect()
     loaded = rss_mb()
-
-    view = indexes.view(tenant_id, "candidate")
-    arrays = view.arrays(space.index)
-    exact = BruteForceIndex(arrays["vectors"].shape[1])
-    exact.add(arrays["ids"], arrays["vectors"])
-    encoded = rt.reference.encoder.encode(list(QUERIES))
-    probes = np.load(data_dir / "probes.npy")
-    recall = recall_at_10(ti.index, exact, np.vstack([probes, encoded]))
-    del exact
 
     client = app.test_client()
     headers = {"Authorization": f"Bearer {key}"}
     routes = bench_recommendations(client, headers)
     search_ms = []
-    for round_ in range(4):
+    for _ in range(4):
         for q in QUERIES:
             t0 = time.perf_counter()
             response = client.post("/v1/candidates:search", json={"text": q, "limit": 10}, headers=headers)
@@ -175,16 +165,58 @@ def serve(database_url: str, data_dir: Path, tenant_id: int, key: str) -> dict:
         "p50_ms": round(percentile(search_ms, 50), 1),
         "p99_ms": round(percentile(search_ms, 99), 1),
     }
+    gc.collect()
+    after = rss_mb()
+    memory = _memory(data_dir / "indices")
+
+    encoded = rt.reference.encoder.encode(list(QUERIES))
+    probes = np.vstack([np.load(data_dir / "probes.npy"), encoded])
+    _, got = indexes.search(tenant_id, "candidate", probes, 10)
+    truth = _exact_top10(indexes.view(tenant_id, "candidate").arrays(space.index), probes)
+    recall = float(np.mean([len(set(t) & set(g)) / 10 for t, g in zip(truth, got)]))
     return {
         "candidates": len(ti),
+        "index": ti.index.params,
         "worker_reference_load_s": round(reference_s, 1),
-        "worker_tenant_load_s": round(tenant_s, 1),
+        "worker_tenant_load_s": round(tenant_s, 2),
         "worker_baseline_rss_mb": round(baseline),
-        "worker_loaded_rss_mb": round(loaded),
-        "tenant_serving_rss_mb": round(loaded - baseline),
+        "worker_rss_after_tenant_load_mb": round(loaded),
+        "worker_rss_after_routes_mb": round(after),
+        "tenant_snapshot_files_mb": memory["files_mb"],
+        "tenant_snapshot_resident_mb": memory["resident_mb"],
+        "tenant_private_growth_mb": round(after - baseline - memory["resident_mb"]),
         "recall_at_10_vs_exact": round(recall, 4),
         "routes": routes,
     }
+
+
+def _memory(directory: Path) -> dict:
+    """Size of the tenant's snapshot files, and how much of them is resident in this process
+    (mapped pages: shared with every other worker mapping them, through the page cache)."""
+    files = sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+    resident_kb, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if len(head) >= 6 and "-" in head[0] and ":" not in head[0]:  # a mapping's first line
+            inside = head[-1].startswith(str(directory))
+        elif inside and line.startswith("Rss:"):
+            resident_kb += int(head[1])
+    return {"files_mb": round(files / 2**20), "resident_mb": round(resident_kb / 1024)}
+
+
+def _exact_top10(arrays: dict, probes: np.ndarray) -> np.ndarray:
+    """Ids of the 10 stored vectors nearest each probe, by exact search in blocks."""
+    vectors, ids = arrays["vectors"], arrays["ids"]
+    best_scores = np.full((len(probes), 0), -np.inf, dtype=np.float32)
+    best_ids = np.zeros((len(probes), 0), dtype=np.int64)
+    for lo in range(0, len(ids), 100_000):
+        rows = np.arange(lo, min(lo + 100_000, len(ids)))
+        scores = probes @ vectors[rows].T
+        best_scores = np.hstack([best_scores, scores])
+        best_ids = np.hstack([best_ids, np.broadcast_to(ids[rows], scores.shape)])
+        top = np.argsort(-best_scores, axis=1, kind="stable")[:, :10]
+        best_scores, best_ids = np.take_along_axis(best_scores, top, 1), np.take_along_axis(best_ids, top, 1)
+    return best_ids
 
 
 def run(candidates: int, pool: int, database_url: str | None) -> dict:

@@ -117,25 +117,28 @@ class Geography:
         return self._nearby[region_id]
 
     def places(self, arrays: dict) -> dict:
-        """Coordinates and region kind per record, added to a view's arrays once (one
-        assignment, so a request running alongside sees all of it or none); looked up once
-        per distinct region."""
+        """Coordinates and region kind per distinct region of a view's records, with each
+        record's position among them (`code`); added to the view's arrays once (one
+        assignment, so a request running alongside sees all of it or none)."""
         places = arrays.get("places")
         if places is None:
-            names, position = np.unique(arrays["region"].astype(str), return_inverse=True)
-            coords = [self.coords(r) or (math.nan, math.nan) for r in names.tolist()]
-            kinds = [(found.kind if r and (found := self.regions.get(r)) else "") for r in names.tolist()]
+            names = arrays["region_vocab"].tolist()
+            coords = [self.coords(r) or (math.nan, math.nan) for r in names]
+            kinds = [(found.kind if r and (found := self.regions.get(r)) else "") for r in names]
+            code = arrays["region_code"]
             places = {
-                "lat": np.asarray([c[0] for c in coords], dtype=np.float64)[position],
-                "lon": np.asarray([c[1] for c in coords], dtype=np.float64)[position],
-                "kind": np.asarray(kinds, dtype=object)[position],
+                "code": code,
+                "lat": np.asarray([c[0] for c in coords], dtype=np.float64),
+                "lon": np.asarray([c[1] for c in coords], dtype=np.float64),
+                "kind": np.asarray(kinds, dtype=object),
             }
             arrays["places"] = places
         return places
 
     def distances(self, places: dict, region_id: str | None) -> np.ndarray:
-        """Kilometres from every record of `places` to a region (NaN where unknown)."""
+        """Kilometres from every record of `places` to a region (NaN where unknown): computed
+        once per distinct region, then spread to the records."""
         target = self.coords(region_id)
         if target is None:
-            return np.full(len(places["lat"]), np.nan)
-        return haversine_km(places["lat"], places["lon"], target[0], target[1])
+            return np.full(len(places["code"]), np.nan)
+        return haversine_km(places["lat"], places["lon"], target[0], target[1])[places["code"]]

@@ -14,6 +14,7 @@ import numpy as np
 
 # Below this many vectors exact search is both fast enough and simplest.
 EXACT_MAX = 50_000
+TRAIN_PER_LIST = 64  # IVF k-means sample: vectors per list (FAISS asks for at least 39)
 
 
 class VectorIndex(Protocol):
@@ -81,8 +82,11 @@ class BruteForceIndex:
 class FaissIndex:
     """FAISS inner-product index with caller ids: flat (exact) or IVF (approximate).
 
-    IVF rather than HNSW for the approximate kind because FAISS can delete from IVF lists,
-    and erasure must remove a vector from the index at once, not mark it.
+    The IVF kind keeps 8-bit scalar-quantised codes (a quarter of the float32 size) and the
+    ids in its inverted lists, so a snapshot of it can be memory-mapped whole (`load(...,
+    mmap=True)`, read-only) and shared by every worker; its scores are approximate, which is
+    why the tenant index re-scores its hits with the stored vectors. IVF rather than HNSW
+    because FAISS can delete from IVF lists.
     """
 
     def __init__(self, dim: int, kind: str = "flat", nlist: int = 0, nprobe: int = 16):
@@ -90,17 +94,35 @@ class FaissIndex:
         self.kind = kind
         self.nlist = nlist
         self.nprobe = nprobe
-        self._index: Any = self._empty()  # IndexIDMap2 over flat or IVF: attributes FAISS types do not declare
+        self.read_only = False
+        self._index: Any = self._empty()  # IndexIDMap2 over flat, or IVF: attributes FAISS types do not declare
 
     def _empty(self) -> faiss.Index:
         if self.kind == "flat":
             return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         if self.kind == "ivf":
             quantizer = faiss.IndexFlatIP(self.dim)
-            ivf = faiss.IndexIVFFlat(quantizer, self.dim, self.nlist, faiss.METRIC_INNER_PRODUCT)
+            ivf = faiss.IndexIVFScalarQuantizer(
+                quantizer, self.dim, self.nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+            )
             ivf.nprobe = self.nprobe
-            return faiss.IndexIDMap2(ivf)
+            return ivf
         raise ValueError(f"unknown index kind {self.kind!r}")
+
+    @property
+    def approximate(self) -> bool:
+        return self.kind != "flat"
+
+    def emptied(self) -> FaissIndex:
+        """An empty index of the same kind, trained as this one is (IVF: same lists and
+        quantiser, so adding vectors needs no training)."""
+        out = FaissIndex(self.dim, self.kind, self.nlist, self.nprobe)
+        if self.kind == "ivf" and self._index.is_trained:
+            ivf: Any = faiss.downcast_index(self._index)
+            out._index.quantizer.add(ivf.quantizer.reconstruct_n(0, ivf.nlist))
+            out._index.sq.trained = ivf.sq.trained
+            out._index.is_trained = True
+        return out
 
     @classmethod
     def for_size(cls, dim: int, n: int, exact_max: int = EXACT_MAX) -> FaissIndex:
@@ -119,7 +141,11 @@ class FaissIndex:
 
     def train(self, sample: np.ndarray) -> None:
         if self.kind == "ivf" and not self._index.is_trained:
-            self._index.train(_as_matrix(sample, self.dim))
+            sample = _as_matrix(sample, self.dim)
+            if len(sample) > TRAIN_PER_LIST * self.nlist:  # k-means on all of a million takes minutes
+                picks = np.random.default_rng(0).choice(len(sample), TRAIN_PER_LIST * self.nlist, replace=False)
+                sample = sample[np.sort(picks)]
+            self._index.train(sample)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         ids, vectors = _as_ids(ids), _as_matrix(vectors, self.dim)
@@ -134,6 +160,8 @@ class FaissIndex:
 
     def remove(self, ids: np.ndarray) -> int:
         ids = _as_ids(ids)
+        if self.read_only:
+            raise RuntimeError("a memory-mapped index is read-only")
         if len(ids) == 0 or len(self) == 0:
             return 0
         return int(self._index.remove_ids(faiss.IDSelectorBatch(ids)))
@@ -151,6 +179,15 @@ class FaissIndex:
 
     def ids(self) -> np.ndarray:
         """Every id in the index."""
+        if self.kind == "ivf":
+            ivf: Any = faiss.downcast_index(self._index)
+            lists = ivf.invlists
+            found = [
+                faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+                for i in range(lists.nlist)
+                if lists.list_size(i)
+            ]
+            return np.concatenate(found).astype(np.int64) if found else np.zeros(0, dtype=np.int64)
         return faiss.vector_to_array(self._index.id_map).astype(np.int64)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
@@ -178,11 +215,85 @@ class FaissIndex:
         faiss.write_index(self._index, str(path))
 
     @classmethod
-    def load(cls, path: Path, kind: str, nlist: int = 0, nprobe: int = 16) -> FaissIndex:
+    def load(cls, path: Path, kind: str, nlist: int = 0, nprobe: int = 16, mmap: bool = False) -> FaissIndex:
+        """`mmap`: an IVF index's lists stay in the file, paged in as searches touch them and
+        shared by every process that maps it; such an index is read-only."""
         obj = cls.__new__(cls)
         obj.kind, obj.nlist, obj.nprobe = kind, nlist, nprobe
-        obj._index = faiss.read_index(str(path))
+        obj.read_only = mmap and kind == "ivf"
+        obj._index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP if obj.read_only else 0)
         obj.dim = obj._index.d
         if kind == "ivf":
             faiss.extract_index_ivf(obj._index).nprobe = nprobe
         return obj
+
+
+class LayeredIndex:
+    """A read-only base index (a memory-mapped snapshot) and the changes since: records added
+    or replaced sit in a small exact index beside it, base records replaced or removed are
+    hidden from its results. Writing a new snapshot folds the changes into a new base."""
+
+    def __init__(self, base: FaissIndex, base_ids: np.ndarray):
+        self.base = base
+        self.dim = base.dim
+        self.base_ids = np.sort(_as_ids(base_ids))  # the ids the base holds
+        self.hidden: set[int] = set()  # of base_ids
+        self.overlay = FaissIndex(base.dim, "flat")
+
+    @property
+    def kind(self) -> str:
+        return self.base.kind
+
+    @property
+    def params(self) -> dict:
+        return self.base.params
+
+    @property
+    def approximate(self) -> bool:
+        return self.base.approximate
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.hidden) or len(self.overlay) > 0
+
+    def __len__(self) -> int:
+        return len(self.base_ids) - len(self.hidden) + len(self.overlay)
+
+    def _in_base(self, ids: np.ndarray) -> np.ndarray:
+        if not len(self.base_ids):
+            return ids[:0]
+        at = np.minimum(np.searchsorted(self.base_ids, ids), len(self.base_ids) - 1)
+        return ids[self.base_ids[at] == ids]
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        ids = _as_ids(ids)
+        self.hidden.update(self._in_base(ids).tolist())
+        self.overlay.add(ids, vectors)
+
+    def remove(self, ids: np.ndarray) -> int:
+        ids = _as_ids(ids)
+        in_base = {i for i in self._in_base(ids).tolist() if i not in self.hidden}
+        self.hidden.update(in_base)
+        return len(in_base) + self.overlay.remove(ids)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = _as_matrix(queries, self.dim)
+        fetch = min(k + len(self.hidden), len(self.base_ids))
+        scores, ids = self.base.search(queries, fetch) if fetch > 0 else self.overlay.search(queries, 0)
+        if self.hidden and ids.size:
+            gone = np.isin(ids, np.fromiter(self.hidden, dtype=np.int64, count=len(self.hidden)))
+            scores[gone], ids[gone] = -np.inf, -1
+        if len(self.overlay):
+            more_scores, more_ids = self.overlay.search(queries, k)
+            scores, ids = np.hstack([scores, more_scores]), np.hstack([ids, more_ids])
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        scores, ids = np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
+        if scores.shape[1] < k:  # fewer records than asked for
+            pad = k - scores.shape[1]
+            scores = np.hstack([scores, np.full((len(queries), pad), -np.inf, dtype=np.float32)])
+            ids = np.hstack([ids, np.full((len(queries), pad), -1, dtype=np.int64)])
+        return scores, ids
+
+    def ids(self) -> np.ndarray:
+        hidden = np.fromiter(self.hidden, dtype=np.int64, count=len(self.hidden))
+        return np.concatenate([self.base_ids[~np.isin(self.base_ids, hidden)], self.overlay.ids()])

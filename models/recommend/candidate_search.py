@@ -48,15 +48,19 @@ def find_candidates(
 ) -> tuple[int, list[CandidateRow]]:
     """How many candidates pass, and the page of them asked for: by similarity to the text
     when there is one (an exact external_id first), else newest first."""
-    rows = matcher.indexes.view(tenant_id, "candidate").rows
-    if q.text:
-        hits = records.search(tenant_id, "candidate", q.text, TEXT_HITS)
-        order = [(h["record"]["id"], h["score"]) for h in hits]
-        exact = [f.id for f in rows.values() if f.external_id == q.text]
-        order = [(i, 1.0) for i in exact] + [(i, s) for i, s in order if i not in exact]
-    else:
-        order = [(i, None) for i in sorted(rows, reverse=True)]
+    view = matcher.indexes.view(tenant_id, "candidate")
+    rows = view.rows
     regions = matcher.regions
+    if not q.text:  # newest first: filtered on the view's columns, only the page turned into rows
+        arrays = view.arrays(matcher.space.index)
+        ids = arrays["ids"][_passing(arrays, q, regions)]
+        newest = np.sort(ids)[::-1][q.offset : q.offset + q.limit]
+        return len(ids), [_row(rows[int(i)], None, matcher) for i in newest]
+    hits = records.search(tenant_id, "candidate", q.text, TEXT_HITS)
+    order = [(h["record"]["id"], h["score"]) for h in hits]
+    exact = records.find_external_id(tenant_id, "candidate", q.text)
+    if exact is not None:
+        order = [(exact, 1.0)] + [(i, s) for i, s in order if i != exact]
     passed: list[tuple[Features, float | None]] = []
     for record_id, score in order:
         f = rows.get(record_id)
@@ -65,6 +69,29 @@ def find_candidates(
         passed.append((f, score))
     page = passed[q.offset : q.offset + q.limit]
     return len(passed), [_row(f, score, matcher) for f, score in page]
+
+
+def _passing(arrays: dict, q: CandidateQuery, regions) -> np.ndarray:
+    """`_passes` over a view's columns: one test per distinct region and occupation."""
+    keep = np.ones(len(arrays["ids"]), dtype=bool)
+    if q.remote_ok:
+        keep &= arrays["remote_ok"]
+    if q.relocate:
+        keep &= arrays["relocate"]
+    if q.soc:
+        socs = np.asarray([s.startswith(q.soc) for s in arrays["soc_vocab"].tolist()], dtype=bool)
+        keep &= socs[arrays["soc_code"]]
+    if q.kinds or q.state:
+        probe = CandidateQuery(kinds=q.kinds, state=q.state)
+        places = np.asarray(
+            [
+                bool(r) and _passes(Features(0, "", {}, region_id=r), probe, regions)
+                for r in arrays["region_vocab"].tolist()
+            ],
+            dtype=bool,
+        )
+        keep &= places[arrays["region_code"]]
+    return keep
 
 
 def _passes(f: Features, q: CandidateQuery, regions) -> bool:
@@ -105,6 +132,6 @@ def _row(f: Features, score: float | None, matcher: Matcher) -> CandidateRow:
 
 def region_counts(matcher: Matcher, tenant_id: int) -> dict[str, int]:
     """Candidates of the tenant per region id (all of them, fitting a role or not)."""
-    regions = matcher.indexes.view(tenant_id, "candidate").arrays(matcher.space.index)["region"]
-    names, counts = np.unique(regions.astype(str), return_counts=True)
-    return {name: int(n) for name, n in zip(names.tolist(), counts.tolist()) if name}
+    arrays = matcher.indexes.view(tenant_id, "candidate").arrays(matcher.space.index)
+    counts = np.bincount(arrays["region_code"], minlength=len(arrays["region_vocab"]))
+    return {name: int(n) for name, n in zip(arrays["region_vocab"].tolist(), counts.tolist()) if name and n}

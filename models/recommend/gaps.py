@@ -22,7 +22,8 @@ from sklearn.cluster import AgglomerativeClustering
 from models.recommend.matching import FIT_MIN, Matcher
 from models.recommend.results import ProgramStep, RegionReport, SkillBundle, SkillGap, SkillShortage, TrainingPlan
 from models.reference.skill_space import SAME_SKILL_MIN
-from models.tenants.features import Features, FeatureTable
+from models.tenants.feature_views import FeatureTable
+from models.tenants.features import Features
 
 PLACE_PREFERENCE = {"local": 1.0, "online": 0.9, "elsewhere": 0.5}
 IMPORTANCE = {"required": 2.0, "nice_to_have": 1.0}

@@ -602,15 +602,12 @@ class Matcher:
         if f.within_km is not None:
             keep &= np.nan_to_num(dist, nan=np.inf) <= f.within_km
         if f.exclude_large_metro:
-            keep &= places["kind"] != "large_metro"
+            keep &= (places["kind"] != "large_metro")[places["code"]]
         if f.remote_ready:
             keep &= arrays["remote_ok"]
         if f.languages:
             wanted = {language_key(x) for x in f.languages}
-            kept = np.flatnonzero(keep)  # per-record languages: only where the rest passed
-            keep[kept] = np.fromiter(
-                (wanted <= set(table.rows[int(i)].languages) for i in arrays["ids"][kept]), dtype=bool, count=len(kept)
-            )
+            keep &= arrays["languages"].speak_all(wanted)
         close = self._occupation_closeness(arrays, need.soc)
 
         def sem_at(rows: np.ndarray) -> np.ndarray:
@@ -683,9 +680,9 @@ class Matcher:
         position in them; added to the arrays once, in one assignment."""
         codes = arrays.get("occupation_codes")
         if codes is None:
-            socs, own = np.unique(arrays["soc"].astype(str), return_inverse=True)
-            goals, goal = np.unique(arrays["target"].astype(str), return_inverse=True)
-            goal_position = {g: i for i, g in enumerate(goals.tolist()) if g}
+            socs, own = arrays["soc_vocab"], arrays["soc_code"]
+            goal = arrays["target_code"]
+            goal_position = {g: i for i, g in enumerate(arrays["target_vocab"].tolist()) if g}
             codes = {"socs": socs, "own": own, "goal": goal, "goal_position": goal_position}
             arrays["occupation_codes"] = codes
         return codes

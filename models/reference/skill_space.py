@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -19,6 +20,18 @@ from scipy import sparse
 from models.core import artifacts
 from models.reference.skills import SkillCatalog
 from models.reference.title_skills import TitleSkillRanker
+
+
+class SkillMatrix(Protocol):
+    """Records x skills weights read a skill (column of `SkillSpace.index`) at a time
+    (models/tenants/feature_views.py: SkillColumns)."""
+
+    shape: tuple[int, int]
+
+    def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows holding skill j, their weights)."""
+        ...
+
 
 SAME_SKILL_MIN = 0.80
 ROLE_REQUIRED = 8  # a market role (SOC) "requires" its top skills, and would welcome the next ones
@@ -135,16 +148,16 @@ class SkillSpace:
             matched.append({"id": want, "label": self.label(want), "matched_by": got, "credit": round(credit, 3)})
         return total / len(wanted), matched, missing
 
-    def _credit_column(self, want: str, skills: sparse.csc_matrix) -> tuple[np.ndarray, np.ndarray]:
+    def _credit_column(self, want: str, skills: SkillMatrix) -> tuple[np.ndarray, np.ndarray]:
         """(rows, credit) of the records holding `want` or a near-synonym, each row once with
-        its best credit; read from the matrix's columns, so it costs what those columns hold,
+        its best credit; read from the skills' columns, so it costs what those columns hold,
         not the number of records."""
         rows, credit = [], []
         for j, sim in self.equivalents(want):
-            lo, hi = skills.indptr[j], skills.indptr[j + 1]
-            if hi > lo:
-                rows.append(skills.indices[lo:hi])
-                credit.append(skills.data[lo:hi] * np.float32(sim))
+            held, weight = skills.column(j)
+            if len(held):
+                rows.append(held)
+                credit.append(weight * np.float32(sim))
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         held, at = np.unique(np.concatenate(rows), return_inverse=True)
@@ -152,7 +165,7 @@ class SkillSpace:
         np.maximum.at(best, at, np.concatenate(credit))
         return held, best
 
-    def coverage_parts(self, wanted: tuple[str, ...] | list[str], skills: sparse.csc_matrix) -> np.ndarray:
+    def coverage_parts(self, wanted: tuple[str, ...] | list[str], skills: SkillMatrix) -> np.ndarray:
         """Credit of each row of a records x skills matrix for each wanted skill (n x len(wanted))."""
         parts = np.zeros((skills.shape[0], len(wanted)), dtype=np.float32)
         for k, want in enumerate(wanted):
@@ -160,7 +173,7 @@ class SkillSpace:
             parts[rows, k] = credit
         return parts
 
-    def coverage_matrix(self, wanted: tuple[str, ...] | list[str], skills: sparse.csc_matrix) -> np.ndarray:
+    def coverage_matrix(self, wanted: tuple[str, ...] | list[str], skills: SkillMatrix) -> np.ndarray:
         """Share of `wanted` each row of a records x skills matrix covers (vectorised; the cost
         grows with the records holding the wanted skills, not with all records)."""
         if not wanted:

@@ -1,19 +1,14 @@
-"""In-memory features of a tenant's records, for scoring without a database round trip.
+"""What scoring needs from one stored record (skill ids, region, preferences, occupation).
 
-Matching ranks hundreds of records per request and the talent map scores every candidate of
-a tenant, so what scoring needs (skill ids, region, preferences, vector) is kept in memory,
-kept in step with the database by the same change-log replay as the FAISS index
-(models/tenants/tenant_index.py), and turned into NumPy arrays lazily after changes.
+Matching ranks hundreds of records per request and the talent map scores a tenant's
+candidates, so these are kept beside the FAISS index, in step with the database through the
+change-log replay (models/tenants/tenant_index.py, models/tenants/feature_views.py).
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 from dataclasses import dataclass, field
-
-import numpy as np
-from scipy import sparse
 
 from models.core.language import language_key
 
@@ -117,100 +112,3 @@ def features_of(kind: str, record_id: int, external_id: str, data: dict, underst
             "next_start_date": data.get("next_start_date"),
         },
     )
-
-
-class FeatureView:
-    """One version of a tenant's features as a request reads it: never changed after it is
-    made, so a request sees one consistent state however many writes land meanwhile."""
-
-    def __init__(self, dim: int, rows: dict[int, Features], vectors: dict[int, np.ndarray]):
-        self.dim = dim
-        self.rows = rows
-        self.vectors = vectors
-        self._arrays: dict | None = None
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def arrays(self, skill_index: dict[str, int]) -> dict:
-        """ids, vector matrix, a records x skills weight matrix (CSC) and per-record columns;
-        built once per version, even when requests ask for it at the same moment."""
-        with self._lock:
-            if self._arrays is None:
-                self._arrays = _arrays(self.rows, self.vectors, self.dim, skill_index)
-            return self._arrays
-
-
-class FeatureTable:
-    """Features by record id as the change-log replay keeps them; changed only under the
-    tenant index's lock. Readers take a `view()`: copy-on-write, so the dicts a view holds are
-    copied once at the first change after it was taken, and never while nothing changes."""
-
-    def __init__(self, dim: int):
-        self.dim = dim
-        self.rows: dict[int, Features] = {}
-        self.vectors: dict[int, np.ndarray] = {}
-        self._view: FeatureView | None = None
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def _own(self) -> None:
-        if self._view is not None:  # the dicts belong to a view now: change copies
-            self.rows, self.vectors = dict(self.rows), dict(self.vectors)
-            self._view = None
-
-    def put(self, f: Features, vector: np.ndarray | None) -> None:
-        self._own()
-        self.rows[f.id] = f
-        if vector is not None:
-            self.vectors[f.id] = vector
-        else:
-            self.vectors.pop(f.id, None)
-
-    def remove(self, record_id: int) -> None:
-        self._own()
-        self.rows.pop(record_id, None)
-        self.vectors.pop(record_id, None)
-
-    def view(self) -> FeatureView:
-        if self._view is None:
-            self._view = FeatureView(self.dim, self.rows, self.vectors)
-        return self._view
-
-    def arrays(self, skill_index: dict[str, int]) -> dict:
-        return self.view().arrays(skill_index)
-
-
-def _arrays(
-    rows: dict[int, Features], vectors_by_id: dict[int, np.ndarray], dim: int, skill_index: dict[str, int]
-) -> dict:
-    ids = np.fromiter(rows, dtype=np.int64, count=len(rows))
-    rows_, cols, vals = [], [], []
-    for r, rid in enumerate(ids):
-        for uri, w in rows[rid].skills.items():
-            j = skill_index.get(uri)
-            if j is not None:
-                rows_.append(r)
-                cols.append(j)
-                vals.append(w)
-    skills = sparse.csc_matrix(
-        (np.asarray(vals, dtype=np.float32), (np.asarray(rows_, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
-        shape=(len(ids), len(skill_index)),
-    )
-    vectors = np.zeros((len(ids), dim), dtype=np.float32)
-    for r, rid in enumerate(ids):
-        v = vectors_by_id.get(rid)
-        if v is not None:
-            vectors[r] = v
-    return {
-        "ids": ids,
-        "vectors": vectors,
-        "skills": skills,
-        "region": np.asarray([rows[r].region_id or "" for r in ids], dtype=object),
-        "remote_ok": np.asarray([rows[r].remote_ok for r in ids], dtype=bool),
-        "soc": np.asarray([rows[r].soc or "" for r in ids], dtype=object),
-        "target": np.asarray([rows[r].target_soc or "" for r in ids], dtype=object),
-        "relocate": np.asarray([rows[r].relocate for r in ids], dtype=bool),
-    }

@@ -138,6 +138,13 @@ class TenantRecords:
         found = {r.id: r for r in store.get_many(self.db, tenant_id, kind, [i for i, _ in hits])}
         return [{"score": round(s, 4), "record": public(found[i])} for i, s in hits if i in found]
 
+    def find_external_id(self, tenant_id: int, kind: str, external_id: str) -> int | None:
+        """The id of the record with this external id, if there is one."""
+        try:
+            return store.get_by_external_id(self.db, tenant_id, kind, external_id).id
+        except NotFound:
+            return None
+
     def export(self, tenant_id: int, kind: str) -> Iterator[dict]:
         """Every record, streamed; the audit log gets how many left, also when the client
         stops reading early."""
