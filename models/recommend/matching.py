@@ -618,14 +618,15 @@ class Matcher:
         order, sems = best_rows(np.flatnonzero(keep), base, close, sem_at, max(200, f.limit * 10))
         region = self.regions.get(need.region_id) if need.region_id else None
         scored = []
-        for r in order:
+        cosines = arrays["vectors"][order] @ nvec if len(order) else np.zeros(0, dtype=np.float32)
+        for r, cosine in zip(order, cosines.tolist()):
             cand = table.rows[int(arrays["ids"][r])]
             d = None if np.isnan(dist[r]) else float(dist[r])
             pending = self._score_role(
                 cand,
                 need.required,
                 need.nice,
-                float(arrays["vectors"][r] @ nvec),
+                cosine,
                 region,
                 need.soc,
                 d,

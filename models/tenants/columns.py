@@ -129,7 +129,7 @@ class ColumnBatch:
     # ---- rows back -----------------------------------------------------------------------
     def row_of(self, record_id: int) -> int:
         """The row holding `record_id`, or -1."""
-        r = int(np.searchsorted(self.ids, record_id))
+        r = int(np.searchsorted(self.ids, np.int64(record_id)))
         return r if r < len(self.ids) and self.ids[r] == record_id else -1
 
     def rows_of(self, record_ids: np.ndarray) -> np.ndarray:
@@ -149,7 +149,8 @@ class ColumnBatch:
         for name in _TUPLES:
             values[name] = tuple(values[name])
         values["occupations"] = tuple((soc, score) for soc, score in values["occupations"])
-        lo, hi = np.searchsorted(self.skill_row, [row, row + 1])
+        # keys of the column's own dtype: other keys make NumPy cast (copy) the whole column
+        lo, hi = np.searchsorted(self.skill_row, np.asarray([row, row + 1], dtype=self.skill_row.dtype))
         skills = self.vocab["skill"]
         lang = self.vocab["language"]
         return Features(
@@ -300,7 +301,8 @@ class Columns(ColumnBatch):
         dim = vocab.pop("dim")
 
         def load(name: str) -> np.ndarray:
-            return np.load(directory / f"{name}.npy", mmap_mode="r")
+            # a plain array over the mapping: np.memmap's own indexing costs ~2 us a call
+            return np.load(directory / f"{name}.npy", mmap_mode="r").view(np.ndarray)
 
         obj = cls(dim=dim, vocab=vocab, **{name: load(name) for name in ARRAYS})
         obj.csc = (load("skill_csc_at"), load("skill_csc_row"), load("skill_csc_weight"))
