@@ -74,6 +74,9 @@ MARKET_REGIONS = 80  # regions considered per market role (by specialisation)
 NEARBY_REGIONS = 12  # regions near the candidate's home considered per market role
 DIVERSITY = 0.06  # taken off a match's score for each better match of the same occupation
 MARKET_CACHE = 200_000  # (region, SOC) market facts kept per process
+# a count that needs more profile vectors than this (how many candidates fit a role, in a
+# tenant of a million) reads a seeded uniform sample of them and says it is an estimate
+SEMANTIC_SAMPLE = 8_000
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,10 @@ def best_rows(
     could still reach the best m with a perfect semantic score, best bound first."""
     if not len(rows) or m <= 0:
         return rows[:0], {}
-    bound = fit_key(base[rows], np.ones(len(rows), dtype=base.dtype), close[rows])
+    every = len(rows) == len(base)  # rows is then 0..n-1: no gathers of the whole tenant
+    bound = fit_key(
+        base if every else base[rows], np.ones(len(rows), dtype=base.dtype), close if every else close[rows]
+    )
     seen, keys, sems = [], [], []
     for chunk, next_bound in _by_bound(rows, bound, max(m, SEMANTIC_BLOCK) * 4):
         sem = sem_at(chunk)
@@ -161,19 +167,37 @@ def _by_bound(rows: np.ndarray, bound: np.ndarray, head: int) -> Iterator[tuple[
 
 def _fitting(
     keep: np.ndarray, base: np.ndarray, known: dict[int, float], sem_at: Callable[[np.ndarray], np.ndarray]
-) -> int:
-    """How many kept rows have skill_fit >= FIT_MIN; the semantic term is needed only where
-    coverage alone leaves it open (`known`: terms computed already)."""
+) -> tuple[int, bool]:
+    """How many kept rows have skill_fit >= FIT_MIN, and whether that is an estimate. The
+    semantic term is needed only where coverage alone leaves it open (`known`: terms computed
+    already); past SEMANTIC_SAMPLE such rows, a seeded sample of them stands for all."""
     sure = int((keep & (base >= FIT_MIN)).sum())
     open_rows = np.flatnonzero(keep & (base < FIT_MIN) & (base + W_SEMANTIC >= FIT_MIN))
+    if len(open_rows) > SEMANTIC_SAMPLE:
+        sample = np.sort(np.random.default_rng(0).choice(open_rows, SEMANTIC_SAMPLE, replace=False))
+        share = _fitting(_only(sample, len(keep)), base, known, sem_at)[0] / SEMANTIC_SAMPLE
+        return sure + round(share * len(open_rows)), True
     if not len(open_rows):
-        return sure
-    missing = np.asarray([r for r in open_rows.tolist() if r not in known], dtype=np.int64)
-    sem = dict(known)
-    if len(missing):
-        sem.update(zip(missing.tolist(), sem_at(missing).tolist()))
-    values = np.asarray([sem[r] for r in open_rows.tolist()], dtype=np.float32)
-    return sure + int((base[open_rows] + W_SEMANTIC * values >= FIT_MIN).sum())
+        return sure, False
+    values = np.zeros(len(open_rows), dtype=np.float32)
+    found = np.zeros(len(open_rows), dtype=bool)
+    if known:  # vectorised look-up: a large tenant leaves 100,000s of rows open
+        rows = np.fromiter(known, dtype=np.int64, count=len(known))
+        sems = np.fromiter(known.values(), dtype=np.float32, count=len(known))
+        order = np.argsort(rows)
+        rows, sems = rows[order], sems[order]
+        at = np.minimum(np.searchsorted(rows, open_rows), len(rows) - 1)
+        found = rows[at] == open_rows
+        values[found] = sems[at[found]]
+    if not found.all():
+        values[~found] = sem_at(open_rows[~found])
+    return sure + int((base[open_rows] + W_SEMANTIC * values >= FIT_MIN).sum()), False
+
+
+def _only(rows: np.ndarray, n: int) -> np.ndarray:
+    keep = np.zeros(n, dtype=bool)
+    keep[rows] = True
+    return keep
 
 
 def remote_fit(policy: str, remote_ok: bool) -> float:
@@ -660,21 +684,29 @@ class Matcher:
                     distance_km=item.region.distance_km if item.region else None,
                 )
             )
-        return NeedCandidates(need_id=need.id, total_fitting=_fitting(keep, base, sems, sem_at), items=tuple(items))
+        fitting, estimated = _fitting(keep, base, sems, sem_at)
+        return NeedCandidates(
+            need_id=need.id, total_fitting=fitting, items=tuple(items), total_fitting_approximate=estimated
+        )
 
     def _occupation_closeness(self, arrays: dict, soc: str | None) -> np.ndarray:
         """Per candidate, how close their occupation (or stated goal) is to `soc`; NaN when
         either is unknown. One look-up per distinct occupation of the tenant, spread to the
         candidates through codes computed once per version of the tenant's features."""
         if not soc:
-            return np.full(len(arrays["ids"]), np.nan)
+            return np.full(len(arrays["ids"]), np.nan, dtype=np.float32)
         codes = self._occupation_codes(arrays)
         per_code = np.asarray(
-            [np.nan if not own else 1.0 if own == soc else self.planner.closeness(own, soc) for own in codes["socs"]]
+            [np.nan if not own else 1.0 if own == soc else self.planner.closeness(own, soc) for own in codes["socs"]],
+            dtype=np.float32,
         )
-        out = per_code[codes["own"]] if len(codes["socs"]) else np.full(len(arrays["ids"]), np.nan)
-        goal = codes["goal"] == codes["goal_position"].get(soc, -1)
-        return np.where(goal & ~np.isnan(out), np.maximum(out, CLOSE_TARGET), out)
+        out = per_code[codes["own"]] if len(codes["socs"]) else np.full(len(arrays["ids"]), np.nan, dtype=np.float32)
+        position = codes["goal_position"].get(soc)
+        if position is not None:  # the few whose stated goal is this occupation
+            goal = np.flatnonzero(codes["goal"] == position)
+            goal = goal[~np.isnan(out[goal])]
+            out[goal] = np.maximum(out[goal], CLOSE_TARGET)
+        return out
 
     def _occupation_codes(self, arrays: dict) -> dict:
         """Distinct occupations and stated goals of a view's candidates, with each candidate's
@@ -716,6 +748,7 @@ class Matcher:
         table = self.indexes.view(tenant_id, "candidate")
         arrays = table.arrays(self.space.index)
         fits_by_region: dict[str, list[float]] = {}
+        weight = 1.0  # candidates each fit found stands for
         if len(arrays["ids"]):
             base = skill_fit(
                 self.space.coverage_matrix(required, arrays["skills"]),
@@ -723,8 +756,12 @@ class Matcher:
                 0.0,
             )
             # the semantic term only where it can lift the fit over FIT_MIN (profile vectors
-            # are the costly part of a large tenant)
+            # are the costly part of a large tenant); past SEMANTIC_SAMPLE such candidates, a
+            # seeded sample of them stands for all, each sampled fit counting for 1/rate
             able = np.flatnonzero(base + W_SEMANTIC >= FIT_MIN)
+            if len(able) > SEMANTIC_SAMPLE:
+                weight = len(able) / SEMANTIC_SAMPLE
+                able = np.sort(np.random.default_rng(0).choice(able, SEMANTIC_SAMPLE, replace=False))
             sfit = base[able] + W_SEMANTIC * semantic(arrays["vectors"][able] @ vec)
             for r, fit in zip(able[sfit >= FIT_MIN], sfit[sfit >= FIT_MIN]):
                 rid = arrays["region"][r]
@@ -735,7 +772,8 @@ class Matcher:
             for place in self.regions.occupation_regions(soc, by="employment", limit=None):
                 market[place["region"].id] = place
         region_ids = set(fits_by_region) | set(list(market)[:200])
-        max_count = max((len(v) for v in fits_by_region.values()), default=1)
+        counts = {rid: round(len(v) * weight) for rid, v in fits_by_region.items()}
+        max_count = max(counts.values(), default=1)
         rows: list[TalentRegion] = []
         for rid in region_ids:
             region = self.regions.get(rid)
@@ -745,7 +783,7 @@ class Matcher:
                 continue
             fits = fits_by_region.get(rid, [])
             facts = self.market(rid, soc) if soc else {}
-            talent = math.log1p(len(fits)) / math.log1p(max_count)
+            talent = math.log1p(counts.get(rid, 0)) / math.log1p(max_count)
             mkt, _ = self.region_fit(region, facts, 0.0)
             ratio = facts.get("wage_vs_national")
             rows.append(
@@ -762,7 +800,7 @@ class Matcher:
                     ),
                     score=round(0.6 * talent + 0.4 * min(1.0, mkt / (1 - W_REACH)), 4),
                     candidates=RegionTalent(
-                        fitting=len(fits),
+                        fitting=counts.get(rid, 0),
                         median_fit=round(float(np.median(fits)), 4) if fits else None,
                     ),
                     market=RegionMarket(
@@ -784,4 +822,5 @@ class Matcher:
                 nice_to_have_skills=[{"id": s, "label": self.space.label(s)} for s in nice],
             ),
             regions=tuple(rows[: f.limit]),
+            approximate=weight != 1.0,
         )

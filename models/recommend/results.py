@@ -137,6 +137,7 @@ class NeedCandidates(Result):
     need_id: int
     total_fitting: int
     items: tuple[CandidateMatch, ...]
+    total_fitting_approximate: bool = False  # estimated from a sample (a very large tenant)
 
 
 # ---- talent map --------------------------------------------------------------------------------
@@ -199,6 +200,7 @@ class TalentMap(Result):
 
     role: MapRole
     regions: tuple[TalentRegion, ...]
+    approximate: bool = False  # counts estimated from a sample of candidates (a very large tenant)
 
 
 # ---- skill gaps (models/recommend/gaps.py) ------------------------------------------------------

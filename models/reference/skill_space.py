@@ -148,30 +148,29 @@ class SkillSpace:
             matched.append({"id": want, "label": self.label(want), "matched_by": got, "credit": round(credit, 3)})
         return total / len(wanted), matched, missing
 
-    def _credit_column(self, want: str, skills: SkillMatrix) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, credit) of the records holding `want` or a near-synonym, each row once with
-        its best credit; read from the skills' columns, so it costs what those columns hold,
-        not the number of records."""
-        rows, credit = [], []
+    def _add_credit(self, want: str, skills: SkillMatrix, out: np.ndarray) -> None:
+        """Add to `out` (one value per row) each row's credit for `want`: its best over the
+        skill and its near-synonyms. Read from the skills' columns, so it costs what those
+        columns hold, plus one pass over the rows when several columns overlap."""
+        columns = []
         for j, sim in self.equivalents(want):
             held, weight = skills.column(j)
             if len(held):
-                rows.append(held)
-                credit.append(weight * np.float32(sim))
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        held, at = np.unique(np.concatenate(rows), return_inverse=True)
-        best = np.zeros(len(held), dtype=np.float32)
-        np.maximum.at(best, at, np.concatenate(credit))
-        return held, best
+                columns.append((held, weight * np.float32(sim)))
+        if len(columns) == 1:  # a column holds each row once
+            out[columns[0][0]] += columns[0][1]
+        elif columns:
+            best = np.zeros(len(out), dtype=np.float32)
+            for held, credit in columns:
+                best[held] = np.maximum(best[held], credit)
+            out += best
 
     def coverage_parts(self, wanted: tuple[str, ...] | list[str], skills: SkillMatrix) -> np.ndarray:
         """Credit of each row of a records x skills matrix for each wanted skill (n x len(wanted))."""
-        parts = np.zeros((skills.shape[0], len(wanted)), dtype=np.float32)
+        parts = np.zeros((len(wanted), skills.shape[0]), dtype=np.float32)
         for k, want in enumerate(wanted):
-            rows, credit = self._credit_column(want, skills)
-            parts[rows, k] = credit
-        return parts
+            self._add_credit(want, skills, parts[k])
+        return parts.T
 
     def coverage_matrix(self, wanted: tuple[str, ...] | list[str], skills: SkillMatrix) -> np.ndarray:
         """Share of `wanted` each row of a records x skills matrix covers (vectorised; the cost
@@ -180,8 +179,7 @@ class SkillSpace:
             return np.ones(skills.shape[0], dtype=np.float32)
         total = np.zeros(skills.shape[0], dtype=np.float32)
         for want in wanted:
-            rows, credit = self._credit_column(want, skills)
-            total[rows] += credit
+            self._add_credit(want, skills, total)
         return total / np.float32(len(wanted))
 
     def in_set(self, wanted: tuple[str, ...] | list[str], bundle: list[str]) -> np.ndarray:

@@ -247,6 +247,8 @@ class RowVectors:
         index = np.asarray(index)
         if index.dtype == bool:
             index = np.flatnonzero(index)
+        if len(self.parts) == 1 and self.parts[0][1] is None:  # a snapshot and no changes: one gather
+            return self.parts[0][0].vectors[index].astype(np.float32)
         out = np.empty((len(index), self.dim), dtype=np.float32)
         for (part, rows), lo, hi in zip(self.parts, self.starts[:-1], self.starts[1:]):
             mine = (index >= lo) & (index < hi)

@@ -163,6 +163,9 @@ NEED_CANDIDATES = obj(
     {
         "need_id": INTEGER,
         "total_fitting": described(COUNT, "candidates that fit, before the limit"),
+        "total_fitting_approximate": described(
+            BOOLEAN, "total_fitting is estimated from a sample of the candidates (tenants of hundreds of thousands)"
+        ),
         "items": array(
             obj(
                 {
@@ -216,12 +219,17 @@ TALENT_MAP = obj(
                 }
             )
         ),
+        "approximate": described(
+            BOOLEAN,
+            "the fitting counts are estimated from a sample of the candidates (tenants of hundreds of thousands)",
+        ),
     }
 )
 TALENT_GEOJSON = obj(
     {
         "type": {"const": "FeatureCollection"},
         "role": _MAP_ROLE,
+        "approximate": BOOLEAN,
         "features": array(
             obj(
                 {
@@ -474,7 +482,12 @@ def _geojson(result: dict) -> dict:
                 "properties": properties,
             }
         )
-    return {"type": "FeatureCollection", "role": result["role"], "features": features}
+    return {
+        "type": "FeatureCollection",
+        "role": result["role"],
+        "approximate": result["approximate"],
+        "features": features,
+    }
 
 
 @bp.get("/v1/talent-map")
