@@ -129,6 +129,8 @@ class ColumnBatch:
     # ---- rows back -----------------------------------------------------------------------
     def row_of(self, record_id: int) -> int:
         """The row holding `record_id`, or -1."""
+        if not -(2**63) <= record_id < 2**63:  # no stored id is that large (a client can ask for one)
+            return -1
         r = int(np.searchsorted(self.ids, np.int64(record_id)))
         return r if r < len(self.ids) and self.ids[r] == record_id else -1
 

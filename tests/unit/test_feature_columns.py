@@ -53,7 +53,7 @@ def test_features_come_back_from_mapped_columns_as_written(tmp_path):
             assert cols.vector(row) is None
         else:
             np.testing.assert_array_equal(cols.vector(row), v.astype(np.float16).astype(np.float32))
-    assert cols.row_of(0) == -1 and cols.row_of(999) == -1
+    assert cols.row_of(0) == -1 and cols.row_of(999) == -1 and cols.row_of(2**63) == -1
 
 
 def arrays_by_id(arrays: dict, n_skills: int) -> dict[int, tuple]:
