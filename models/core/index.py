@@ -94,7 +94,6 @@ class FaissIndex:
         self.kind = kind
         self.nlist = nlist
         self.nprobe = nprobe
-        self.read_only = False
         self._index: Any = self._empty()  # IndexIDMap2 over flat, or IVF: attributes FAISS types do not declare
 
     def _empty(self) -> faiss.Index:
@@ -160,8 +159,6 @@ class FaissIndex:
 
     def remove(self, ids: np.ndarray) -> int:
         ids = _as_ids(ids)
-        if self.read_only:
-            raise RuntimeError("a memory-mapped index is read-only")
         if len(ids) == 0 or len(self) == 0:
             return 0
         return int(self._index.remove_ids(faiss.IDSelectorBatch(ids)))
@@ -220,8 +217,8 @@ class FaissIndex:
         shared by every process that maps it; such an index is read-only."""
         obj = cls.__new__(cls)
         obj.kind, obj.nlist, obj.nprobe = kind, nlist, nprobe
-        obj.read_only = mmap and kind == "ivf"
-        obj._index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP if obj.read_only else 0)
+        mapped = mmap and kind == "ivf"  # FAISS refuses changes to a mapped index itself
+        obj._index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP if mapped else 0)
         obj.dim = obj._index.d
         if kind == "ivf":
             faiss.extract_index_ivf(obj._index).nprobe = nprobe

@@ -82,14 +82,7 @@ def _passing(arrays: dict, q: CandidateQuery, regions) -> np.ndarray:
         socs = np.asarray([s.startswith(q.soc) for s in arrays["soc_vocab"].tolist()], dtype=bool)
         keep &= socs[arrays["soc_code"]]
     if q.kinds or q.state:
-        probe = CandidateQuery(kinds=q.kinds, state=q.state)
-        places = np.asarray(
-            [
-                bool(r) and _passes(Features(0, "", {}, region_id=r), probe, regions)
-                for r in arrays["region_vocab"].tolist()
-            ],
-            dtype=bool,
-        )
+        places = np.asarray([_region_passes(r, q, regions) for r in arrays["region_vocab"].tolist()], dtype=bool)
         keep &= places[arrays["region_code"]]
     return keep
 
@@ -101,15 +94,16 @@ def _passes(f: Features, q: CandidateQuery, regions) -> bool:
         return False
     if q.soc and not (f.soc or "").startswith(q.soc):
         return False
-    if q.kinds or q.state:
-        region = regions.get(f.region_id) if f.region_id else None
-        if region is None:
-            return False
-        if q.kinds and region.kind not in q.kinds:
-            return False
-        if q.state and (region.state or "").upper() != q.state.upper():
-            return False
-    return True
+    return not (q.kinds or q.state) or _region_passes(f.region_id, q, regions)
+
+
+def _region_passes(region_id: str | None, q: CandidateQuery, regions) -> bool:
+    region = regions.get(region_id) if region_id else None
+    if region is None:
+        return False
+    if q.kinds and region.kind not in q.kinds:
+        return False
+    return not q.state or (region.state or "").upper() == q.state.upper()
 
 
 def _row(f: Features, score: float | None, matcher: Matcher) -> CandidateRow:

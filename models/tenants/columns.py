@@ -134,14 +134,6 @@ class ColumnBatch:
         r = int(np.searchsorted(self.ids, np.int64(record_id)))
         return r if r < len(self.ids) and self.ids[r] == record_id else -1
 
-    def rows_of(self, record_ids: np.ndarray) -> np.ndarray:
-        """Rows of these ids (-1 where absent)."""
-        record_ids = np.asarray(record_ids, dtype=np.int64)
-        if not len(self.ids):
-            return np.full(len(record_ids), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.ids, record_ids), len(self.ids) - 1)
-        return np.where(self.ids[at] == record_ids, at, -1)
-
     def vector(self, row: int) -> np.ndarray | None:
         return self.vectors[row].astype(np.float32) if self.has_vector[row] else None
 
@@ -274,14 +266,7 @@ class ColumnBatch:
         The skills are also written by column (CSC), which is how coverage reads them."""
         directory = Path(directory)
         sizes: dict[str, int] = {}
-        order = np.argsort(self.skill_col, kind="stable")  # rows ascending within a column
-        csc = {
-            "skill_csc_at": np.concatenate(
-                [[0], np.cumsum(np.bincount(self.skill_col, minlength=len(self.vocab["skill"])))]
-            ).astype(np.int64),
-            "skill_csc_row": self.skill_row[order],
-            "skill_csc_weight": self.skill_weight[order],
-        }
+        csc = dict(zip(("skill_csc_at", "skill_csc_row", "skill_csc_weight"), csc_of(self)))
         for name, array in [*((a, getattr(self, a)) for a in ARRAYS), *csc.items()]:
             path = directory / f"{name}.npy"
             np.save(path, np.ascontiguousarray(array))
@@ -309,12 +294,6 @@ class Columns(ColumnBatch):
         obj = cls(dim=dim, vocab=vocab, **{name: load(name) for name in ARRAYS})
         obj.csc = (load("skill_csc_at"), load("skill_csc_row"), load("skill_csc_weight"))
         return obj
-
-    @staticmethod
-    def files(directory: Path) -> list[Path]:
-        return [
-            Path(directory) / f"{name}.npy" for name in (*ARRAYS, "skill_csc_at", "skill_csc_row", "skill_csc_weight")
-        ] + [Path(directory) / "vocab.json"]
 
 
 def csc_of(batch: ColumnBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

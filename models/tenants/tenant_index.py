@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from models.core import artifacts
-from models.core.index import EXACT_MAX, FaissIndex, LayeredIndex
+from models.core.index import EXACT_MAX, TRAIN_PER_LIST, FaissIndex, LayeredIndex
 from models.tenants.columns import ColumnBatch, Columns
 from models.tenants.feature_views import FeatureTable, FeatureView
 from models.tenants.features import features_of
@@ -233,7 +233,7 @@ class TenantIndexes:
             block = rows[lo : lo + 100_000]
             vectors = np.asarray(columns.vectors[block], dtype=np.float32)
             if train and lo == 0:
-                index.train(_training_sample(columns, rows) if len(rows) > len(block) else vectors)
+                index.train(_training_sample(columns, rows, index.nlist) if len(rows) > len(block) else vectors)
             index.add(np.asarray(columns.ids[block]), vectors)
 
     def _served(self, tenant_id: int, kind: str, index: FaissIndex, columns: ColumnBatch, seq: int) -> TenantIndex:
@@ -401,9 +401,10 @@ class TenantIndexes:
             return self._build(tenant_id, kind)
 
 
-def _training_sample(columns: ColumnBatch, rows: np.ndarray) -> np.ndarray:
-    """Vectors to train an IVF index on: spread over the whole tenant, not its oldest rows."""
-    picks = np.sort(np.random.default_rng(0).choice(rows, min(len(rows), 256_000), replace=False))
+def _training_sample(columns: ColumnBatch, rows: np.ndarray, nlist: int) -> np.ndarray:
+    """Vectors to train an IVF index on (as many as FaissIndex.train uses), spread over the
+    whole tenant, not its oldest rows."""
+    picks = np.sort(np.random.default_rng(0).choice(rows, min(len(rows), TRAIN_PER_LIST * nlist), replace=False))
     return np.asarray(columns.vectors[picks], dtype=np.float32)
 
 
