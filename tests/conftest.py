@@ -50,10 +50,19 @@ def reference(settings, encoder):
 
 
 @pytest.fixture(scope="session")
-def app(settings, reference):
+def data_dir(settings, tmp_path_factory):
+    """A data directory of the session's own (database, snapshots) reading the built pack:
+    tests never write into var/, where `make serve` keeps the demo tenant."""
+    data = tmp_path_factory.mktemp("data")
+    (data / "pack").symlink_to(settings.pack_path.resolve())
+    return data
+
+
+@pytest.fixture(scope="session")
+def app(data_dir, reference):
     from service import create_app
 
-    return create_app({"data_dir": str(settings.data_path)}, reference=reference)
+    return create_app({"data_dir": str(data_dir)}, reference=reference)
 
 
 @pytest.fixture

@@ -136,9 +136,13 @@ class Geography:
         return places
 
     def distances(self, places: dict, region_id: str | None) -> np.ndarray:
-        """Kilometres from every record of `places` to a region (NaN where unknown): computed
-        once per distinct region, then spread to the records."""
+        """Kilometres from every record of `places` to a region (NaN where unknown)."""
+        return self.place_distances(places, region_id)[places["code"]]
+
+    def place_distances(self, places: dict, region_id: str | None) -> np.ndarray:
+        """Kilometres from each distinct region of `places` to a region (NaN where unknown); a
+        record's is at its `code`."""
         target = self.coords(region_id)
         if target is None:
-            return np.full(len(places["code"]), np.nan)
-        return haversine_km(places["lat"], places["lon"], target[0], target[1])[places["code"]]
+            return np.full(len(places["lat"]), np.nan)
+        return haversine_km(places["lat"], places["lon"], target[0], target[1])

@@ -32,8 +32,9 @@ first, diversity).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -60,6 +61,7 @@ from models.recommend.results import (
 from models.recommend.role_plan import CLOSE_ALTERNATIVE, CLOSE_TARGET, PlannedRole, RolePlanner
 from models.reference.data import ReferenceData
 from models.reference.regions import Region
+from models.reference.skill_space import RowSubset
 from models.tenants.features import Features
 from models.tenants.tenant_index import TenantIndexes
 from models.tenants.understanding import RecordUnderstander
@@ -119,36 +121,115 @@ def fit_key(base: np.ndarray, sem: np.ndarray, close: np.ndarray) -> np.ndarray:
     return W_OCCUPATION * np.where(np.isnan(close), sfit, close) + W_SKILL * sfit
 
 
+@dataclass(frozen=True)
+class RowCloseness:
+    """How close each row's occupation is to one role's, kept per occupation code: every row of
+    an occupation shares its code's value (NaN: unknown), except the few whose stated goal is
+    the role and who therefore sit at CLOSE_TARGET (`lifted`, ascending)."""
+
+    per_code: np.ndarray
+    code: np.ndarray
+    order: np.ndarray  # rows grouped by code (by_code)
+    starts: np.ndarray
+    lifted: np.ndarray
+
+    def at(self, rows: np.ndarray) -> np.ndarray:
+        out = self.per_code[self.code[rows]]
+        if len(self.lifted):
+            at = np.minimum(np.searchsorted(self.lifted, rows), len(self.lifted) - 1)
+            hit = self.lifted[at] == rows
+            out[hit] = np.maximum(out[hit], CLOSE_TARGET)
+        return out
+
+    def members(self, code: int) -> np.ndarray:
+        return self.order[self.starts[code] : self.starts[code + 1]]
+
+
+def by_code(code: np.ndarray, codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows grouped by a small code: (the rows, ascending within a code; where each code's
+    rows start). A radix sort when the codes fit 16 bits."""
+    order = np.argsort(code.astype(np.uint16) if codes <= 2**16 else code, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(np.bincount(code, minlength=codes))]).astype(np.int64)
+    return order, starts
+
+
 def best_rows(
-    rows: np.ndarray, base: np.ndarray, close: np.ndarray, sem_at: Callable[[np.ndarray], np.ndarray], m: int
+    keep: np.ndarray, base: np.ndarray, close: RowCloseness, sem_at: Callable[[np.ndarray], np.ndarray], m: int
 ) -> tuple[np.ndarray, dict[int, float]]:
-    """The `m` rows (ascending row numbers) with the highest fit_key, ties to the lower row, and
-    the semantic term of every row it computed. The semantic term (a dot product with the
-    profile vector, the costly part on a large tenant) is computed only for rows whose key
-    could still reach the best m with a perfect semantic score, best bound first."""
-    if not len(rows) or m <= 0:
-        return rows[:0], {}
-    every = len(rows) == len(base)  # rows is then 0..n-1: no gathers of the whole tenant
-    bound = fit_key(
-        base if every else base[rows], np.ones(len(rows), dtype=base.dtype), close if every else close[rows]
-    )
+    """The `m` kept rows (ascending row numbers) with the highest fit_key, ties to the lower
+    row, and the semantic term of every row it computed. The semantic term (a dot product with
+    the profile vector, the costly part on a large tenant) is computed only for rows whose key
+    could still reach the best m with a perfect semantic score, best bound first.
+
+    Rows with some coverage (or a lifted closeness) are bounded one by one; all other rows of
+    an occupation share one bound, so they are listed (from `close`'s groups) only when the
+    search reaches their occupation: most of a large tenant is never looked at."""
+    if m <= 0:
+        return np.zeros(0, dtype=np.int64), {}
+    marked = base > 0
+    marked[close.lifted] = True
+    own = np.flatnonzero(marked & keep)
+    bound = fit_key(base[own], np.ones(len(own), dtype=base.dtype), close.at(own))
+    codes = len(close.per_code)  # bounds of the dtype of the keys: no rounding above them
+    group_bound = fit_key(np.zeros(codes, dtype=base.dtype), np.ones(codes, dtype=base.dtype), close.per_code)
+
+    def rest_of(code: int) -> np.ndarray:
+        rows = close.members(code)
+        return rows[keep[rows] & ~marked[rows]]
+
+    groups = [(float(group_bound[c]), partial(rest_of, c)) for c in range(codes)]
     seen, keys, sems = [], [], []
-    for chunk, next_bound in _by_bound(rows, bound, max(m, SEMANTIC_BLOCK) * 4):
+    block = min(SEMANTIC_BLOCK, 4 * m)  # a few hundred wanted: the first block is often all it reads
+    for chunk, next_bound in _by_bound(own, bound, groups, max(m, block) * 4, block):
         sem = sem_at(chunk)
         seen.append(chunk)
         sems.append(sem)
-        keys.append(fit_key(base[chunk], sem, close[chunk]))
+        keys.append(fit_key(base[chunk], sem, close.at(chunk)))
         done = sum(len(c) for c in seen)
         if done >= m and next_bound is not None:
             all_keys = np.concatenate(keys)
             if np.partition(all_keys, len(all_keys) - m)[len(all_keys) - m] > next_bound:
                 break  # no row left can overtake the m-th best
+    if not seen:
+        return np.zeros(0, dtype=np.int64), {}
     picked, key, sem_all = np.concatenate(seen), np.concatenate(keys), np.concatenate(sems)
     top = np.lexsort((picked, -key))[:m]
     return picked[top], dict(zip(picked.tolist(), sem_all.tolist()))
 
 
-def _by_bound(rows: np.ndarray, bound: np.ndarray, head: int) -> Iterator[tuple[np.ndarray, float | None]]:
+def _by_bound(
+    rows: np.ndarray,
+    bound: np.ndarray,
+    groups: Sequence[tuple[float, Callable[[], np.ndarray]]],
+    head: int,
+    block: int,
+) -> Iterator[tuple[np.ndarray, float | None]]:
+    """Blocks of rows, highest bound first, each with the highest bound left after it (None at
+    the end): `rows` with a bound each, and `groups` of rows sharing one bound (listed when
+    reached)."""
+    groups = sorted(groups, key=lambda g: -g[0])
+    singles = _singles(rows, bound, head, block)
+    next_single = float(bound.max()) if len(rows) else None
+    g = 0
+    while next_single is not None or g < len(groups):
+        group_bound = groups[g][0] if g < len(groups) else None
+        if group_bound is None or (next_single is not None and next_single >= group_bound):
+            chunk, next_single = next(singles)
+            yield chunk, _highest(next_single, group_bound)
+            continue
+        members = groups[g][1]()
+        g += 1
+        following = groups[g][0] if g < len(groups) else None
+        for start in range(0, len(members), block):
+            last = start + block >= len(members)
+            yield members[start : start + block], _highest(next_single, following if last else group_bound)
+
+
+def _highest(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _singles(rows: np.ndarray, bound: np.ndarray, head: int, block: int) -> Iterator[tuple[np.ndarray, float | None]]:
     """Blocks of `rows`, highest bound first, each with the highest bound left after it (None
     at the end). Only the `head` best are sorted at first (a partition, not a sort of a large
     tenant); the rest only if the search reaches them."""
@@ -160,44 +241,40 @@ def _by_bound(rows: np.ndarray, bound: np.ndarray, head: int) -> Iterator[tuple[
     for p, part in enumerate(parts):
         part = part[np.argsort(-bound[part], kind="stable")]
         rest = float(bound[parts[p + 1]].max()) if p + 1 < len(parts) and len(parts[p + 1]) else None
-        for start in range(0, len(part), SEMANTIC_BLOCK):
-            following = start + SEMANTIC_BLOCK
+        for start in range(0, len(part), block):
+            following = start + block
             yield rows[part[start:following]], float(bound[part[following]]) if following < len(part) else rest
 
 
 def _fitting(
-    keep: np.ndarray, base: np.ndarray, known: dict[int, float], sem_at: Callable[[np.ndarray], np.ndarray]
+    rows: np.ndarray, base: np.ndarray, known: dict[int, float], sem_at: Callable[[np.ndarray], np.ndarray]
 ) -> tuple[int, bool]:
-    """How many kept rows have skill_fit >= FIT_MIN, and whether that is an estimate. The
+    """How many of `rows` have skill_fit >= FIT_MIN, and whether that is an estimate. The
     semantic term is needed only where coverage alone leaves it open (`known`: terms computed
-    already); past SEMANTIC_SAMPLE such rows, a seeded sample of them stands for all."""
-    sure = int((keep & (base >= FIT_MIN)).sum())
-    open_rows = np.flatnonzero(keep & (base < FIT_MIN) & (base + W_SEMANTIC >= FIT_MIN))
+    already); past SEMANTIC_SAMPLE such rows, a seeded sample of them stands for all. (A row
+    without coverage never fits, W_SEMANTIC < FIT_MIN: callers pass the rows with some.)"""
+    have = base[rows]
+    sure = int((have >= FIT_MIN).sum())
+    open_rows = rows[(have < FIT_MIN) & (have + W_SEMANTIC >= FIT_MIN)]
     if len(open_rows) > SEMANTIC_SAMPLE:
         sample = np.sort(np.random.default_rng(0).choice(open_rows, SEMANTIC_SAMPLE, replace=False))
-        share = _fitting(_only(sample, len(keep)), base, known, sem_at)[0] / SEMANTIC_SAMPLE
+        share = _fitting(sample, base, known, sem_at)[0] / SEMANTIC_SAMPLE
         return sure + round(share * len(open_rows)), True
     if not len(open_rows):
         return sure, False
     values = np.zeros(len(open_rows), dtype=np.float32)
     found = np.zeros(len(open_rows), dtype=bool)
     if known:  # vectorised look-up: a large tenant leaves 100,000s of rows open
-        rows = np.fromiter(known, dtype=np.int64, count=len(known))
+        got = np.fromiter(known, dtype=np.int64, count=len(known))
         sems = np.fromiter(known.values(), dtype=np.float32, count=len(known))
-        order = np.argsort(rows)
-        rows, sems = rows[order], sems[order]
-        at = np.minimum(np.searchsorted(rows, open_rows), len(rows) - 1)
-        found = rows[at] == open_rows
+        order = np.argsort(got)
+        got, sems = got[order], sems[order]
+        at = np.minimum(np.searchsorted(got, open_rows), len(got) - 1)
+        found = got[at] == open_rows
         values[found] = sems[at[found]]
     if not found.all():
         values[~found] = sem_at(open_rows[~found])
     return sure + int((base[open_rows] + W_SEMANTIC * values >= FIT_MIN).sum()), False
-
-
-def _only(rows: np.ndarray, n: int) -> np.ndarray:
-    keep = np.zeros(n, dtype=bool)
-    keep[rows] = True
-    return keep
 
 
 def remote_fit(policy: str, remote_ok: bool) -> float:
@@ -478,15 +555,11 @@ class Matcher:
         """One (role, region) match; `coverage` is `_coverage` of the role when already known."""
         coverage = coverage or self._coverage(cand, required, nice)
         req_cov, nice_cov = coverage["required"], coverage["nice"]
-        sem = float(semantic(float(cos)))
-        sfit = skill_fit(req_cov, nice_cov, sem)
         facts = self.market(region.id if region else None, soc)
-        rch = reach(d, policy == "remote", cand.remote_ok, cand.relocate)
-        rfit, rparts = self.region_fit(region, facts, rch)
-        rem = remote_fit(policy, cand.remote_ok)
         posted = POSTED_BONUS if role["type"] == "need" else 0.0
-        ofit = sfit if closeness is None else closeness
-        total = W_OCCUPATION * ofit + W_SKILL * sfit + W_REGION * rfit + W_REMOTE * rem + posted
+        total, (sem, sfit, ofit, rfit, rparts, rem) = self._blend(
+            req_cov, nice_cov, cos, region, facts, d, policy, cand.remote_ok, cand.relocate, posted, closeness
+        )
         beyond = d is not None and d > COMMUTE_KM and not cand.relocate and not (policy == "remote" and cand.remote_ok)
         relation = planned.relation if planned else ("own" if closeness == 1.0 else "other")
         score, step_up, role = (
@@ -519,6 +592,30 @@ class Matcher:
             )
 
         return ScoredRole(score, step_up, beyond, role, build)
+
+    def _blend(
+        self,
+        req_cov: float,
+        nice_cov: float,
+        cos: float,
+        region: Region | None,
+        facts: dict,
+        d: float | None,
+        policy: str,
+        remote_ok: bool,
+        relocate: bool,
+        posted: float,
+        closeness: float | None,
+    ) -> tuple[float, tuple[float, float, float, float, dict, float]]:
+        """The total of the module docstring, and its parts (semantic, skill, occupation,
+        region fit and its parts, remote fit)."""
+        sem = float(semantic(float(cos)))
+        sfit = skill_fit(req_cov, nice_cov, sem)
+        rfit, rparts = self.region_fit(region, facts, reach(d, policy == "remote", remote_ok, relocate))
+        rem = remote_fit(policy, remote_ok)
+        ofit = sfit if closeness is None else closeness
+        total = W_OCCUPATION * ofit + W_SKILL * sfit + W_REGION * rfit + W_REMOTE * rem + posted
+        return total, (sem, sfit, ofit, rfit, rparts, rem)
 
     def _explain(
         self, planned: PlannedRole | None, region: Region | None, d: float | None, beyond: bool, cand: Features
@@ -622,9 +719,9 @@ class Matcher:
         base = skill_fit(req, nice, 0.0)  # without its semantic term, computed below where it matters
         keep = req >= f.min_required
         places = self.geo.places(arrays)
-        dist = self.geo.distances(places, need.region_id)
+        km = self.geo.place_distances(places, need.region_id)  # per distinct region
         if f.within_km is not None:
-            keep &= np.nan_to_num(dist, nan=np.inf) <= f.within_km
+            keep &= (np.nan_to_num(km, nan=np.inf) <= f.within_km)[places["code"]]
         if f.exclude_large_metro:
             keep &= (places["kind"] != "large_metro")[places["code"]]
         if f.remote_ready:
@@ -639,13 +736,16 @@ class Matcher:
 
         # region and remote terms need per-candidate preferences; occupation and skill fit make
         # up most of the total, so only the best few hundred by them are scored in full
-        order, sems = best_rows(np.flatnonzero(keep), base, close, sem_at, max(200, f.limit * 10))
+        order, sems = best_rows(keep, base, close, sem_at, max(200, f.limit * 10))
         region = self.regions.get(need.region_id) if need.region_id else None
-        scored = []
         cosines = arrays["vectors"][order] @ nvec if len(order) else np.zeros(0, dtype=np.float32)
-        for r, cosine in zip(order, cosines.tolist()):
+        close_at, km_at = close.at(order), km[places["code"][order]]
+        shown = self._shown(need, region, order, cosines, close_at, km_at, arrays, f.limit)
+        scored = []
+        for r, cosine, closeness, d in zip(
+            order[shown], cosines[shown].tolist(), close_at[shown].tolist(), km_at[shown].tolist()
+        ):
             cand = table.rows[int(arrays["ids"][r])]
-            d = None if np.isnan(dist[r]) else float(dist[r])
             pending = self._score_role(
                 cand,
                 need.required,
@@ -653,10 +753,10 @@ class Matcher:
                 cosine,
                 region,
                 need.soc,
-                d,
+                None if math.isnan(d) else float(d),
                 need.remote_policy,
                 {"type": "need", "need_id": need.id, "title": need.title, "soc": need.soc},
-                closeness=None if np.isnan(close[r]) else float(close[r]),
+                closeness=None if math.isnan(closeness) else closeness,
             )
             scored.append((pending, cand))
         scored.sort(key=lambda x: (-x[0].score, x[1].id))  # ties in a stable order
@@ -684,39 +784,96 @@ class Matcher:
                     distance_km=item.region.distance_km if item.region else None,
                 )
             )
-        fitting, estimated = _fitting(keep, base, sems, sem_at)
+        fitting, estimated = _fitting(np.flatnonzero(keep & (base > 0)), base, sems, sem_at)
         return NeedCandidates(
             need_id=need.id, total_fitting=fitting, items=tuple(items), total_fitting_approximate=estimated
         )
 
-    def _occupation_closeness(self, arrays: dict, soc: str | None) -> np.ndarray:
+    def _shown(
+        self,
+        need: Features,
+        region: Region | None,
+        rows: np.ndarray,
+        cosines: np.ndarray,
+        closeness: np.ndarray,
+        km: np.ndarray,
+        arrays: dict,
+        limit: int,
+    ) -> np.ndarray:
+        """Positions in `rows` of the `limit` best by total score as shown (rounded, ties to
+        the lower id), from the skill columns of just these rows, read in float64 as a
+        profile's own coverage is: only the shown are turned back into profiles."""
+        facts = self.market(region.id if region else None, need.soc)
+        ascending = np.sort(rows)
+        subset = RowSubset(arrays["skills"], ascending)
+        at = np.searchsorted(ascending, rows)
+        req = self.space.coverage_matrix(need.required, subset, exact=True)[at]
+        nice = self.space.coverage_matrix(need.nice, subset, exact=True)[at]
+        totals = [
+            round(
+                self._blend(
+                    rq,
+                    nc,
+                    cos,
+                    region,
+                    facts,
+                    None if math.isnan(d) else d,
+                    need.remote_policy,
+                    ok,
+                    moves,
+                    POSTED_BONUS,
+                    None if math.isnan(c) else c,
+                )[0],
+                4,
+            )
+            for rq, nc, cos, c, d, ok, moves in zip(
+                req.tolist(),
+                nice.tolist(),
+                cosines.tolist(),
+                closeness.tolist(),
+                km.tolist(),
+                arrays["remote_ok"][rows].tolist(),
+                arrays["relocate"][rows].tolist(),
+            )
+        ]
+        return np.lexsort((arrays["ids"][rows], -np.asarray(totals)))[:limit]
+
+    def _occupation_closeness(self, arrays: dict, soc: str | None) -> RowCloseness:
         """Per candidate, how close their occupation (or stated goal) is to `soc`; NaN when
-        either is unknown. One look-up per distinct occupation of the tenant, spread to the
-        candidates through codes computed once per version of the tenant's features."""
-        if not soc:
-            return np.full(len(arrays["ids"]), np.nan, dtype=np.float32)
+        either is unknown. One look-up per distinct occupation of the tenant."""
         codes = self._occupation_codes(arrays)
         per_code = np.asarray(
-            [np.nan if not own else 1.0 if own == soc else self.planner.closeness(own, soc) for own in codes["socs"]],
+            [
+                np.nan if not (own and soc) else 1.0 if own == soc else self.planner.closeness(own, soc)
+                for own in codes["socs"]
+            ],
             dtype=np.float32,
         )
-        out = per_code[codes["own"]] if len(codes["socs"]) else np.full(len(arrays["ids"]), np.nan, dtype=np.float32)
-        position = codes["goal_position"].get(soc)
+        lifted = np.zeros(0, dtype=np.int64)
+        position = codes["goal_position"].get(soc) if soc else None
         if position is not None:  # the few whose stated goal is this occupation
-            goal = np.flatnonzero(codes["goal"] == position)
-            goal = goal[~np.isnan(out[goal])]
-            out[goal] = np.maximum(out[goal], CLOSE_TARGET)
-        return out
+            lifted = np.flatnonzero(codes["goal"] == position)
+            own = per_code[codes["own"][lifted]]
+            lifted = lifted[~np.isnan(own) & (own < CLOSE_TARGET)]
+        order, starts = codes["by_code"]
+        return RowCloseness(per_code, codes["own"], order, starts, lifted)
 
     def _occupation_codes(self, arrays: dict) -> dict:
         """Distinct occupations and stated goals of a view's candidates, with each candidate's
-        position in them; added to the arrays once, in one assignment."""
+        position in them and the candidates grouped by occupation; added to the arrays once, in
+        one assignment."""
         codes = arrays.get("occupation_codes")
         if codes is None:
             socs, own = arrays["soc_vocab"], arrays["soc_code"]
             goal = arrays["target_code"]
             goal_position = {g: i for i, g in enumerate(arrays["target_vocab"].tolist()) if g}
-            codes = {"socs": socs, "own": own, "goal": goal, "goal_position": goal_position}
+            codes = {
+                "socs": socs,
+                "own": own,
+                "goal": goal,
+                "goal_position": goal_position,
+                "by_code": by_code(own, len(socs)),
+            }
             arrays["occupation_codes"] = codes
         return codes
 

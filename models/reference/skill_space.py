@@ -29,11 +29,31 @@ class SkillMatrix(Protocol):
     shape: tuple[int, int]
 
     def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """(rows holding skill j, their weights)."""
+        """(rows holding skill j, ascending; their weights)."""
         ...
 
 
+class RowSubset:
+    """Some rows of a SkillMatrix (ascending), as a SkillMatrix of their own: what a few
+    hundred records of a large tenant cover, without reading the others' credits."""
+
+    def __init__(self, skills: SkillMatrix, rows: np.ndarray):
+        self.skills, self.rows = skills, rows
+        self.shape = (len(rows), skills.shape[1])
+
+    def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        held, weight = self.skills.column(j)
+        if not len(held):
+            return held, weight
+        at = np.minimum(np.searchsorted(held, self.rows), len(held) - 1)
+        hit = held[at] == self.rows
+        return np.flatnonzero(hit), weight[at[hit]]
+
+
 SAME_SKILL_MIN = 0.80
+# skill weights as profiles hold them: short decimals (1.0 listed, 0.7 from text, 0.5 nice to
+# have); a tenant's columns store them as float32 and round them back to this many decimals
+WEIGHT_DECIMALS = 6
 ROLE_REQUIRED = 8  # a market role (SOC) "requires" its top skills, and would welcome the next ones
 ROLE_NICE = 8
 ROLE_SKILLS_KIND = "role_skills"  # pack artifact: every SOC's role skills (training/build_role_skills.py)
@@ -151,16 +171,21 @@ class SkillSpace:
     def _add_credit(self, want: str, skills: SkillMatrix, out: np.ndarray) -> None:
         """Add to `out` (one value per row) each row's credit for `want`: its best over the
         skill and its near-synonyms. Read from the skills' columns, so it costs what those
-        columns hold, plus one pass over the rows when several columns overlap."""
+        columns hold, plus one pass over the rows when several columns overlap. A float64
+        `out` gets what `coverage` gives a profile, to the bit (weights rounded as a profile's)."""
+        exact = out.dtype == np.float64
         columns = []
         for j, sim in self.equivalents(want):
             held, weight = skills.column(j)
             if len(held):
-                columns.append((held, weight * np.float32(sim)))
+                credit = (
+                    np.round(weight.astype(np.float64), WEIGHT_DECIMALS) * sim if exact else weight * np.float32(sim)
+                )
+                columns.append((held, credit))
         if len(columns) == 1:  # a column holds each row once
             out[columns[0][0]] += columns[0][1]
         elif columns:
-            best = np.zeros(len(out), dtype=np.float32)
+            best = np.zeros(len(out), dtype=out.dtype)
             for held, credit in columns:
                 best[held] = np.maximum(best[held], credit)
             out += best
@@ -172,15 +197,19 @@ class SkillSpace:
             self._add_credit(want, skills, parts[k])
         return parts.T
 
-    def coverage_matrix(self, wanted: tuple[str, ...] | list[str], skills: SkillMatrix) -> np.ndarray:
+    def coverage_matrix(
+        self, wanted: tuple[str, ...] | list[str], skills: SkillMatrix, exact: bool = False
+    ) -> np.ndarray:
         """Share of `wanted` each row of a records x skills matrix covers (vectorised; the cost
-        grows with the records holding the wanted skills, not with all records)."""
+        grows with the records holding the wanted skills, not with all records). `exact`:
+        float64, equal to `coverage` of each row's profile; else float32."""
+        dtype: type[np.floating] = np.float64 if exact else np.float32
         if not wanted:
-            return np.ones(skills.shape[0], dtype=np.float32)
-        total = np.zeros(skills.shape[0], dtype=np.float32)
+            return np.ones(skills.shape[0], dtype=dtype)
+        total = np.zeros(skills.shape[0], dtype=dtype)
         for want in wanted:
             self._add_credit(want, skills, total)
-        return total / np.float32(len(wanted))
+        return total / len(wanted)
 
     def in_set(self, wanted: tuple[str, ...] | list[str], bundle: list[str]) -> np.ndarray:
         """Which wanted skills a set of skills provides (same skill or near-synonym)."""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.reference.skill_space import WEIGHT_DECIMALS
 from models.tenants.features import Features
 
 # shown, never scanned: kept per row as JSON (all fields of Features but these)
@@ -150,11 +151,13 @@ class ColumnBatch:
         return Features(
             id=int(self.ids[row]),
             # float32 on disk; evidence weights are short decimals (1.0, 0.7, 0.5), so rounding
-            # gives back the float the record was scored with
-            skills={
-                skills[c]: round(w, 6)
-                for c, w in zip(self.skill_col[lo:hi].tolist(), self.skill_weight[lo:hi].tolist())
-            },
+            # gives back the float the record was scored with (as SkillSpace rounds them)
+            skills=dict(
+                zip(
+                    [skills[c] for c in self.skill_col[lo:hi].tolist()],
+                    np.round(self.skill_weight[lo:hi].astype(np.float64), WEIGHT_DECIMALS).tolist(),
+                )
+            ),
             region_id=self.vocab["region"][self.region[row]] or None,
             soc=self.vocab["soc"][self.soc[row]] or None,
             target_soc=self.vocab["target"][self.target[row]] or None,

@@ -95,10 +95,10 @@ def test_wrong_method_is_405_in_shape(client):
     assert_error(client.get("/v1/skills/extract"), 405, "method_not_allowed")
 
 
-def test_unexpected_exception_is_a_bare_500(settings, reference):
+def test_unexpected_exception_is_a_bare_500(data_dir, reference):
     from service import create_app
 
-    app = create_app({"data_dir": str(settings.data_path)}, reference=reference)
+    app = create_app({"data_dir": str(data_dir)}, reference=reference)
 
     @app.get("/__boom_for_test")
     def boom():

@@ -3,6 +3,7 @@ candidates generated from an occupation find that occupation's role first."""
 
 from __future__ import annotations
 
+import json
 import math
 
 from models.tenants.store import tenants
@@ -189,21 +190,23 @@ def test_region_skill_gaps_report(api, reference):
     assert any(p["title"] == "Drawings" for p in welding_bundle["existing_programs"])
 
 
+def _synthetic_tenant(backend, reference, tmp_path, seed: int):
+    """(test client, headers, generator) of a fresh tenant for synthetic records."""
+    from service import create_app
+    from training.synthetic import SyntheticTenant
+
+    app = create_app({"data_dir": str(tmp_path), "database_url": backend.standalone_url}, reference=reference)
+    _, key = tenants.create_tenant(app.extensions["talent"].database, "synthetic")
+    return app.test_client(), {"Authorization": f"Bearer {key}"}, SyntheticTenant(reference, seed=seed)
+
+
 def test_candidates_find_their_own_occupation_first(sqlite_backend, reference, tmp_path):
     """Candidates generated from one occupation's skills (40% dropped, alternative labels,
     other occupations' skills mixed in, a quarter with no skill list but their CV text) rank
     that occupation's role first, among one open need per
     occupation in the same region. Figures are printed (pytest -s) and bounded below."""
-    from service import create_app
-    from training.synthetic import SyntheticTenant
-
     # ranking quality does not depend on the database: measured once, on SQLite
-    app = create_app({"data_dir": str(tmp_path), "database_url": sqlite_backend.standalone_url}, reference=reference)
-    db = app.extensions["talent"].database
-    _, key = tenants.create_tenant(db, "synthetic")
-    headers = {"Authorization": f"Bearer {key}"}
-    client = app.test_client()
-    gen = SyntheticTenant(reference, seed=11)
+    client, headers, gen = _synthetic_tenant(sqlite_backend, reference, tmp_path, seed=11)
     region = reference.regions.get(FORT_WAYNE)
     needs = {}
     for n, profile in enumerate(gen.profiles):
@@ -351,3 +354,23 @@ def test_matches_are_ordered_by_reach_then_level_then_diversified_score():
     assert order_matches(items, limit=2) == ranked[:2]
     pinned = order_matches(items, limit=10, pinned=("B", "A"))  # own occupation and career goal lead
     assert [(i.role["soc"], i.score) for i in pinned[:3]] == [("B", 0.85), ("A", 0.90), ("A", 0.89)]
+
+
+def test_the_first_candidates_for_a_need_are_the_first_of_everyone_scored_in_full(sqlite_backend, reference, tmp_path):
+    """need_candidates explains only the candidates it shows, chosen by totals read from the
+    tenant's skill columns: its first five (ids, scores, components) are the first five when
+    every candidate is scored and explained in full (limit past the tenant's size)."""
+    client, headers, gen = _synthetic_tenant(sqlite_backend, reference, tmp_path, seed=5)
+    lines = [json.dumps(gen.candidate(n)[0]) for n in range(90)]
+    client.post("/v1/candidates:bulk", data="\n".join(lines), content_type="application/x-ndjson", headers=headers)
+    need_ids = [
+        client.post("/v1/needs", json=gen.need(n, profile=gen.profiles[n])[0], headers=headers).get_json()["id"]
+        for n in range(4)
+    ]
+    for need_id in need_ids:
+        for query in ("", "&exclude_large_metro=true", "&remote_ready=true"):
+            everyone = client.get(f"/v1/needs/{need_id}/candidates?limit=200{query}", headers=headers).get_json()
+            first = client.get(f"/v1/needs/{need_id}/candidates?limit=5{query}", headers=headers).get_json()
+            assert len(everyone["items"]) > 5
+            assert first["items"] == everyone["items"][:5]
+            assert first["total_fitting"] == everyone["total_fitting"]

@@ -133,3 +133,25 @@ def test_a_layered_index_answers_as_one_index_of_the_same_vectors():
     want_scores, want = truth.search(q, 10)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(got_scores, want_scores, rtol=1e-6)
+
+
+def test_a_few_rows_covered_in_float64_get_each_profiles_own_coverage_to_the_bit(reference, tmp_path):
+    """What need_candidates ranks its shown candidates by (RowSubset, exact) equals what it
+    then shows for each (SkillSpace.coverage of the profile), near-synonyms included."""
+    from models.reference.skill_space import RowSubset
+
+    space = reference.skill_space
+    wanted = [s["id"] for s in space.catalog.skills if len(space.equivalents(s["id"])) > 2][:8]
+    pool = sorted({space.catalog.skills[j]["id"] for u in wanted for j, _ in space.equivalents(u)})
+    rng = np.random.default_rng(3)
+    people = []
+    for i in range(200):
+        held = rng.choice(pool, size=rng.integers(0, 10), replace=False).tolist()
+        people.append((Features(i + 1, f"e{i}", {u: float(rng.choice([1.0, 0.7, 0.5])) for u in held}), None))
+    ColumnBatch.of(people, DIM).write(tmp_path)
+    table = FeatureTable(DIM, Columns.open(tmp_path))
+    arrays = table.arrays(space.index)
+    rows = np.sort(rng.choice(200, 60, replace=False))
+    got = space.coverage_matrix(wanted, RowSubset(arrays["skills"], rows), exact=True)
+    own = [space.coverage(wanted, table.view().rows[int(i)].skills)[0] for i in arrays["ids"][rows]]
+    assert got.tolist() == own and len(set(own)) > 5

@@ -124,6 +124,12 @@ def _brute_force_ranking(keep, base, close, sem, m):
     return rows[np.argsort(-key, kind="stable")][:m]
 
 
+def _closeness(per_code, code, lifted=()) -> M.RowCloseness:
+    per_code = np.asarray(per_code, dtype=np.float32)
+    lifted = np.asarray(sorted(lifted), dtype=np.int64)
+    return M.RowCloseness(per_code, code, *M.by_code(code, len(per_code)), lifted)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.integers(min_value=0, max_value=3_000),
@@ -135,9 +141,13 @@ def test_ranking_for_a_need_computes_the_semantic_term_only_where_it_can_matter(
     """best_rows and _fitting give what scoring every candidate gives (the order of
     need_candidates, its count of fitting candidates), whatever the block size."""
     rng = np.random.default_rng(seed)
-    # coverage in steps as real records have it, a third with no known occupation
+    # coverage in steps as real records have it, half with none; occupations by code, one
+    # unknown, and a few rows lifted by a stated goal
     base = (M.W_REQUIRED * rng.integers(0, 5, n) / 4 + M.W_NICE * rng.integers(0, 3, n) / 2).astype(np.float32)
-    close = np.where(rng.random(n) < 0.33, np.nan, rng.choice([0.3, 0.6, 0.9, 1.0], n))
+    base[rng.random(n) < 0.5] = 0.0
+    per_code = np.concatenate([[np.nan], rng.choice([0.3, 0.6, 0.9, 1.0], 6)])
+    code = rng.integers(0, len(per_code), n).astype(np.int32)
+    close = _closeness(per_code, code, set(rng.integers(0, max(n, 1), 5).tolist()) if n else ())
     sem = np.asarray(M.semantic(rng.uniform(-0.2, 1.0, n).astype(np.float32)))
     keep = rng.random(n) < 0.8
     computed: list[int] = []
@@ -148,13 +158,21 @@ def test_ranking_for_a_need_computes_the_semantic_term_only_where_it_can_matter(
 
     old_block, M.SEMANTIC_BLOCK = M.SEMANTIC_BLOCK, block
     try:
-        got, known = M.best_rows(np.flatnonzero(keep), base, close, sem_at, m)
+        got, known = M.best_rows(keep, base, close, sem_at, m)
     finally:
         M.SEMANTIC_BLOCK = old_block
-    assert got.tolist() == _brute_force_ranking(keep, base, close, sem, m).tolist()
+    every = close.at(np.arange(n))
+    assert got.tolist() == _brute_force_ranking(keep, base, every, sem, m).tolist()
     assert len(computed) == len(set(computed)) and set(known) == set(computed)
     fitting = int((keep & (base + M.W_SEMANTIC * sem >= M.FIT_MIN)).sum())
-    assert M._fitting(keep, base, known, sem_at) == (fitting, False)
+    assert M._fitting(np.flatnonzero(keep & (base > 0)), base, known, sem_at) == (fitting, False)
+
+
+def test_a_stated_goal_lifts_a_candidate_to_the_target_closeness():
+    close = _closeness([np.nan, 0.3, 1.0], np.asarray([0, 1, 1, 2], dtype=np.int32), lifted=[0, 2, 3])
+    got = close.at(np.arange(4))
+    assert np.isnan(got[0]) and got[1] == np.float32(0.3) and got[2] == np.float32(M.CLOSE_TARGET)
+    assert got[3] == 1.0  # a goal never lowers
 
 
 def test_a_count_past_the_sample_size_is_an_estimate_and_says_so():
@@ -172,28 +190,29 @@ def test_a_count_past_the_sample_size_is_an_estimate_and_says_so():
         return sem[rows]
 
     exact = int((keep & (base + M.W_SEMANTIC * sem >= M.FIT_MIN)).sum())
-    estimate, approximate = M._fitting(keep, base, {}, sem_at)
+    estimate, approximate = M._fitting(np.flatnonzero(keep & (base > 0)), base, {}, sem_at)
     assert approximate and len(read) == M.SEMANTIC_SAMPLE
     assert abs(estimate - exact) <= 0.02 * exact, (estimate, exact)
 
 
 def test_ranking_for_a_need_skips_candidates_that_cannot_reach_the_top():
     """Ten candidates of the need's own occupation, a hundred thousand others with nothing
-    of it: the others' semantic terms are never computed for the first ten."""
+    of it: the others' semantic terms are never computed, nor are they listed one by one."""
     n = 100_010
     base = np.zeros(n, dtype=np.float32)
     base[:10] = M.W_REQUIRED
-    close = np.full(n, np.nan)
-    close[:10] = 1.0
+    code = np.ones(n, dtype=np.int32)
+    code[:10] = 0
+    close = _closeness([1.0, np.nan], code)
     computed: list[int] = []
 
     def sem_at(rows):
         computed.extend(rows.tolist())
         return np.full(len(rows), 0.5, dtype=np.float32)
 
-    got, _ = M.best_rows(np.arange(n), base, close, sem_at, 10)
+    got, _ = M.best_rows(np.ones(n, dtype=bool), base, close, sem_at, 10)
     assert got.tolist() == list(range(10))
-    assert len(computed) <= M.SEMANTIC_BLOCK
+    assert computed == list(range(10))
 
 
 def test_serving_workers_share_the_cores_between_their_encoders():
