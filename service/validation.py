@@ -273,12 +273,25 @@ def _stripped(value: Any) -> Any:
     return value
 
 
+def refuse_unknown(args: MultiDict, params: list[dict]) -> None:
+    """400 (unknown_parameter) for a query parameter the operation does not take: a misspelt
+    filter (exclude_large_metros) would otherwise be dropped and the answer look filtered."""
+    taken = [p["name"] for p in params if p["in"] == "query"]
+    unknown = sorted(set(args) - set(taken))
+    if unknown:
+        raise InvalidInput(
+            f"unknown query parameter {unknown[0]}" + (f"; this operation takes {', '.join(taken)}" if taken else ""),
+            {"parameter": unknown[0], "unknown": unknown, "accepted": taken},
+            code="unknown_parameter",
+        )
+
+
 def parse_query(args: MultiDict, params: list[dict]) -> dict[str, Any]:
     """The query parameters `params` (OpenAPI parameter objects) declare, read from `args` and
     checked against their schemas: typed values (ints, floats, booleans, lists of strings
-    trimmed of white space), the schema's default for one not given. Parameters not declared
-    are ignored. 400 for a required one missing (missing_parameter) or any invalid one, every
-    problem with its path ($.<name>)."""
+    trimmed of white space), the schema's default for one not given. 400 for a required one
+    missing (missing_parameter) or any invalid one, every problem with its path ($.<name>);
+    `refuse_unknown` has refused those not declared."""
     values: dict[str, Any] = {}
     problems: list[dict] = []
     bad: list[tuple[str, str]] = []

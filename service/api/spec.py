@@ -23,7 +23,7 @@ from models.core.errors import InvalidInput
 from service.auth import current_tenant
 from service.errors import UnsupportedMediaType
 from service.schemas import NOT_BLANK
-from service.validation import check_document, decode_body, parse_json, parse_query
+from service.validation import check_document, decode_body, parse_json, parse_query, refuse_unknown
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"
@@ -185,6 +185,7 @@ def operation(
         def view(*args: Any, **kwargs: Any) -> Any:
             if auth is not None:
                 current_tenant(write=auth == "write")
+            refuse_unknown(request.args, query)
             if query:
                 kwargs["query"] = parse_query(request.args, query)
             if body is not None:
@@ -206,9 +207,9 @@ def operation(
                     exc.status = 422
                 raise
 
-        statuses = set(errors) | {414, 500}  # 414: gunicorn, for a request line over 8,190 bytes
-        if query or body is not None:
-            statuses.add(400)
+        # 400: a query parameter the operation does not take; 414: gunicorn, for a request line
+        # over 8,190 bytes
+        statuses = set(errors) | {400, 414, 500}
         if body is not None:
             statuses |= {413, 415}
         if auth is not None:

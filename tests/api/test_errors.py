@@ -76,6 +76,16 @@ def test_missing_query_parameter(client):
     assert_error(client.get("/v1/regions/resolve?q="), 400, "missing_parameter")
 
 
+def test_a_query_parameter_the_operation_does_not_take_is_refused_not_ignored(client):
+    """A misspelt filter would otherwise be dropped and the answer look filtered."""
+    err = assert_error(client.get("/v1/skills/search?q=welding&lmit=5"), 400, "unknown_parameter")
+    assert err["details"]["parameter"] == "lmit" and "limit" in err["details"]["accepted"]
+    assert "limit" in err["message"]
+    err = assert_error(client.get("/v1/occupations/51-4121?lang=es&verbose=1"), 400, "unknown_parameter")
+    assert err["details"] == {"parameter": "lang", "unknown": ["lang", "verbose"], "accepted": []}
+    assert client.get("/v1/skills/search?q=welding&limit=5").status_code == 200
+
+
 def test_bad_integer_parameter(client):
     assert_error(client.get("/v1/skills/search?q=python&limit=many"), 400, "invalid_input")
     assert_error(client.get("/v1/skills/search?q=python&limit=0"), 400, "invalid_input")
