@@ -124,6 +124,22 @@ def _brute_force_ranking(keep, base, close, sem, m):
     return rows[np.argsort(-key, kind="stable")][:m]
 
 
+def _stepped_coverage(rng, n: int) -> np.ndarray:
+    """Coverage in steps as real records have it (required in quarters, nice in halves)."""
+    return (M.W_REQUIRED * rng.integers(0, 5, n) / 4 + M.W_NICE * rng.integers(0, 3, n) / 2).astype(np.float32)
+
+
+def _reading(sem: np.ndarray):
+    """(the rows read, in order; a sem_at that reads `sem` and records them)."""
+    read: list[int] = []
+
+    def sem_at(rows):
+        read.extend(rows.tolist())
+        return sem[rows]
+
+    return read, sem_at
+
+
 def _closeness(per_code, code, lifted=()) -> M.RowCloseness:
     per_code = np.asarray(per_code, dtype=np.float32)
     lifted = np.asarray(sorted(lifted), dtype=np.int64)
@@ -143,19 +159,14 @@ def test_ranking_for_a_need_computes_the_semantic_term_only_where_it_can_matter(
     rng = np.random.default_rng(seed)
     # coverage in steps as real records have it, half with none; occupations by code, one
     # unknown, and a few rows lifted by a stated goal
-    base = (M.W_REQUIRED * rng.integers(0, 5, n) / 4 + M.W_NICE * rng.integers(0, 3, n) / 2).astype(np.float32)
+    base = _stepped_coverage(rng, n)
     base[rng.random(n) < 0.5] = 0.0
     per_code = np.concatenate([[np.nan], rng.choice([0.3, 0.6, 0.9, 1.0], 6)])
     code = rng.integers(0, len(per_code), n).astype(np.int32)
     close = _closeness(per_code, code, set(rng.integers(0, max(n, 1), 5).tolist()) if n else ())
     sem = np.asarray(M.semantic(rng.uniform(-0.2, 1.0, n).astype(np.float32)))
     keep = rng.random(n) < 0.8
-    computed: list[int] = []
-
-    def sem_at(rows):
-        computed.extend(rows.tolist())
-        return sem[rows]
-
+    computed, sem_at = _reading(sem)
     old_block, M.SEMANTIC_BLOCK = M.SEMANTIC_BLOCK, block
     try:
         got, known = M.best_rows(keep, base, close, sem_at, m)
@@ -180,15 +191,10 @@ def test_a_count_past_the_sample_size_is_an_estimate_and_says_so():
     profile vectors, not every open one, lands within 2% of the exact count, and is flagged."""
     n = 300_000
     rng = np.random.default_rng(7)
-    base = (M.W_REQUIRED * rng.integers(0, 5, n) / 4 + M.W_NICE * rng.integers(0, 3, n) / 2).astype(np.float32)
+    base = _stepped_coverage(rng, n)
     sem = np.asarray(M.semantic(rng.uniform(-0.2, 1.0, n).astype(np.float32)))
     keep = rng.random(n) < 0.9
-    read: list[int] = []
-
-    def sem_at(rows):
-        read.extend(rows.tolist())
-        return sem[rows]
-
+    read, sem_at = _reading(sem)
     exact = int((keep & (base + M.W_SEMANTIC * sem >= M.FIT_MIN)).sum())
     estimate, approximate = M._fitting(np.flatnonzero(keep & (base > 0)), base, {}, sem_at)
     assert approximate and len(read) == M.SEMANTIC_SAMPLE
