@@ -96,6 +96,22 @@ def is_target(text: str) -> bool:
     return bool(TARGET_CUES.search(text))
 
 
+def in_own_field(goal: str, headline: str) -> str:
+    """A goal title ending in the head noun of the headline's title reads in that field: "lead
+    technician" for a "Pharmacy technician" is "lead pharmacy technician" (a step up in the
+    same occupation), not any technician. Other goals are left as they are."""
+    words = goal.split()
+    head = singular(words[-1].lower())
+    for part in headline_parts(headline):
+        own = [w.lower() for w in _WORDS.findall(part)]
+        heads = [singular(w) for w in own]
+        if head in heads[1:]:  # the headline qualifies the head ("pharmacy technician")
+            field = own[: heads.index(head)]
+            if not set(field) & {w.lower() for w in words}:
+                return " ".join([*words[:-1], *field, words[-1]])
+    return goal
+
+
 class ProfileOccupations:
     """Infers candidates' occupations (module docstring) with the pack's title classifier and
     role skills."""
@@ -188,7 +204,7 @@ class ProfileOccupations:
                 if weight <= 0:
                     continue
                 out[c].mentions.append(text)
-                queries.append(text)
+                queries.append(in_own_field(text, reading) if target and reading else text)
                 owners.append((c, "target" if target else "summary", weight, "summary"))
         if not queries:
             return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.reference.profile_occupation import OTHERS, headline_parts, is_target
+from models.reference.profile_occupation import OTHERS, headline_parts, in_own_field, is_target
 
 
 @pytest.mark.parametrize(
@@ -108,3 +108,33 @@ def test_ones_own_title_is_not_mistaken_for_someone_elses(reference):
 
 def test_nothing_to_go_on_is_no_answer(reference):
     assert _infer(reference) is None
+
+
+@pytest.mark.parametrize(
+    "goal, headline, reads",
+    [
+        ("lead technician", "Pharmacy technician, bilingual (English/Spanish)", "lead pharmacy technician"),
+        ("charge nurse", "Registered Nurse", "charge registered nurse"),
+        ("nurse practitioner", "Registered Nurse", "nurse practitioner"),  # another occupation's head
+        ("supervisor", "Warehouse associate", "supervisor"),
+        ("lead technician", "Wind Turbine Technician | GWO", "lead wind turbine technician"),
+    ],
+)
+def test_a_goal_that_shares_the_headlines_head_reads_in_its_field(goal, headline, reads):
+    assert in_own_field(goal, headline) == reads
+
+
+def test_a_step_up_in_ones_own_field_is_no_career_change(reference):
+    """A pharmacy technician "looking for a lead technician role" wants to lead pharmacy
+    technicians, not to become an electronics technician."""
+    answer = _infer(
+        reference,
+        "Pharmacy technician, bilingual (English/Spanish)",
+        "Certified pharmacy technician with four years in a hospital inpatient pharmacy: sterile compounding, "
+        "unit-dose packaging, medication reconciliation. Looking for a lead technician role.",
+    )
+    assert answer["soc"] == "29-2052" and "career_target" not in answer
+    changer = _infer(
+        reference, "Pharmacy technician", "Pharmacy technician for three years. Looking for a registered nurse role."
+    )
+    assert changer["soc"] == "29-2052" and changer["career_target"]["soc"] == "29-1141"
