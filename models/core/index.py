@@ -12,6 +12,8 @@ from typing import Any, Protocol
 import faiss
 import numpy as np
 
+from models.core.sorted_arrays import find_sorted
+
 # Below this many vectors exact search is both fast enough and simplest.
 EXACT_MAX = 50_000
 TRAIN_PER_LIST = 64  # IVF k-means sample: vectors per list (FAISS asks for at least 39)
@@ -257,10 +259,7 @@ class LayeredIndex:
         return len(self.base_ids) - len(self.hidden) + len(self.overlay)
 
     def _in_base(self, ids: np.ndarray) -> np.ndarray:
-        if not len(self.base_ids):
-            return ids[:0]
-        at = np.minimum(np.searchsorted(self.base_ids, ids), len(self.base_ids) - 1)
-        return ids[self.base_ids[at] == ids]
+        return ids[find_sorted(self.base_ids, ids)[1]]
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         ids = _as_ids(ids)

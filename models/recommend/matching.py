@@ -42,6 +42,7 @@ import numpy as np
 from models.core.errors import InvalidInput, NotFound
 from models.core.geo import COMMUTE_KM, Geography, reach
 from models.core.language import language_key
+from models.core.sorted_arrays import find_sorted
 from models.recommend.results import (
     Anchor,
     CandidateMatch,
@@ -136,8 +137,7 @@ class RowCloseness:
     def at(self, rows: np.ndarray) -> np.ndarray:
         out = self.per_code[self.code[rows]]
         if len(self.lifted):
-            at = np.minimum(np.searchsorted(self.lifted, rows), len(self.lifted) - 1)
-            hit = self.lifted[at] == rows
+            hit = find_sorted(self.lifted, rows)[1]
             out[hit] = np.maximum(out[hit], CLOSE_TARGET)
         return out
 
@@ -269,8 +269,7 @@ def _fitting(
         sems = np.fromiter(known.values(), dtype=np.float32, count=len(known))
         order = np.argsort(got)
         got, sems = got[order], sems[order]
-        at = np.minimum(np.searchsorted(got, open_rows), len(got) - 1)
-        found = got[at] == open_rows
+        at, found = find_sorted(got, open_rows)
         values[found] = sems[at[found]]
     if not found.all():
         values[~found] = sem_at(open_rows[~found])

@@ -18,6 +18,7 @@ import torch
 from scipy import sparse
 
 from models.core import artifacts
+from models.core.sorted_arrays import find_sorted
 from models.reference.skills import SkillCatalog
 from models.reference.title_skills import TitleSkillRanker
 
@@ -43,10 +44,7 @@ class RowSubset:
 
     def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         held, weight = self.skills.column(j)
-        if not len(held):
-            return held, weight
-        at = np.minimum(np.searchsorted(held, self.rows), len(held) - 1)
-        hit = held[at] == self.rows
+        at, hit = find_sorted(held, self.rows)
         return np.flatnonzero(hit), weight[at[hit]]
 
 
