@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +135,15 @@ class ColumnBatch:
             return -1
         r = int(np.searchsorted(self.ids, np.int64(record_id)))
         return r if r < len(self.ids) and self.ids[r] == record_id else -1
+
+    @cached_property
+    def csc(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(column starts, rows, weights) of the skills, column by column: made once, since a
+        batch never changes (opened columns read them from disk)."""
+        order = np.argsort(self.skill_col, kind="stable")
+        counts = np.bincount(self.skill_col, minlength=len(self.vocab["skill"]))
+        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return starts, self.skill_row[order], self.skill_weight[order]
 
     def vector(self, row: int) -> np.ndarray | None:
         return self.vectors[row].astype(np.float32) if self.has_vector[row] else None
@@ -269,7 +279,7 @@ class ColumnBatch:
         The skills are also written by column (CSC), which is how coverage reads them."""
         directory = Path(directory)
         sizes: dict[str, int] = {}
-        csc = dict(zip(("skill_csc_at", "skill_csc_row", "skill_csc_weight"), csc_of(self)))
+        csc = dict(zip(("skill_csc_at", "skill_csc_row", "skill_csc_weight"), self.csc))
         for name, array in [*((a, getattr(self, a)) for a in ARRAYS), *csc.items()]:
             path = directory / f"{name}.npy"
             np.save(path, np.ascontiguousarray(array))
@@ -281,8 +291,6 @@ class ColumnBatch:
 
 class Columns(ColumnBatch):
     """A batch opened from disk, every array memory-mapped read-only."""
-
-    csc: tuple[np.ndarray, np.ndarray, np.ndarray]  # (column starts, rows, weights)
 
     @classmethod
     def open(cls, directory: Path) -> Columns:
@@ -297,17 +305,6 @@ class Columns(ColumnBatch):
         obj = cls(dim=dim, vocab=vocab, **{name: load(name) for name in ARRAYS})
         obj.csc = (load("skill_csc_at"), load("skill_csc_row"), load("skill_csc_weight"))
         return obj
-
-
-def csc_of(batch: ColumnBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(column starts, rows, weights) of a batch's skills; opened columns have them on disk."""
-    if isinstance(batch, Columns):
-        return batch.csc
-    order = np.argsort(batch.skill_col, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(np.bincount(batch.skill_col, minlength=len(batch.vocab["skill"])))]).astype(
-        np.int64
-    )
-    return starts, batch.skill_row[order], batch.skill_weight[order]
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

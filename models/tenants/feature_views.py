@@ -5,6 +5,12 @@ plus what changed since, in memory: the features of records written after the ba
 overlay) and the base rows they replace or that were deleted (dead). Writing a snapshot folds
 the overlay into a new base, so it stays small.
 
+The overlay is also kept in columns, as a few batches that are never rebuilt: the rows put
+since the last view become a new batch when the next view is taken, and the newest batches
+are merged whenever one is no larger than the one after it (sizes fall geometrically: about
+log2(overlay) batches, each row copied about as often). So taking a view after a write costs
+what the write added, not the whole overlay again, however many writes came before it.
+
 A request takes a `FeatureView`: one version, never changed after it is made, so it sees one
 consistent state however many writes land meanwhile. Its `arrays()` put the live rows of the
 base (in place, not copied) and the overlay's rows side by side for vectorised scoring:
@@ -18,13 +24,38 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from models.tenants.columns import ColumnBatch, csc_of
+from models.tenants.columns import ColumnBatch
 from models.tenants.features import Features
 
 
 def _half(vector: np.ndarray | None) -> np.ndarray | None:
     """Vectors are kept as float16 everywhere, so a record scores the same from either side."""
     return None if vector is None else np.asarray(vector, dtype=np.float16)
+
+
+class _Chunk:
+    """Overlay rows in columns; the rows of records put again or removed since are dead."""
+
+    __slots__ = ("batch", "dead")
+
+    def __init__(self, batch: ColumnBatch):
+        self.batch = batch
+        self.dead: set[int] = set()
+
+    def live(self) -> int:
+        return len(self.batch) - len(self.dead)
+
+    def live_rows(self) -> np.ndarray | None:
+        """The live rows, ascending; None when all are."""
+        return _without(len(self.batch), self.dead)
+
+
+def _without(n: int, dead: set[int]) -> np.ndarray | None:
+    if not dead:
+        return None
+    keep = np.ones(n, dtype=bool)
+    keep[np.fromiter(dead, dtype=np.int64, count=len(dead))] = False
+    return np.flatnonzero(keep)
 
 
 class FeatureTable:
@@ -37,6 +68,9 @@ class FeatureTable:
         self.rows: dict[int, Features] = {}
         self.vectors: dict[int, np.ndarray] = {}
         self.dead: set[int] = set()  # base rows replaced by the overlay or deleted
+        self._chunks: list[_Chunk] = []  # the overlay in columns, oldest first
+        self._chunk_of: dict[int, _Chunk] = {}  # record id -> the chunk holding its live row
+        self._pending: dict[int, tuple[Features, np.ndarray | None]] = {}  # put since the last view
         self._view: FeatureView | None = None
 
     def __len__(self) -> int:
@@ -63,22 +97,51 @@ class FeatureTable:
             self.vectors[f.id] = half
         else:
             self.vectors.pop(f.id, None)
-        row = self._base_row(f.id)
-        if row >= 0:
-            self.dead.add(row)
+        self._retire(f.id)
+        self._pending[f.id] = (f, half)
 
     def remove(self, record_id: int) -> None:
         self._own()
         self.rows.pop(record_id, None)
         self.vectors.pop(record_id, None)
+        self._retire(record_id)
+
+    def _retire(self, record_id: int) -> None:
+        """The record's current row, wherever it is, no longer counts."""
         row = self._base_row(record_id)
         if row >= 0:
             self.dead.add(row)
+        chunk = self._chunk_of.pop(record_id, None)
+        if chunk is not None:
+            chunk.dead.add(chunk.batch.row_of(record_id))
+        self._pending.pop(record_id, None)
 
     def view(self) -> FeatureView:
         if self._view is None:
-            self._view = FeatureView(self.dim, self.base, self.rows, self.vectors, self.dead)
+            self._seal()
+            parts = [(c.batch, c.live_rows()) for c in self._chunks]
+            self._view = FeatureView(self.dim, self.base, self.rows, self.vectors, self.dead, parts)
         return self._view
+
+    def _seal(self) -> None:
+        """The rows put since the last view become a chunk; the newest chunks merge while one
+        is no larger than the next (and chunks left without a live row go)."""
+        if self._pending:
+            self._adopt(_Chunk(ColumnBatch.of(self._pending.values(), self.dim)))
+            self._pending = {}
+        chunks = [c for c in self._chunks if c.live()]
+        while len(chunks) > 1 and chunks[-2].live() <= chunks[-1].live():
+            newer, older = chunks.pop(), chunks.pop()
+            merged = ColumnBatch.concat([_take_live(older), _take_live(newer)], self.dim)
+            chunks.append(self._adopt(_Chunk(merged), listed=False))
+        self._chunks = chunks
+
+    def _adopt(self, chunk: _Chunk, listed: bool = True) -> _Chunk:
+        for record_id in chunk.batch.ids.tolist():
+            self._chunk_of[record_id] = chunk
+        if listed:
+            self._chunks.append(chunk)
+        return chunk
 
     def arrays(self, skill_index: dict[str, int]) -> dict:
         return self.view().arrays(skill_index)
@@ -87,6 +150,11 @@ class FeatureTable:
         """Everything as one batch in memory: the base's live rows and the overlay (what a
         snapshot writes)."""
         return self.view().batch()
+
+
+def _take_live(chunk: _Chunk) -> ColumnBatch:
+    rows = chunk.live_rows()
+    return chunk.batch if rows is None else chunk.batch.take(rows)
 
 
 class _Rows(Mapping):
@@ -141,39 +209,28 @@ class FeatureView:
         rows: dict[int, Features],
         vectors: dict[int, np.ndarray],
         dead: set[int],
+        overlay: list[tuple[ColumnBatch, np.ndarray | None]],
     ):
+        """`overlay`: the overlay's rows in columns, as (batch, its live rows or None for all)."""
         self.dim = dim
         self.base = base
         self.rows = _Rows(base, rows, dead)
         self.vectors = _Vectors(base, vectors, self.rows)
+        self._overlay = overlay
         self._arrays: dict | None = None
-        self._overlay: ColumnBatch | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def _overlay_batch(self) -> ColumnBatch:
-        if self._overlay is None:
-            over = self.rows.overlay
-            self._overlay = ColumnBatch.of(((f, self.vectors.overlay.get(i)) for i, f in over.items()), self.dim)
-        return self._overlay
-
-    def _live(self) -> np.ndarray | None:
-        """The base rows still live, ascending; None when all are."""
-        if self.base is None or not self.rows.dead:
-            return None
-        keep = np.ones(len(self.base), dtype=bool)
-        keep[np.fromiter(self.rows.dead, dtype=np.int64, count=len(self.rows.dead))] = False
-        return np.flatnonzero(keep)
+    def _parts(self) -> list[tuple[ColumnBatch, np.ndarray | None]]:
+        """(batch, live rows or None for all) of the base then the overlay, empty ones left out."""
+        base = [] if self.base is None else [(self.base, _without(len(self.base), self.rows.dead))]
+        return [(p, rows) for p, rows in base + self._overlay if (len(p) if rows is None else len(rows))]
 
     def batch(self) -> ColumnBatch:
-        over = self._overlay_batch()
-        if self.base is None:
-            return over
-        live = self._live()
-        base = self.base.take(live if live is not None else np.arange(len(self.base)))
-        return ColumnBatch.concat([base, over], self.dim)
+        taken = [p if rows is None else p.take(rows) for p, rows in self._parts()]
+        return ColumnBatch.concat(taken, self.dim)
 
     def arrays(self, skill_index: dict[str, int]) -> dict:
         """ids, vectors, skills (read a column at a time) and per-record columns, over the base's
@@ -184,13 +241,7 @@ class FeatureView:
             return self._arrays
 
     def _build(self, skill_index: dict[str, int]) -> dict:
-        over = self._overlay_batch()
-        parts: list[tuple[ColumnBatch, np.ndarray | None]] = []
-        live = self._live()
-        if self.base is not None and len(self.base):
-            parts.append((self.base, live))
-        if len(over):
-            parts.append((over, None))
+        parts = self._parts()
         out: dict = {}
         sizes = [len(p) if rows is None else len(rows) for p, rows in parts]
 
@@ -271,7 +322,7 @@ class SkillColumns:
         offset = 0
         for (part, rows), size in zip(parts, sizes):
             local = {skill_index[u]: c for c, u in enumerate(part.vocab["skill"]) if u in skill_index}
-            self._parts.append((csc_of(part), local, _positions(len(part), rows), offset))
+            self._parts.append((part.csc, local, _positions(len(part), rows), offset))
             offset += size
 
     def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:

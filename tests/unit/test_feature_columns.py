@@ -155,3 +155,47 @@ def test_a_few_rows_covered_in_float64_get_each_profiles_own_coverage_to_the_bit
     got = space.coverage_matrix(wanted, RowSubset(arrays["skills"], rows), exact=True)
     own = [space.coverage(wanted, table.view().rows[int(i)].skills)[0] for i in arrays["ids"][rows]]
     assert got.tolist() == own and len(set(own)) > 5
+
+
+def test_views_taken_after_every_write_read_as_the_records_written_and_build_only_what_changed(tmp_path, monkeypatch):
+    """A busy tenant takes a view after each write: every view reads as the same records held
+    in memory, and a view turns only the row written since the last one into columns (not
+    the whole overlay again)."""
+    ColumnBatch.of(records(range(1, 80)), DIM).write(tmp_path)
+    table = FeatureTable(DIM, Columns.open(tmp_path))
+    held = {f.id: (f, v) for f, v in records(range(1, 80))}
+    made: list[int] = []
+    original = ColumnBatch.of.__func__  # type: ignore[attr-defined]
+
+    def counting(cls, rows, dim):
+        rows = list(rows)
+        made.append(len(rows))
+        return original(cls, rows, dim)
+
+    monkeypatch.setattr(ColumnBatch, "of", classmethod(counting))
+    rng = np.random.default_rng(7)
+    for step in range(240):
+        record_id = int(rng.integers(1, 160))  # base rows, overlay rows and new ones alike
+        put = rng.random() >= 0.2
+        if put:
+            ((f, v),) = records([record_id], seed=step + 100)
+            table.put(f, v)
+            held[record_id] = (f, v)
+        else:
+            table.remove(record_id)
+            held.pop(record_id, None)
+        made.clear()
+        view = table.view()
+        assert made == ([1] if put else [])
+        if step % 40 == 39:
+            memory = FeatureTable(DIM)
+            for f, v in held.values():
+                memory.put(f, v)
+            assert arrays_by_id(view.arrays(SKILL_INDEX), len(SKILLS)) == arrays_by_id(
+                memory.arrays(SKILL_INDEX), len(SKILLS)
+            )
+            assert dict(view.rows) == {i: f for i, (f, _) in held.items()}
+            folded = FeatureTable(DIM, view.batch())
+            assert arrays_by_id(folded.arrays(SKILL_INDEX), len(SKILLS)) == arrays_by_id(
+                memory.arrays(SKILL_INDEX), len(SKILLS)
+            )
