@@ -14,6 +14,7 @@ candidate, candidates for a need, talent map, gap, semantic search. Writes: a ne
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
 import random
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 READS = {"matches": 30, "need_candidates": 20, "talent_map": 15, "gap": 15, "search": 20}
 WRITES = {"create": 50, "patch": 50}
 WRITE_SHARE = 0.2
+NEW_CANDIDATES = 3_000  # distinct CVs the creates draw from (then again, as other records)
 
 
 def _port() -> int:
@@ -70,22 +72,19 @@ def _request(kind: str, rng: random.Random, ids: dict, serial: list[int], client
         return "POST", "/v1/candidates:search", {"text": text}
     if kind == "create":
         serial[0] += 1
-        doc = {
-            "external_id": f"traffic-{os.getpid()}-{client}-{serial[0]}",
-            "headline": "Maintenance technician",
-            "summary": "Maintained hydraulic presses and conveyors; read electrical schematics; PLC troubleshooting.",
-            "skills": ["hydraulics", "PLC programming"],
-            "location": "Dayton, OH",
-        }
+        doc = {**next(ids["new"]), "external_id": f"traffic-{os.getpid()}-{client}-{serial[0]}"}
         return "POST", "/v1/candidates", doc
     return "PATCH", f"/v1/candidates/{cand}", {"headline": rng.choice(["Welder", "Senior welder", "Lead welder"])}
 
 
 def run(clients: int, seconds: float, reads_only: bool, workers: int) -> dict:
-    from training.demo import load_demo
+    from training.demo import SEED, load_demo
+    from training.synthetic import SyntheticTenant
 
     settings = load_settings()
     ref = ReferenceData.load(settings.pack_path)
+    gen = SyntheticTenant(ref, seed=SEED + 1)  # not the demo's candidates
+    new = [gen.candidate(n)[0] for n in range(NEW_CANDIDATES)]
     with tempfile.TemporaryDirectory(prefix="talent-traffic-") as tmp:
         work = Path(tmp)
         (work / "pack").symlink_to(settings.pack_path)
@@ -112,21 +111,28 @@ def run(clients: int, seconds: float, reads_only: bool, workers: int) -> dict:
         )  # fmt: skip
         try:
             headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-            return {**_drive(port, headers, clients, seconds, reads_only, proc, workers), "workers": workers}
+            return {**_drive(port, headers, clients, seconds, reads_only, proc, workers, new), "workers": workers}
         finally:
             proc.terminate()
             proc.wait(timeout=60)
 
 
 def _drive(
-    port: int, headers: dict, clients: int, seconds: float, reads_only: bool, proc: subprocess.Popen, workers: int
+    port: int,
+    headers: dict,
+    clients: int,
+    seconds: float,
+    reads_only: bool,
+    proc: subprocess.Popen,
+    workers: int,
+    new: list[dict],
 ) -> dict:
     deadline = time.monotonic() + 180
     while _ready(port) is False:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit("the server did not become ready")
         time.sleep(0.5)  # polling the server's readiness, not a synchronisation
-    ids = {}
+    ids: dict = {"new": itertools.cycle(new)}  # next() of a C iterator: one thread at a time
     for kind in ("candidate", "need"):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn.request("GET", f"/v1/{kind}s?limit=1000", headers=headers)

@@ -24,6 +24,7 @@ from models.core import artifacts
 from models.core.encoder import Encoder
 from models.core.index import FaissIndex
 from models.core.lexicon import Lexicon
+from models.core.memo import Memo
 from models.core.text import content_words, fold, is_boilerplate, sentences, spans, tokens
 from models.reference.multilingual import Multilingual, foreign_spans
 from models.reference.skill_ann import SkillNeighbours
@@ -31,6 +32,7 @@ from models.reference.skill_ann import SkillNeighbours
 log = logging.getLogger(__name__)
 
 VIEW_LABEL, VIEW_ALT, VIEW_DEFINITION = 0, 1, 2
+SENTENCE_MEMO = 4_096  # sentences whose ranking a process remembers (~4 KB each at k=30)
 MAX_NGRAM = 6
 # Alternative labels past this many add build time but rarely a new way of saying the skill.
 MAX_ALT_LABELS = 12
@@ -177,6 +179,7 @@ class SkillCatalog:
         self.views = np.asarray(views)
         self.encoder = encoder
         self.weights = weights or LinkWeights()
+        self._ranked = Memo(SENTENCE_MEMO)  # (sentence, k, with_spans) -> (hits as tuples, vector)
         # set by ReferenceData when the pack has the multilingual artifact
         self.multilingual: Multilingual | None = None
         self.exact_names = self._name_table()
@@ -491,6 +494,28 @@ class SkillCatalog:
     def _rank_sentences(
         self, batch: list[str], k: int, with_spans: bool = True
     ) -> tuple[list[list[SkillHit]], np.ndarray]:
+        """`_rank_fresh`, each distinct sentence ranked once and remembered: a record written
+        again with its text unchanged (a PATCH of its headline), and the sentences records
+        share (an employer's boilerplate, a platform's template), are not ranked again."""
+        keys = [(sentence, k, with_spans) for sentence in batch]
+        known = self._ranked.get_many(keys)
+        todo = list(dict.fromkeys(key for key in keys if key not in known))
+        if todo:
+            hits, vectors = self._rank_fresh([sentence for sentence, _, _ in todo], k, with_spans)
+            fresh = {
+                key: (tuple((h.id, h.label, h.score, h.evidence, h.offset, h.exact) for h in ranked), vector)
+                for key, ranked, vector in zip(todo, hits, vectors)
+            }
+            self._ranked.put_many(fresh)
+            known.update(fresh)
+        out_vectors = np.zeros((len(batch), self.encoder.dim), dtype=np.float32)
+        out_hits = []
+        for i, key in enumerate(keys):
+            ranked, out_vectors[i] = known[key]
+            out_hits.append([SkillHit(*h) for h in ranked])  # callers set offsets and boosts on their own copies
+        return out_hits, out_vectors
+
+    def _rank_fresh(self, batch: list[str], k: int, with_spans: bool = True) -> tuple[list[list[SkillHit]], np.ndarray]:
         """Rank skills for each sentence; also returns the sentence vectors. Sentences the
         language detector calls foreign go to the multilingual path (`_rank_foreign`); one whose
         translation reads as English (models/core/translation.py) goes down the English path

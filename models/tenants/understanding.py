@@ -16,14 +16,13 @@ one call, because the encoder, not the database, limits ingest speed.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from models.core.errors import InvalidInput
 from models.core.language import Detected
+from models.core.memo import Memo
 from models.core.text import fold
 from models.reference.data import ReferenceData
 from models.reference.occupations import CONFIDENT
@@ -80,36 +79,12 @@ def _title_of(doc: dict, kind: str) -> str | None:
     return doc.get("title")
 
 
-class _Memo:
-    """A bounded least-recently-used map, safe to share between threads."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_many(self, keys: list) -> dict:
-        with self._lock:
-            found = {}
-            for key in keys:
-                if key in self._items:
-                    self._items.move_to_end(key)
-                    found[key] = self._items[key]
-            return found
-
-    def put_many(self, items: dict) -> None:
-        with self._lock:
-            self._items.update(items)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
 class RecordUnderstander:
     def __init__(self, ref: ReferenceData, cache_size: int = CACHE_SIZE):
         self.ref = ref
         self.skills = ref.skills
-        self._links = _Memo(cache_size)  # folded skill string -> link or None
-        self._titles = _Memo(cache_size)  # title -> (vector, ranked SOC occupations)
+        self._links = Memo(cache_size)  # folded skill string -> link or None
+        self._titles = Memo(cache_size)  # title -> (vector, ranked SOC occupations)
 
     # ---- skills ----------------------------------------------------------------------------
     def _link_listed(self, given: list[str], foreign: list[bool]) -> list[tuple[int, float, str] | None]:

@@ -18,8 +18,12 @@ SENTENCES = [
 @pytest.fixture(scope="module")
 def exact_catalog(reference):
     """The same catalogue scoring every skill (no graph); arrays are shared, not copied."""
+    from models.core.memo import Memo
+    from models.reference.skills import SENTENCE_MEMO
+
     catalog = copy.copy(reference.skills)
     catalog.neighbours = None
+    catalog._ranked = Memo(SENTENCE_MEMO)  # its own memory: the graph's rankings are not exact ones
     return catalog
 
 
