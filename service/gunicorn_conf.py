@@ -38,7 +38,7 @@ bind = _settings.bind
 workers = _settings.workers
 # Threads let a worker answer /healthz and I/O-bound requests while another request encodes.
 worker_class = "gthread"
-threads = 4
+threads = _settings.threads
 # long requests (bulk ingest of thousands of CVs) need a generous timeout
 timeout = 300
 graceful_timeout = 30

@@ -184,6 +184,7 @@ def _drive(
         "requests_per_s": round(len(results) / elapsed, 1),
         "non_2xx": sum(1 for r in results if not 200 <= r[2] < 300),
         "statuses": statuses,
+        "all": stats(results),
         "reads": stats([r for r in results if r[0] in READS]),
         "writes": stats([r for r in results if r[0] in WRITES]),
         "by_kind": {

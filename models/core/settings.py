@@ -39,6 +39,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Number of gunicorn worker processes; each gets cores ÷ workers math threads (torch, OpenBLAS, FAISS).",
         int,
     ),
+    Setting(
+        "threads",
+        2,
+        "Request threads per gunicorn worker: one long request (a bulk import) leaves the other free; "
+        "more only share the same core.",
+        int,
+    ),
     Setting("max_body_bytes", 2 * 1024 * 1024, "Largest accepted JSON request body in bytes (larger gets 413).", int),
     Setting("max_bulk_bytes", 256 * 1024 * 1024, "Largest accepted NDJSON bulk body in bytes (larger gets 413).", int),
     Setting("max_bulk_lines", 50_000, "Most lines accepted in one NDJSON bulk request.", int),

@@ -351,6 +351,7 @@ class Matcher:
         self.micro_hub_weight = micro_hub_weight
         self.geo = Geography(ref.regions, NEARBY_REGIONS)
         self._market: dict[tuple[str, str], dict] = {}
+        self._specialised: dict[str, list[Region]] = {}  # SOC -> regions most specialised in it
 
     # ---- shared pieces -----------------------------------------------------------------------
     def record(self, tenant_id: int, kind: str, record_id: int) -> tuple[Features, np.ndarray]:
@@ -640,12 +641,15 @@ class Matcher:
     def _market_regions(self, cand: Features, soc: str) -> list[Region]:  # a SOC with OEWS statistics
         """Where a market role is: the regions most specialised in it, the candidate's own and
         those within commuting distance of it."""
-        places = [
-            p["region"]
-            for p in self.regions.occupation_regions(
-                soc, by="location_quotient", min_employment=50, limit=MARKET_REGIONS
-            )
-        ]
+        places = self._specialised.get(soc)
+        if places is None:  # memoised: the same for every candidate (one entry per SOC, under 900)
+            places = [
+                p["region"]
+                for p in self.regions.occupation_regions(
+                    soc, by="location_quotient", min_employment=50, limit=MARKET_REGIONS
+                )
+            ]
+            self._specialised[soc] = places
         return list({r.id: r for r in places + self.geo.nearby(cand.region_id)}.values())
 
     def _market_roles(
