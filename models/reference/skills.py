@@ -492,11 +492,16 @@ class SkillCatalog:
         return out
 
     def _rank_sentences(
-        self, batch: list[str], k: int, with_spans: bool = True
+        self, batch: list[str], k: int, with_spans: bool = True, remember: bool = False
     ) -> tuple[list[list[SkillHit]], np.ndarray]:
-        """`_rank_fresh`, each distinct sentence ranked once and remembered: a record written
-        again with its text unchanged (a PATCH of its headline), and the sentences records
-        share (an employer's boilerplate, a platform's template), are not ranked again."""
+        """`_rank_fresh`; with `remember`, each distinct sentence is ranked once and remembered:
+        a record written again with its text unchanged (a PATCH of its headline), and the
+        sentences records share, are not ranked again. Only single-record writes remember: a
+        sentence's vector moves by ~1e-7 with the batch it was encoded in, so a remembered one
+        can round a score's last digit apart from a fresh one, and bulk imports and re-reading
+        jobs (one process or many) must give the same answer for the same batches."""
+        if not remember:
+            return self._rank_fresh(batch, k, with_spans)
         keys = [(sentence, k, with_spans) for sentence in batch]
         known = self._ranked.get_many(keys)
         todo = list(dict.fromkeys(key for key in keys if key not in known))
@@ -686,7 +691,13 @@ class SkillCatalog:
         self.encoder.encode_ahead([s for s in batch if ml is None or ml.detector.is_english(s)])
 
     def extract_many(
-        self, texts: list[str], k: int = 30, min_score: float = 0.55, chunk: int = 128, with_spans: bool = True
+        self,
+        texts: list[str],
+        k: int = 30,
+        min_score: float = 0.55,
+        chunk: int = 128,
+        with_spans: bool = True,
+        remember: bool = False,
     ) -> list[tuple[list[SkillHit], np.ndarray]]:
         """Skills each CV or job ad mentions or implies, merged over its sentences, and the
         vectors of its sentences.
@@ -700,7 +711,7 @@ class SkillCatalog:
         ranked: list[list[SkillHit]] = []
         vectors = np.zeros((len(parts), self.encoder.dim), dtype=np.float32)
         for start in range(0, len(parts), chunk):
-            hits, vecs = self._rank_sentences([s for _, s, _ in parts[start : start + chunk]], k, with_spans)
+            hits, vecs = self._rank_sentences([s for _, s, _ in parts[start : start + chunk]], k, with_spans, remember)
             ranked += hits
             vectors[start : start + len(hits)] = vecs
         results = []

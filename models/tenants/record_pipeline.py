@@ -65,7 +65,7 @@ class TenantRecords:
         self.understander = RecordUnderstander(ref)
 
     def _understand_one(self, kind: str, doc: dict) -> Understanding:
-        (u,) = self.understander.understand(kind, [doc])
+        (u,) = self.understander.understand(kind, [doc], remember=True)
         raise_on_errors(u)
         return u
 

@@ -160,8 +160,9 @@ class RecordUnderstander:
         return [ranked for _, ranked in self._understand_titles(titles)]
 
     # ---- batch -----------------------------------------------------------------------------
-    def understand(self, kind: str, docs: list[dict]) -> list[Understanding]:
-        """Understand a batch of validated documents of one kind."""
+    def understand(self, kind: str, docs: list[dict], remember: bool = False) -> list[Understanding]:
+        """Understand a batch of validated documents of one kind. `remember`: sentences ranked
+        before are not ranked again (SkillCatalog._rank_sentences; for single-record writes)."""
         titles = [_title_of(d, kind) for d in docs]
         texts = [d.get(TEXT_FIELD[kind]) or "" for d in docs]
         listed = [_skill_entries(d, kind) for d in docs]
@@ -178,7 +179,7 @@ class RecordUnderstander:
         # (ingest is encoder-bound); listed skills are linked one by one above anyway
         # large chunks: the encoder sorts a chunk by length, so bigger chunks pad less (+20% here)
         extracted = self.skills.extract_many(
-            texts, k=TEXT_SKILLS_MAX, min_score=TEXT_SKILL_MIN_SCORE, chunk=1024, with_spans=False
+            texts, k=TEXT_SKILLS_MAX, min_score=TEXT_SKILL_MIN_SCORE, chunk=1024, with_spans=False, remember=remember
         )
 
         results: list[Understanding] = []

@@ -1,6 +1,7 @@
-"""Sentences are ranked once per process (models/reference/skills.py: SkillCatalog._rank_sentences):
-a record written again with the same text, or sentences records share, are not ranked again,
-and what comes back is what ranking them afresh gives."""
+"""Sentences are ranked once per process when asked to remember (single-record writes,
+models/reference/skills.py: SkillCatalog._rank_sentences): a record written again with the same
+text, or sentences records share, are not ranked again, and what comes back is what ranking
+them afresh gives."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ def test_a_sentence_is_ranked_once_and_every_caller_gets_the_fresh_answer_on_its
         return fresh(batch, k, with_spans)
 
     monkeypatch.setattr(skills, "_rank_fresh", counting)
-    (first, first_vectors), (_, other_vectors) = skills.extract_many([TEXT, TEXT + " Drove a forklift every day."])
+    (first, first_vectors), (_, other_vectors) = skills.extract_many(
+        [TEXT, TEXT + " Drove a forklift every day."], remember=True
+    )
     assert sorted(ranked) == sorted(
         [
             "Rebuilt hydraulic pitch cylinders on 2.3 MW turbines at Roscoe.",
@@ -29,7 +32,7 @@ def test_a_sentence_is_ranked_once_and_every_caller_gets_the_fresh_answer_on_its
         ]
     )  # each distinct sentence once, the one both texts share too
     ranked.clear()
-    ((again, again_vectors),) = skills.extract_many([TEXT])
+    ((again, again_vectors),) = skills.extract_many([TEXT], remember=True)
     assert ranked == []
     # extract_many sets offsets and support boosts on the hits it gets: on its own copies
     assert [(h.id, h.score, h.offset, h.evidence) for h in again] == [
@@ -40,9 +43,23 @@ def test_a_sentence_is_ranked_once_and_every_caller_gets_the_fresh_answer_on_its
 
     sentences = list(dict.fromkeys(ranked + ["Trained apprentices in lockout procedures."]))
     hits, vectors = fresh(sentences, 30)
-    remembered, remembered_vectors = skills._rank_sentences(sentences, 30)
+    remembered, remembered_vectors = skills._rank_sentences(sentences, 30, remember=True)
     assert [[(h.id, h.evidence) for h in s] for s in remembered] == [[(h.id, h.evidence) for h in s] for s in hits]
     np.testing.assert_allclose(
         [[h.score for h in s] for s in remembered], [[h.score for h in s] for s in hits], atol=1e-5
     )
     np.testing.assert_allclose(remembered_vectors, vectors, atol=1e-5)
+
+
+def test_without_remembering_every_sentence_is_ranked_afresh(reference, monkeypatch):
+    """Bulk imports and re-reading jobs do not remember: their answer depends on their batches only."""
+    skills = reference.skills
+    ranked: list[str] = []
+    fresh = skills._rank_fresh
+    monkeypatch.setattr(
+        skills, "_rank_fresh", lambda batch, k, with_spans=True: (ranked.extend(batch), fresh(batch, k, with_spans))[1]
+    )
+    skills.extract_many([TEXT], remember=True)
+    ranked.clear()
+    skills.extract_many([TEXT])
+    assert len(ranked) == 2
