@@ -49,6 +49,10 @@ class _Chunk:
         """The live rows, ascending; None when all are."""
         return _without(len(self.batch), self.dead)
 
+    def live_batch(self) -> ColumnBatch:
+        rows = self.live_rows()
+        return self.batch if rows is None else self.batch.take(rows)
+
 
 def _without(n: int, dead: set[int]) -> np.ndarray | None:
     if not dead:
@@ -70,7 +74,7 @@ class FeatureTable:
         self.dead: set[int] = set()  # base rows replaced by the overlay or deleted
         self._chunks: list[_Chunk] = []  # the overlay in columns, oldest first
         self._chunk_of: dict[int, _Chunk] = {}  # record id -> the chunk holding its live row
-        self._pending: dict[int, tuple[Features, np.ndarray | None]] = {}  # put since the last view
+        self._pending: set[int] = set()  # ids put since the last view (their rows are in `rows`)
         self._view: FeatureView | None = None
 
     def __len__(self) -> int:
@@ -98,7 +102,7 @@ class FeatureTable:
         else:
             self.vectors.pop(f.id, None)
         self._retire(f.id)
-        self._pending[f.id] = (f, half)
+        self._pending.add(f.id)
 
     def remove(self, record_id: int) -> None:
         self._own()
@@ -114,7 +118,7 @@ class FeatureTable:
         chunk = self._chunk_of.pop(record_id, None)
         if chunk is not None:
             chunk.dead.add(chunk.batch.row_of(record_id))
-        self._pending.pop(record_id, None)
+        self._pending.discard(record_id)
 
     def view(self) -> FeatureView:
         if self._view is None:
@@ -126,21 +130,21 @@ class FeatureTable:
     def _seal(self) -> None:
         """The rows put since the last view become a chunk; the newest chunks merge while one
         is no larger than the next (and chunks left without a live row go)."""
-        if self._pending:
-            self._adopt(_Chunk(ColumnBatch.of(self._pending.values(), self.dim)))
-            self._pending = {}
         chunks = [c for c in self._chunks if c.live()]
+        if self._pending:
+            rows = ((self.rows[i], self.vectors.get(i)) for i in self._pending)
+            chunks.append(self._adopt(ColumnBatch.of(rows, self.dim)))
+            self._pending = set()
         while len(chunks) > 1 and chunks[-2].live() <= chunks[-1].live():
             newer, older = chunks.pop(), chunks.pop()
-            merged = ColumnBatch.concat([_take_live(older), _take_live(newer)], self.dim)
-            chunks.append(self._adopt(_Chunk(merged), listed=False))
+            chunks.append(self._adopt(ColumnBatch.concat([older.live_batch(), newer.live_batch()], self.dim)))
         self._chunks = chunks
 
-    def _adopt(self, chunk: _Chunk, listed: bool = True) -> _Chunk:
-        for record_id in chunk.batch.ids.tolist():
+    def _adopt(self, batch: ColumnBatch) -> _Chunk:
+        """A chunk of `batch`, which now holds the live row of each of its records."""
+        chunk = _Chunk(batch)
+        for record_id in batch.ids.tolist():
             self._chunk_of[record_id] = chunk
-        if listed:
-            self._chunks.append(chunk)
         return chunk
 
     def arrays(self, skill_index: dict[str, int]) -> dict:
@@ -150,11 +154,6 @@ class FeatureTable:
         """Everything as one batch in memory: the base's live rows and the overlay (what a
         snapshot writes)."""
         return self.view().batch()
-
-
-def _take_live(chunk: _Chunk) -> ColumnBatch:
-    rows = chunk.live_rows()
-    return chunk.batch if rows is None else chunk.batch.take(rows)
 
 
 class _Rows(Mapping):
