@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 from models.core.text import FUNCTION_WORDS, stem
 
@@ -140,6 +141,7 @@ _ICS_PEOPLE = {"mechanics", "medics", "critics", "clerics", "paramedics"}
 _IRREGULAR = {"men": "man", "women": "woman", "people": "person", "children": "child", "alumni": "alumnus"}
 
 
+@lru_cache(maxsize=1 << 16)  # called for every word of every CV sentence that could end a job title
 def singular(word: str) -> str:
     """English singular of a plural occupation noun ("Technologists" -> "Technologist")."""
     low = word.lower()

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
+import faiss
 import numpy as np
 import torch
 
@@ -44,6 +46,10 @@ FOREIGN_VECTOR_SKILLS = 3
 FOREIGN_OFFSET = 0.15
 # a translated sentence's two readings are each ranked this deep before they are averaged
 FUSION_DEPTH = 100
+# phrases whose IDF mass is remembered (skill names mentioned in text, spans)
+PHRASE_MEMO = 1 << 16
+# queries scored per call of exact scoring (bounds its padded id and score blocks)
+EXACT_BLOCK = 256
 # occupation description vectors (training/build_taxonomy.py); packs before skills-v2 lack them
 OCCUPATION_FILES = ("occupation_vectors.npy",)
 
@@ -183,6 +189,12 @@ class SkillCatalog:
         # set by ReferenceData when the pack has the multilingual artifact
         self.multilingual: Multilingual | None = None
         self.exact_names = self._name_table()
+        # every leading run of words of a name: a mention scan stops where no name goes on
+        self._name_prefixes = {
+            " ".join(words[:n]) for words in map(str.split, self.exact_names) for n in range(1, len(words) + 1)
+        }
+        # IDF mass of a phrase: the same skill names are mentioned in sentence after sentence
+        self._phrase_mass = lru_cache(maxsize=PHRASE_MEMO)(self._content_mass)
         self._prepare_views()
         self._prepare_lexicon()
 
@@ -240,6 +252,7 @@ class SkillCatalog:
             self._vectors = self.index.row_vectors()
         else:
             raise artifacts.ArtifactError("taxonomy: neither the neighbour graph nor the vector index is loaded")
+        self._vectors = np.ascontiguousarray(self._vectors, dtype=np.float32)  # read in place by FAISS
         # the builder writes each skill's rows together; keep a permutation in case a pack does not
         contiguous = bool(np.all(np.diff(self.owners) >= 0))
         self._order = None if contiguous else np.argsort(self.owners, kind="stable")
@@ -382,19 +395,74 @@ class SkillCatalog:
 
     def exact_scores(self, queries: np.ndarray, skills: np.ndarray) -> np.ndarray:
         """(queries x len(skills)) dense scores for the given skills only, exact: their rows
-        are gathered and scored, names by their best row, blended with the definition."""
-        skills = np.asarray(skills, dtype=np.int64)
+        are scored, names by their best row, blended with the definition."""
+        queries = np.asarray(queries, dtype=np.float32).reshape(-1, self._vectors.shape[1])
+        return self.exact_scores_grouped(queries, [(np.arange(len(queries)), skills)])[0]
+
+    def exact_scores_grouped(
+        self, queries: np.ndarray, groups: list[tuple[np.ndarray, np.ndarray]]
+    ) -> list[np.ndarray]:
+        """`exact_scores` for many groups at once: group g is (positions of its queries in
+        `queries`, its sorted candidate skills). The rows of every query are scored in one call
+        that reads each row where it lies (FAISS's inner products by index), rather than
+        gathering a copy of the rows for a matrix product per sentence: at ingest this scoring
+        is memory-bound, and the copy tripled what it read and wrote."""
+        layouts = [self._row_layout(np.asarray(skills, dtype=np.int64)) for _, skills in groups]
+        owner = np.concatenate(
+            [np.full(len(q), g, dtype=np.int64) for g, (q, _) in enumerate(groups)] or [np.zeros(0, np.int64)]
+        )
+        order = np.concatenate([np.asarray(q, dtype=np.int64) for q, _ in groups] or [np.zeros(0, np.int64)])
+        sims: list[np.ndarray] = [
+            np.empty((len(q), len(layout[0])), dtype=np.float32) for (q, _), layout in zip(groups, layouts)
+        ]
+        filled = [0] * len(groups)
+        x = np.ascontiguousarray(queries, dtype=np.float32)
+        for start in range(0, len(order), EXACT_BLOCK):
+            block = order[start : start + EXACT_BLOCK]
+            groups_of = owner[start : start + EXACT_BLOCK]
+            width = max((len(layouts[g][0]) for g in groups_of), default=0)
+            if not width:
+                continue
+            ids = np.full((len(block), width), -1, dtype=np.int64)
+            for i, g in enumerate(groups_of):
+                ids[i, : len(layouts[g][0])] = layouts[g][0]
+            ip = np.empty((len(block), width), dtype=np.float32)
+            xb = np.ascontiguousarray(x[block])
+            faiss.fvec_inner_products_by_idx(  # type: ignore[attr-defined]  # not in FAISS's stubs
+                faiss.swig_ptr(ip),
+                faiss.swig_ptr(xb),
+                faiss.swig_ptr(self._vectors),
+                faiss.swig_ptr(ids),
+                x.shape[1],
+                len(block),
+                width,
+            )
+            for i, g in enumerate(groups_of):
+                sims[g][filled[g]] = ip[i, : len(layouts[g][0])]
+                filled[g] += 1
+        return [self._blend_views(sim, layout) for sim, layout in zip(sims, layouts)]
+
+    def _row_layout(self, skills: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The taxonomy rows of these skills, skill by skill; where each skill's rows begin;
+        the column of each skill's definition row (-1: none)."""
         if not len(skills):
-            return np.zeros((len(queries), 0), dtype=np.float32)
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         positions, seg = gather_segments(self._starts, self._counts, skills)
         rows = self._grouped_rows[positions]
-        sims = np.ascontiguousarray(queries, dtype=np.float32) @ self._vectors[rows].T
-        is_def = self.views[rows] == VIEW_DEFINITION
+        is_def = np.flatnonzero(self.views[rows] == VIEW_DEFINITION)
         definition_cols = np.full(len(skills), -1, dtype=np.int64)
-        definition_cols[np.searchsorted(seg, np.flatnonzero(is_def), side="right") - 1] = np.flatnonzero(is_def)
-        names_only = np.where(is_def, -np.inf, sims)
-        names = np.maximum.reduceat(names_only, seg, axis=1)  # every skill has a label row
+        definition_cols[np.searchsorted(seg, is_def, side="right") - 1] = is_def
+        return rows, seg, definition_cols
+
+    def _blend_views(self, sims: np.ndarray, layout: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+        """Per skill: weight `name` times its best label/alt-label row, the rest its definition row."""
+        _, seg, definition_cols = layout
+        if not len(seg):
+            return np.zeros((len(sims), 0), dtype=np.float32)
         has_def = definition_cols >= 0
+        names_only = sims.copy()
+        names_only[:, definition_cols[has_def]] = -np.inf
+        names = np.maximum.reduceat(names_only, seg, axis=1)  # every skill has a label row
         definition = names.copy()
         definition[:, has_def] = sims[:, definition_cols[has_def]]
         w = self.weights.name
@@ -408,8 +476,11 @@ class SkillCatalog:
         """0 for a generic phrase, 1 for a specific one, from the summed IDF of its distinct
         content words (the usual independence estimate of a phrase's IDF)."""
         w = self.weights
-        mass = sum(self.idf(word) for word in dict.fromkeys(content_words(phrase)))
-        return float(np.clip((mass - w.generic_idf) / (w.specific_idf - w.generic_idf), 0.0, 1.0))
+        mass = self._phrase_mass(phrase)
+        return min(1.0, max(0.0, (mass - w.generic_idf) / (w.specific_idf - w.generic_idf)))
+
+    def _content_mass(self, phrase: str) -> float:
+        return sum(self.idf(word) for word in dict.fromkeys(content_words(phrase)))
 
     def _lexical_value(self, matched: np.ndarray, names: np.ndarray) -> np.ndarray:
         """A name's lexical score from the IDF mass of its words found in the text."""
@@ -459,10 +530,11 @@ class SkillCatalog:
         toks = tokens(text)
         found: dict[int, str] = {}
         for i in range(len(toks)):
-            for n in range(1, MAX_NGRAM + 1):
-                if i + n > len(toks):
+            key = ""
+            for n in range(1, min(MAX_NGRAM, len(toks) - i) + 1):
+                key = f"{key} {toks[i + n - 1][0]}" if key else toks[i][0]
+                if key not in self._name_prefixes:
                     break
-                key = " ".join(t for t, _, _ in toks[i : i + n])
                 for skill in self.exact_names.get(key, ()):
                     mention = text[toks[i][1] : toks[i + n - 1][2]]
                     if skill not in found or len(mention) > len(found[skill]):
@@ -613,17 +685,23 @@ class SkillCatalog:
         else:
             dense = self.score_vectors(vectors)
             every = np.arange(len(self.skills))
-        out: list[list[SkillHit]] = []
-        cursor = len(batch)
-        for b, sentence in enumerate(batch):
-            queries = [b, *range(cursor, cursor + len(span_lists[b]))]
+        queries_of, cursor = [], len(batch)
+        for b in range(len(batch)):
+            queries_of.append(np.array([b, *range(cursor, cursor + len(span_lists[b]))], dtype=np.int64))
             cursor += len(span_lists[b])
+        if self.neighbours is not None:
+            candidates = [
+                np.union1d(self.candidate_skills(nearest[q]), np.fromiter(m, dtype=np.int64))
+                for q, m in zip(queries_of, mentions)
+            ]
+            exact_scored = self.exact_scores_grouped(vectors, list(zip(queries_of, candidates)))
+        out: list[list[SkillHit]] = []
+        for b, sentence in enumerate(batch):
             exact = mentions[b]
             if self.neighbours is not None:
-                skills = np.union1d(self.candidate_skills(nearest[queries]), np.fromiter(exact, dtype=np.int64))
-                scores = self.exact_scores(vectors[queries], skills)
+                skills, scores = candidates[b], exact_scored[b]
             else:
-                skills, scores = every, dense[queries]
+                skills, scores = every, dense[queries_of[b]]
             combined, which = self._with_spans(scores[0], scores[1:], [spec for _, spec in span_lists[b]])
             combined += w.lexical * self.lexical_scores(sentence, skills)
             for skill, mention in exact.items():

@@ -60,6 +60,23 @@ def test_exact_scores_of_a_subset_equal_the_full_exact_scores(reference, exact_c
     np.testing.assert_allclose(reference.skills.exact_scores(queries, subset), full[:, subset], atol=1e-5)
 
 
+def test_grouped_exact_scores_equal_each_groups_own_scores(reference):
+    """Ingest scores every sentence of a chunk in one call, each against its own candidates:
+    grouping (and padding the shorter groups) must not change a single score."""
+    skills = reference.skills
+    queries = reference.encoder.encode(SENTENCES)
+    rng = np.random.default_rng(1)
+    groups = [
+        (np.array([2, 0]), np.sort(rng.choice(len(skills), size=300, replace=False))),
+        (np.array([1]), np.sort(rng.choice(len(skills), size=40, replace=False))),
+        (np.array([3]), np.zeros(0, dtype=np.int64)),  # a sentence with no candidates
+    ]
+    grouped = skills.exact_scores_grouped(queries, groups)
+    for (positions, candidates), scores in zip(groups, grouped):
+        assert scores.shape == (len(positions), len(candidates))
+        assert np.array_equal(scores, skills.exact_scores(queries[positions], candidates))
+
+
 def test_candidate_scores_are_exact_and_usually_include_the_best_skill(reference, exact_catalog):
     queries = reference.encoder.encode(SENTENCES)
     full = exact_catalog.score_vectors(queries)
