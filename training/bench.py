@@ -274,7 +274,7 @@ def encoder_ceiling(ref: ReferenceData, docs: list[dict]) -> dict:
         "ceiling_records": len(docs),
         "sentences": len(texts),
         "distinct_sentences": len(distinct),
-        "encoder_streams": encoder._stream_count(),
+        "encoder_streams": encoder.stream_count(),
         "encoder_only_distinct_by_arrangement": by_arrangement,
         "encoder_only_records_per_s": rate(arrangements[best], texts),
         "encoder_only_distinct_records_per_s": by_arrangement[best],

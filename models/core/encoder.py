@@ -7,12 +7,13 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+from models.core.math_threads import math_threads, one_math_thread
 
 # Set before sentence-transformers / huggingface_hub are imported anywhere in this process:
 # nothing may reach a model hub at run time.
@@ -122,7 +123,7 @@ class Encoder:
         ready.update(zip(missing, self._encode(missing, batch_size)))
         return np.stack([ready[t] for t in texts])
 
-    def encode_ahead(self, texts: list[str]) -> None:
+    def encode_ahead(self, texts: list[str], streams: int | None = None) -> None:
         """Encode `texts` now for a later encode() of the same strings (from another thread:
         the encoder runs while the caller's thread does the rest of the work).
 
@@ -136,23 +137,25 @@ class Encoder:
         # waits for one batch and not for the whole chunk (it would then do its share of the work
         # only after the encoder's, not beside it); by length, as one call would batch them
         todo.sort(key=len)
-        self.encode_streams(todo, self._keep_ahead)
+        self.encode_streams(todo, self._keep_ahead, streams)
 
-    def encode_streams(self, texts: list[str], take: Callable[[list[str], np.ndarray], None]) -> None:
-        """Encode `texts` a batch at a time, in their order, the batches shared among the
-        streams; `take(batch, vectors)` gets each batch as it is done, in its stream's thread."""
+    def encode_streams(
+        self, texts: list[str], take: Callable[[list[str], np.ndarray], None], streams: int | None = None
+    ) -> None:
+        """Encode `texts` a batch at a time, in their order, the batches shared among `streams`
+        streams (default: `self.streams`); `take(batch, vectors)` gets each batch as it is done,
+        in its stream's thread."""
         batches = deque(texts[start : start + self.batch_size] for start in range(0, len(texts), self.batch_size))
-        streams = min(self._stream_count(), len(batches))
+        streams = min(streams or self.stream_count(), len(batches))
         if streams <= 1:
             for part in batches:
                 take(part, self._encode(part))
             return
-        threads = _math_threads()
         twins = self._stream_twins(streams)
         taking = threading.Lock()
 
         def drain(twin: Encoder) -> None:
-            with _one_math_thread(restore=threads):
+            with one_math_thread():
                 while True:
                     with taking:
                         if not batches:
@@ -170,8 +173,9 @@ class Encoder:
             while len(self._ahead) > AHEAD_MAX:
                 self._ahead.popitem(last=False)
 
-    def _stream_count(self) -> int:
-        return self.streams if self.streams is not None else _math_threads()
+    def stream_count(self) -> int:
+        """Encoding streams of encode_ahead: `streams` if set, else one per math thread."""
+        return self.streams if self.streams is not None else math_threads()
 
     def _stream_twins(self, n: int) -> list[Encoder]:
         """`n` copies of the model for encoding streams, made once: each has its own modules
@@ -244,23 +248,3 @@ class Encoder:
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
-
-
-def _math_threads() -> int:
-    """Torch's math threads in the calling thread (the process's setting, TALENT_WORKERS)."""
-    import torch
-
-    return int(torch.get_num_threads())
-
-
-@contextmanager
-def _one_math_thread(restore: int) -> Iterator[None]:
-    """Torch on one thread in this thread. Torch keeps the count per thread but also takes it
-    as the default of threads started later, so it is set back to `restore` on the way out."""
-    import torch
-
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(restore)

@@ -761,12 +761,12 @@ class SkillCatalog:
     def extract(self, text: str, k: int = 30, min_score: float = 0.55) -> list[SkillHit]:
         return self.extract_many([text], k, min_score)[0][0]
 
-    def encode_ahead(self, texts: list[str]) -> None:
+    def encode_ahead(self, texts: list[str], streams: int | None = None) -> None:
         """Encode now, for a later extract_many of the same texts (with_spans=False), the
         sentences its English path will encode (see Encoder.encode_ahead)."""
         ml = self.multilingual
         batch = [s for text in texts for s, _ in content_sentences(text)]
-        self.encoder.encode_ahead([s for s in batch if ml is None or ml.detector.is_english(s)])
+        self.encoder.encode_ahead([s for s in batch if ml is None or ml.detector.is_english(s)], streams)
 
     def extract_many(
         self,

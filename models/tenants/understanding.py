@@ -262,10 +262,10 @@ class RecordUnderstander:
             )
         return results
 
-    def encode_ahead(self, kind: str, docs: list[dict]) -> None:
+    def encode_ahead(self, kind: str, docs: list[dict], streams: int | None = None) -> None:
         """Encode the free text of documents `understand` will see next (from another thread,
-        while this one works on the documents before them)."""
-        self.skills.encode_ahead([d.get(TEXT_FIELD[kind]) or "" for d in docs])
+        while this one works on the documents before them), in `streams` encoding streams."""
+        self.skills.encode_ahead([d.get(TEXT_FIELD[kind]) or "" for d in docs], streams)
 
     def _language(self, title: str | None, text: str, listed: list[str]) -> Detected:
         """The language a record is written in: its title, text and listed skills read
