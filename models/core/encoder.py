@@ -128,9 +128,10 @@ class Encoder:
         the encoder runs while the caller's thread does the rest of the work).
 
         With several math threads the batches are shared among as many streams of one thread
-        each, every stream with its own copy of the model over the same weights: two streams
-        of one thread encode ~1.3x more than one stream of two on 2 cores (44.5 vs 33.8 CVs/s,
-        README "Ingest"), since a batch of 32 short sentences is too small to split well."""
+        each, every stream with its own copy of the model over the same weights: a batch of 32
+        short sentences is too small to split well over two threads, and two streams of one
+        thread encoded 2-10% more CVs/s than one stream of two on 2 cores, warm (README
+        "Ingest")."""
         with self._ahead_lock:
             todo = list(dict.fromkeys(t for t in texts if t not in self._ahead))
         # a batch at a time, so that the caller's thread, which encodes a few titles now and then,
