@@ -108,3 +108,30 @@ def test_lexical_scores_of_candidate_skills_equal_the_full_lexical_scores(refere
         full = skills.lexical_scores(sentence)
         assert full[candidates].max() > 0  # the sentences share words with nearby skill names
         np.testing.assert_allclose(skills.lexical_scores(sentence, candidates), full[candidates], atol=1e-6)
+
+
+def test_a_mentioned_skill_names_neighbours_are_searched_once(reference, monkeypatch):
+    """A skill name mentioned verbatim is scored by its stored vector, so its neighbours in the
+    graph never change: they are searched the first time only, and the answer is the same."""
+    from models.core.memo import Memo
+    from models.reference.skills import NAME_NEIGHBOURS_MEMO, SENTENCE_MEMO
+
+    def fresh():
+        catalog = copy.copy(reference.skills)
+        catalog._ranked, catalog._name_neighbours = Memo(SENTENCE_MEMO), Memo(NAME_NEIGHBOURS_MEMO)
+        return catalog
+
+    first = "Set up machine tools and kept records for waste management."
+    second = "Set up machine tools and kept records for waste management, daily."  # the same names
+    catalog = fresh()
+    searched: list[int] = []
+    real = catalog.neighbours.nearest_rows
+    monkeypatch.setattr(catalog.neighbours, "nearest_rows", lambda v, rows=None: (searched.append(len(v)), real(v))[1])
+    catalog.extract_many([first], with_spans=False)
+    assert searched[0] > 1  # the sentence and the skill names it mentions
+    ((hits, _),) = catalog.extract_many([second], with_spans=False)
+    assert searched[1:] == [1]  # only the new sentence: the names' neighbours were remembered
+    monkeypatch.undo()
+    ((again, _),) = fresh().extract_many([second], with_spans=False)
+    assert "waste management" in {h.label for h in hits}
+    assert [(h.id, h.score, h.evidence) for h in hits] == [(h.id, h.score, h.evidence) for h in again]
