@@ -144,7 +144,7 @@ class Encoder:
         self, texts: list[str], take: Callable[[list[str], np.ndarray], None], streams: int | None = None
     ) -> None:
         """Encode `texts` a batch at a time, in their order, the batches shared among `streams`
-        streams (default: `self.streams`); `take(batch, vectors)` gets each batch as it is done,
+        streams (default: `stream_count()`); `take(batch, vectors)` gets each batch as it is done,
         in its stream's thread."""
         batches = deque(texts[start : start + self.batch_size] for start in range(0, len(texts), self.batch_size))
         streams = min(streams or self.stream_count(), len(batches))
