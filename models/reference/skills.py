@@ -191,9 +191,10 @@ class SkillCatalog:
         # set by ReferenceData when the pack has the multilingual artifact
         self.multilingual: Multilingual | None = None
         self.exact_names = self._name_table()
-        # every leading run of words of a name: a mention scan stops where no name goes on
+        # the leading runs of words of a name, short of the whole name (that is in exact_names):
+        # a mention scan stops where no name goes on
         self._name_prefixes = {
-            " ".join(words[:n]) for words in map(str.split, self.exact_names) for n in range(1, len(words) + 1)
+            " ".join(words[:n]) for words in map(str.split, self.exact_names) for n in range(1, len(words))
         }
         # IDF mass of a phrase: the same skill names are mentioned in sentence after sentence
         self._phrase_mass = lru_cache(maxsize=PHRASE_MEMO)(self._content_mass)
@@ -535,7 +536,7 @@ class SkillCatalog:
             key = ""
             for n in range(1, min(MAX_NGRAM, len(toks) - i) + 1):
                 key = f"{key} {toks[i + n - 1][0]}" if key else toks[i][0]
-                if key not in self._name_prefixes:
+                if key not in self._name_prefixes and key not in self.exact_names:
                     break
                 for skill in self.exact_names.get(key, ()):
                     mention = text[toks[i][1] : toks[i + n - 1][2]]
